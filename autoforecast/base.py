@@ -1,0 +1,139 @@
+"""The forecaster contract that every forecaster in the project follows (see docs/api.md).
+
+A subclass stores its parameters in ``__init__`` (sklearn style) and implements two hooks that
+work on the scaled series:
+
+- ``_fit_scaled(Z, split)``: learn from ``Z`` (n_rows, n_features), standardised with the
+  training part's statistics; ``split`` gives the chronological part boundaries.
+- ``_forecast_scaled(Z, origins)``: forecasts ``(n_origins, horizon, n_targets)`` for each origin
+  ``t`` (inputs ``Z[t - lookback : t]``, targets rows ``t .. t + horizon - 1``).
+
+Everything else (validation, splits, scaling, indexes, scoring) lives here, once.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import check_is_fitted
+
+from .data import (NotEnoughDataError, SeriesData, SeriesScaler, Windows, check_series,
+                   future_index, resolve_split, resolve_target)
+from .data.timeindex import infer_freq
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+class BaseForecaster(BaseEstimator):
+    """Shared ``fit`` / ``predict`` / ``score`` of a multivariate, multi-step forecaster.
+
+    Common parameters (each subclass lists them in its own ``__init__``): ``lookback``,
+    ``horizon``, ``target``, ``validation_size``, ``test_size``, ``missing``.
+    """
+
+    # ----------------------------------------------------------------------------- fit
+    def fit(self, X, y=None):
+        """Learn from the series ``X`` (rows in time order); ``y`` is ignored."""
+        self.lookback_ = self._check_common_params()
+        data = check_series(self, X, reset=True, missing=self.missing)
+        self.target_idx_ = resolve_target(self.target, data.columns, data.is_frame)
+        self.target_names_ = [data.columns[i] for i in self.target_idx_]
+        self.split_ = resolve_split(len(data.values), self.lookback_, self.horizon,
+                                    self.validation_size, self.test_size)
+        self.scaler_ = SeriesScaler().fit(data.values[: self.split_.train_end])
+        self._fit_scaled(self.scaler_.transform(data.values), self.split_)
+        self.last_window_ = data.values[-self.lookback_:].copy()  # (lookback, n_features)
+        self.last_index_ = data.index[-max(self.lookback_, 3):]
+        self.freq_ = infer_freq(data.index)
+        self.fitted_on_frame_ = data.is_frame
+        return self
+
+    def _check_common_params(self) -> int:
+        """Check the shared parameters; return the lookback to use (``lookback_``)."""
+        check_positive_int(self.horizon, "horizon")
+        return check_positive_int(self.lookback, "lookback")
+
+    # ------------------------------------------------------------------------- predict
+    def predict(self, X=None):
+        """Forecast the ``horizon`` steps after the end of ``X`` (default: of the fit data).
+
+        A DataFrame ``X`` (or no ``X`` after a fit on a DataFrame) gives a DataFrame of the
+        target columns indexed by the future timestamps; an array gives ``(horizon, n_targets)``.
+        """
+        check_is_fitted(self, "scaler_")
+        if X is None:
+            data = SeriesData(self.last_window_, self.last_index_[-self.lookback_:],
+                              list(getattr(self, "feature_names_in_", range(self.n_features_in_))),
+                              self.fitted_on_frame_)
+            index_for_future = self.last_index_
+        else:
+            data = self._check_new_series(X, self.lookback_, "predict")
+            index_for_future = data.index
+        forecast = self._forecast_origins(data, np.array([len(data.values)]))[0]  # (H, T)
+        if not data.is_frame:
+            return forecast
+        return pd.DataFrame(forecast, columns=self.target_names_,
+                            index=future_index(index_for_future, self.horizon, self.freq_))
+
+    def _check_new_series(self, X, min_rows: int, method: str) -> SeriesData:
+        data = check_series(self, X, reset=False, missing=self.missing)
+        if len(data.values) < min_rows:
+            raise NotEnoughDataError(
+                f"{method} needs X with at least {min_rows} rows (lookback={self.lookback_}"
+                + (f" + horizon={self.horizon}" if min_rows > self.lookback_ else "")
+                + f"), got {len(data.values)} sample(s). Pass a longer recent history."
+            )
+        return data
+
+    def _forecast_origins(self, data: SeriesData, origins: np.ndarray) -> np.ndarray:
+        """Forecasts in the original units: (n_origins, horizon, n_targets)."""
+        scaled = self._forecast_scaled(self.scaler_.transform(data.values), origins)
+        return self.scaler_.inverse_transform(np.asarray(scaled, dtype=np.float64),
+                                              self.target_idx_)
+
+    # --------------------------------------------------------------------------- score
+    def score(self, X, y=None) -> float:
+        """Rolling-origin R^2 inside ``X``: every origin with a full window and horizon.
+
+        All (origin, step) pairs are pooled; R^2 per target, averaged over targets.
+        """
+        check_is_fitted(self, "scaler_")
+        data = self._check_new_series(X, self.lookback_ + self.horizon, "score")
+        origins = np.arange(self.lookback_, len(data.values) - self.horizon + 1)
+        forecast = self._forecast_origins(data, origins)
+        truth = self.truth_at(data, origins)
+        n_targets = len(self.target_idx_)
+        return float(r2_score(truth.reshape(-1, n_targets), forecast.reshape(-1, n_targets)))
+
+    def truth_at(self, data: SeriesData, origins: np.ndarray) -> np.ndarray:
+        """Observed targets after each origin: (n_origins, horizon, n_targets)."""
+        windows = Windows(data.values, origins, self.lookback_, self.horizon, self.target_idx_,
+                          dtype=None)
+        return windows.targets_at(np.arange(len(origins))).numpy()
+
+    def backtest(self, X, start=None) -> pd.DataFrame:
+        """Forecasts from every origin from ``start`` on; see :func:`autoforecast.backtest`."""
+        from .evaluation import backtest
+
+        return backtest(self, X, start=start)
+
+    # ---------------------------------------------------------------------- subclasses
+    def _fit_scaled(self, Z: np.ndarray, split) -> None:
+        raise NotImplementedError
+
+    def _forecast_scaled(self, Z: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,9 @@
+"""Exception types of the data layer; all are ValueErrors, so callers can catch either."""
+
+
+class NotEnoughDataError(ValueError):
+    """The series has too few rows for the lookback, the horizon and the splits asked for."""
+
+
+class MissingValuesError(ValueError):
+    """The series holds missing values (NaN) and the missing-value policy is ``"raise"``."""

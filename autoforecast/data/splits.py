@@ -1,0 +1,81 @@
+"""Chronological train / validation / test splits of one series.
+
+A part is the set of rows whose values are forecast targets; the input windows of a part may
+reach back into the part before it (as in the ETT long-horizon protocol), so the validation and
+test parts need only ``horizon`` rows each, and the training part ``lookback + horizon``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import NotEnoughDataError
+
+
+@dataclass(frozen=True)
+class Split:
+    n_rows: int
+    train_end: int  # rows [0, train_end) are the training part
+    val_end: int  # rows [train_end, val_end) validation, [val_end, n_rows) test
+
+    @property
+    def n_val(self) -> int:
+        return self.val_end - self.train_end
+
+    @property
+    def n_test(self) -> int:
+        return self.n_rows - self.val_end
+
+    def origins(self, part: str, lookback: int, horizon: int) -> np.ndarray:
+        """Window origins whose ``horizon`` targets all lie in ``part``.
+
+        An origin ``t`` means: inputs are rows ``[t - lookback, t)``, targets ``[t, t + horizon)``.
+        """
+        start, stop = {
+            "train": (lookback, self.train_end),
+            "val": (self.train_end, self.val_end),
+            "test": (self.val_end, self.n_rows),
+        }[part]
+        start = max(start, lookback)
+        return np.arange(start, stop - horizon + 1, dtype=np.int64)
+
+
+def _n_rows(size, n: int, name: str) -> int:
+    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+        if size < 0:
+            raise ValueError(f"`{name}` must be >= 0, got {size}.")
+        return int(size)
+    if isinstance(size, numbers.Real) and not isinstance(size, bool):
+        if not 0.0 <= size < 1.0:
+            raise ValueError(
+                f"`{name}` as a fraction must be in [0, 1), got {size}; "
+                "pass an int for a number of rows."
+            )
+        return int(round(size * n))
+    raise TypeError(f"`{name}` must be an int (rows) or a float (fraction), got {size!r}.")
+
+
+def resolve_split(n: int, lookback: int, horizon: int, validation_size, test_size) -> Split:
+    """Turn sizes (rows or fractions) into row boundaries, or explain why the data is too short."""
+    n_val = _n_rows(validation_size, n, "validation_size")
+    n_test = _n_rows(test_size, n, "test_size")
+    n_train = n - n_val - n_test
+    short = [
+        f"{name}={size} gives {rows} rows, fewer than horizon={horizon}"
+        for name, size, rows in (("validation_size", validation_size, n_val),
+                                 ("test_size", test_size, n_test))
+        if 0 < rows < horizon
+    ]
+    need = lookback + horizon
+    if n_train < need or short:
+        reasons = "; ".join(short + ([f"the training part has {n_train} rows, fewer than "
+                                      f"lookback + horizon = {need}"] if n_train < need else []))
+        raise NotEnoughDataError(
+            f"X has {n} sample(s) (rows), too few for lookback={lookback}, horizon={horizon}, "
+            f"validation_size={validation_size!r}, test_size={test_size!r}: {reasons}. "
+            "Pass a longer series, or reduce lookback, horizon or the split sizes."
+        )
+    return Split(n_rows=n, train_end=n_train, val_end=n_train + n_val)

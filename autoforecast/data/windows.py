@@ -1,0 +1,67 @@
+"""Lazy sliding windows over one series, by index arithmetic on strided views.
+
+No ``(n_windows, lookback, n_features)`` array is ever built: ``Tensor.unfold`` gives views of
+the series, and only one batch of windows is gathered (copied) at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+
+class Windows:
+    """Input/target windows at the given origins of a series.
+
+    An origin ``t`` pairs the inputs ``series[t - lookback : t]`` with the targets
+    ``series[t : t + horizon, targets]``. Batches are ``x: (batch, lookback, n_features)`` and
+    ``y: (batch, horizon, n_targets)``; with ``horizon=0`` only inputs are produced.
+    """
+
+    def __init__(self, series, origins, lookback: int, horizon: int, targets=None,
+                 dtype=torch.float32):
+        self.series = torch.as_tensor(series, dtype=dtype)  # (n_rows, n_features)
+        self.origins = np.asarray(origins, dtype=np.int64)
+        self.lookback, self.horizon = int(lookback), int(horizon)
+        n_features = self.series.shape[1]
+        self.targets = np.arange(n_features) if targets is None else np.asarray(targets)
+        if len(self.origins) and (self.origins.min() < self.lookback
+                                  or self.origins.max() + self.horizon > len(self.series)):
+            raise ValueError(
+                f"window origins must lie in [{self.lookback}, {len(self.series) - self.horizon}] "
+                f"for lookback={self.lookback}, horizon={self.horizon} and "
+                f"{len(self.series)} rows; got [{self.origins.min()}, {self.origins.max()}]."
+            )
+        # Views, no copies: (n_rows - lookback + 1, n_features, lookback) and likewise for targets.
+        self._inputs = self.series.unfold(0, self.lookback, 1)
+        self._outputs = self.series.unfold(0, self.horizon, 1) if self.horizon else None
+
+    def __len__(self) -> int:
+        return len(self.origins)
+
+    def inputs(self, idx: np.ndarray) -> torch.Tensor:
+        """Input windows for positions ``idx`` of ``origins``: (batch, lookback, n_features)."""
+        starts = torch.from_numpy(self.origins[idx] - self.lookback)
+        return self._inputs[starts].transpose(1, 2)
+
+    def targets_at(self, idx: np.ndarray) -> torch.Tensor:
+        """Target windows for positions ``idx``: (batch, horizon, n_targets)."""
+        rows = self._outputs[torch.from_numpy(self.origins[idx])]  # (batch, n_features, horizon)
+        return rows[:, torch.from_numpy(self.targets)].transpose(1, 2)
+
+    def batches(self, batch_size: int, shuffle: bool = False,
+                generator: np.random.Generator | None = None) -> Iterator[tuple]:
+        """One pass over all windows: ``(x, y)`` pairs (``x`` alone when ``horizon == 0``)."""
+        order = np.arange(len(self))
+        if shuffle:
+            if generator is None:
+                raise ValueError("shuffle=True needs a numpy Generator for reproducibility.")
+            order = generator.permutation(order)
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            if self.horizon:
+                yield self.inputs(idx), self.targets_at(idx)
+            else:
+                yield self.inputs(idx)

@@ -1,0 +1,59 @@
+"""Backtests: forecasts from many origins, as a long table that models can be compared on."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+
+def backtest(estimator, X, start=None) -> pd.DataFrame:
+    """Forecast from every origin from ``start`` on, with inputs reaching back before ``start``.
+
+    ``start`` is the row (an int position, or any other index label) of the first
+    forecast target; by default the first row with a full window behind it. Returns one row per
+    (origin, step, target): ``origin`` (label of the last observed row), ``step`` (1..horizon),
+    ``time`` (label of the forecast row), ``target``, ``truth`` and ``forecast``. Models with
+    different lookbacks scored from the same ``start`` forecast the same targets.
+    """
+    check_is_fitted(estimator, "scaler_")
+    data = estimator._check_new_series(X, estimator.lookback_ + estimator.horizon, "backtest")
+    first = _start_position(start, data.index, estimator.lookback_)
+    origins = np.arange(first, len(data.values) - estimator.horizon + 1)
+    if not len(origins):
+        raise ValueError(
+            f"backtest start={start!r} leaves no origin with a full horizon of "
+            f"{estimator.horizon} rows inside X ({len(data.values)} rows)."
+        )
+    forecast = estimator._forecast_origins(data, origins)  # (n_origins, horizon, n_targets)
+    truth = estimator.truth_at(data, origins)
+    n_origins, horizon, n_targets = forecast.shape
+    rows = np.repeat((origins[:, None] + np.arange(horizon)).ravel(), n_targets)
+    return pd.DataFrame({
+        "origin": np.asarray(data.index[np.repeat(origins - 1, horizon * n_targets)]),
+        "step": np.tile(np.repeat(np.arange(1, horizon + 1), n_targets), n_origins),
+        "time": np.asarray(data.index[rows]),
+        "target": np.tile(np.asarray(estimator.target_names_, dtype=object), n_origins * horizon),
+        "truth": truth.ravel(),
+        "forecast": forecast.ravel(),
+    })
+
+
+def _start_position(start, index: pd.Index, lookback: int) -> int:
+    if start is None:
+        return lookback
+    if isinstance(start, numbers.Integral) and not isinstance(start, bool):
+        position = int(start) if start >= 0 else len(index) + int(start)
+    else:
+        try:
+            position = int(index.get_loc(start))
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"backtest start={start!r} is not a label of X's index.") from err
+    if position < lookback:
+        raise ValueError(
+            f"backtest start={start!r} is row {position}, but the first origin needs "
+            f"lookback={lookback} rows before it; start at row {lookback} or later."
+        )
+    return position

@@ -1,0 +1,32 @@
+"""Shared fixtures: small synthetic series, and the path to the shared benchmark data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"benchmark data folder {SHARED_DATA} is absent")
+    return SHARED_DATA
+
+
+def make_series(n: int = 120, n_features: int = 3, freq: str = "h", seed: int = 0) -> pd.DataFrame:
+    """A seasonal, noisy multivariate series with a DatetimeIndex."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)[:, None]
+    values = np.sin(2 * np.pi * t / 12 + np.arange(n_features)) + 0.1 * rng.normal(size=(n, n_features))
+    index = pd.date_range("2021-01-01", periods=n, freq=freq)
+    return pd.DataFrame(values, index=index, columns=[f"s{i}" for i in range(n_features)])
+
+
+@pytest.fixture
+def series() -> pd.DataFrame:
+    return make_series()
