@@ -14,6 +14,7 @@ Everything else (validation, splits, scaling, indexes, scoring) lives here, once
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -131,6 +132,25 @@ class BaseForecaster(BaseEstimator):
 
     def _forecast_scaled(self, Z: np.ndarray, origins: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def __getstate__(self):
+        from . import __version__
+
+        state = super().__getstate__()
+        if type(self).__module__.startswith("autoforecast."):
+            state["_autoforecast_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        from . import __version__
+
+        saved = state.pop("_autoforecast_version", None)
+        if saved is not None and saved != __version__:
+            warnings.warn(
+                f"This {type(self).__name__} was saved by autoforecast {saved} and is loaded by "
+                f"{__version__}; it may not work or give the same forecasts. Refit it, or install "
+                f"autoforecast=={saved} to use it.", UserWarning, stacklevel=2)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,70 @@
+"""save/load: atomic writes, clear errors for truncated or foreign files, version warnings."""
+
+from __future__ import annotations
+
+import joblib
+import numpy as np
+import pytest
+
+import autoforecast
+from autoforecast import ModelFileError
+from autoforecast.baselines import NaiveForecaster
+
+
+@pytest.fixture
+def fitted(series):
+    return NaiveForecaster(lookback=3, horizon=2).fit(series)
+
+
+def test_round_trip_and_plain_joblib(fitted, tmp_path):
+    path = autoforecast.save(fitted, tmp_path / "m.joblib")
+    np.testing.assert_array_equal(autoforecast.load(path).predict(), fitted.predict())
+    np.testing.assert_array_equal(joblib.load(path).predict(), fitted.predict())
+    assert [p.name for p in tmp_path.iterdir()] == ["m.joblib"]
+
+
+def test_truncated_and_foreign_files_give_clear_errors(fitted, tmp_path):
+    path = autoforecast.save(fitted, tmp_path / "m.joblib")
+    data = path.read_bytes()
+    (tmp_path / "cut.joblib").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="truncated, corrupted"):
+        autoforecast.load(tmp_path / "cut.joblib")
+    (tmp_path / "text.joblib").write_text("hello")
+    with pytest.raises(ModelFileError):
+        autoforecast.load(tmp_path / "text.joblib")
+    joblib.dump({"a": 1}, tmp_path / "dict.joblib")
+    with pytest.raises(ModelFileError, match="not an autoforecast estimator"):
+        autoforecast.load(tmp_path / "dict.joblib")
+    (tmp_path / "empty.joblib").write_bytes(b"")
+    with pytest.raises(ModelFileError, match="empty"):
+        autoforecast.load(tmp_path / "empty.joblib")
+
+
+def test_failed_save_keeps_the_old_file(fitted, tmp_path, monkeypatch):
+    path = autoforecast.save(fitted, tmp_path / "m.joblib")
+    before = path.read_bytes()
+
+    def broken_dump(obj, target, **kwargs):
+        with open(target, "wb") as handle:
+            handle.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(joblib, "dump", broken_dump)
+    with pytest.raises(KeyboardInterrupt):
+        autoforecast.save(fitted, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.joblib"]
+
+
+def test_unwritable_destination(fitted, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        autoforecast.save(fitted, tmp_path / "no" / "m.joblib")
+
+
+def test_version_mismatch_warns(fitted):
+    state = fitted.__getstate__()
+    assert state["_autoforecast_version"] == autoforecast.__version__
+    state["_autoforecast_version"] = "0.0.1"
+    copy = NaiveForecaster.__new__(NaiveForecaster)
+    with pytest.warns(UserWarning, match="saved by autoforecast 0.0.1"):
+        copy.__setstate__(state)
