@@ -1,0 +1,91 @@
+"""Baselines under the published protocols: naive, linear, ARIMA and LSTM.
+
+    python benchmarks/bench_baselines.py [--only exchange|ett] [--models naive,linear,...]
+
+Writes one row per finished run to benchmarks/results/baselines.csv (a rerun skips the rows that
+are there) and the tables to docs/benchmarks_baselines.md. Budgets: LSTM hidden 64, at most 30
+epochs with patience 5, batch 128, 3 seeds; ARIMA order by AIC over p<=2, d<=1, q<=2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import (RESULTS, ROOT, ResultLog, etth1_run, exchange_rate_run,  # noqa: E402
+                    markdown_table, mean_over_seeds)
+
+SEEDS = (0, 1, 2)
+
+
+def make(name: str, lookback: int, seed: int):
+    from autoforecast.baselines import (ARIMAForecaster, LinearForecaster, LSTMForecaster,
+                                        NaiveForecaster)
+
+    return {
+        "naive": lambda: NaiveForecaster(lookback=lookback),
+        "linear": lambda: LinearForecaster(lookback=lookback),
+        "arima": lambda: ARIMAForecaster(lookback=lookback, n_jobs=2),
+        "lstm": lambda: LSTMForecaster(lookback=lookback, hidden_size=64, epochs=30, patience=5,
+                                       batch_size=128, random_state=seed),
+    }[name]()
+
+
+def seeds_for(name):
+    return SEEDS if name == "lstm" else (0,)
+
+
+def run(only, models):
+    log = ResultLog(RESULTS / "baselines.csv", ("dataset", "horizon", "model", "seed"))
+    tasks = []
+    if only in (None, "exchange"):
+        tasks += [("exchange_rate", h, 168, exchange_rate_run) for h in (3, 6, 12, 24)]
+    if only in (None, "ett"):
+        tasks += [("ETTh1", H, 336, etth1_run) for H in (96, 336)]
+    for dataset, horizon, lookback, protocol in tasks:
+        for name in models:
+            for seed in seeds_for(name):
+                if log.done(dataset=dataset, horizon=horizon, model=name, seed=seed):
+                    continue
+                scores = protocol(make(name, lookback, seed), horizon)
+                row = {"dataset": dataset, "horizon": horizon, "model": name, "seed": seed,
+                       "lookback": lookback, **{k: scores.get(k, "") for k in
+                                                ("rse", "corr", "mse", "mae", "fit_s")}}
+                log.append(row)
+                print(row, flush=True)
+    write_docs(log.rows)
+
+
+def write_docs(rows):
+    out = ["# Baselines under the published protocols", "",
+           "Produced by `python benchmarks/bench_baselines.py` (rows in "
+           "`benchmarks/results/baselines.csv`). Mean ± std over seeds where a model has seeds.",
+           ""]
+    for dataset, metric_names in (("exchange_rate", ("rse", "corr")), ("ETTh1", ("mse", "mae"))):
+        subset = [r for r in rows if r["dataset"] == dataset]
+        if not subset:
+            continue
+        table = []
+        for metric in metric_names + ("fit_s",):
+            for (model, horizon), (mean, std, n) in mean_over_seeds(
+                    subset, ("model", "horizon"), metric).items():
+                entry = next((t for t in table if t["model"] == model and t["horizon"] == horizon), None)
+                if entry is None:
+                    entry = {"model": model, "horizon": horizon, "seeds": n}
+                    table.append(entry)
+                entry[metric] = f"{mean:.4f}" + (f" ± {std:.4f}" if n > 1 else "")
+        table.sort(key=lambda t: (int(t["horizon"]), t["model"]))
+        out += [f"## {dataset}", "", markdown_table(table, ["horizon", "model", "seeds",
+                                                            *metric_names, "fit_s"]), ""]
+    (ROOT / "docs" / "benchmarks_baselines.md").write_text("\n".join(out))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("exchange", "ett"))
+    parser.add_argument("--models", default="naive,linear,arima,lstm")
+    args = parser.parse_args()
+    run(args.only, args.models.split(","))

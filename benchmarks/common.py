@@ -1,0 +1,119 @@
+"""Protocols of the published benchmarks, and a results log that resumes after a cut-off.
+
+- LSTNet exchange-rate: window 168, 60/20/20 chronological split, step ``h`` scored, RSE and
+  CORR on the original scale over the test part (``../shared/data/README.md``).
+- ETTh1 long horizon: train rows 0-8640, validation 8640-11520, test 11520-14400 (inputs may
+  reach back), channels standardised with the training part's statistics, MSE and MAE over
+  all test windows on the standardised data.
+
+The data are read from ``$AUTOFORECAST_DATA`` or ``../shared/data`` beside the repository.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from autoforecast import metrics
+from autoforecast.datasets import ett_split, load_etth1, load_exchange_rate, lstnet_split
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("AUTOFORECAST_DATA", ROOT.parent / "shared" / "data"))
+
+
+class ResultLog:
+    """A CSV file with one row per finished run; ``done(key)`` tells which runs can be skipped."""
+
+    def __init__(self, path: Path, key_fields: tuple[str, ...]):
+        self.path, self.key_fields = Path(path), key_fields
+        self.rows = []
+        if self.path.exists():
+            with open(self.path, newline="") as handle:
+                self.rows = list(csv.DictReader(handle))
+
+    def key(self, row: dict) -> tuple:
+        return tuple(str(row[field]) for field in self.key_fields)
+
+    def done(self, **key) -> bool:
+        return self.key(key) in {self.key(row) for row in self.rows}
+
+    def append(self, row: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists()
+        with open(self.path, "a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(row))
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.rows.append({k: str(v) for k, v in row.items()})
+
+
+def exchange_rate_run(estimator, h: int) -> dict:
+    """Fit on train+validation, score step ``h`` on the LSTNet test part. Returns metrics and time."""
+    data = load_exchange_rate(data_dir())
+    split = lstnet_split(len(data))
+    estimator.set_params(horizon=h, validation_size=split.val_end - split.train_end, test_size=0)
+    started = time.perf_counter()
+    estimator.fit(data.iloc[: split.val_end])
+    fit_s = time.perf_counter() - started
+    table = estimator.backtest(data, start=split.val_end - h + 1)
+    last = table[table.step == h]
+    truth = last.pivot(index="time", columns="target", values="truth")
+    forecast = last.pivot(index="time", columns="target", values="forecast")
+    assert len(truth) == len(data) - split.val_end, "the test targets must be the whole test part"
+    return {"rse": metrics.rse(truth, forecast), "corr": metrics.corr(truth, forecast),
+            "fit_s": round(fit_s, 1)}
+
+
+def etth1_standardised():
+    data = load_etth1(data_dir())
+    split = ett_split()
+    train = data.iloc[: split.train_end]
+    return (data - train.mean()) / train.std(ddof=0), split
+
+
+def etth1_run(estimator, H: int) -> dict:
+    """Fit on train+validation of ETTh1 (standardised), score all test windows (MSE, MAE)."""
+    data, split = etth1_standardised()
+    estimator.set_params(horizon=H, validation_size=split.val_end - split.train_end, test_size=0)
+    started = time.perf_counter()
+    estimator.fit(data.iloc[: split.val_end])
+    fit_s = time.perf_counter() - started
+    table = estimator.backtest(data.iloc[: split.test_end], start=split.val_end)
+    n_windows = split.test_end - split.val_end - H + 1
+    assert len(table) == n_windows * H * data.shape[1]
+    truth, forecast = table["truth"].to_numpy(), table["forecast"].to_numpy()
+    return {"mse": metrics.mse(truth, forecast), "mae": metrics.mae(truth, forecast),
+            "windows": n_windows, "fit_s": round(fit_s, 1)}
+
+
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column, "")
+            try:
+                value = f"{float(value):.4f}" if "." in str(value) else str(value)
+            except ValueError:
+                pass
+            cells.append(str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def mean_over_seeds(rows, keys, value):
+    groups = {}
+    for row in rows:
+        groups.setdefault(tuple(row[k] for k in keys), []).append(float(row[value]))
+    return {k: (float(np.mean(v)), float(np.std(v)), len(v)) for k, v in groups.items()}
