@@ -1,0 +1,44 @@
+"""Registries of the operations a searched recurrent cell is built from.
+
+Every choice the search makes is a key of one of these dicts; the search cell and the derived
+cell both look operations up here, so they compute the same function for the same choice.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# unary activations f(z), used on DARTS edges and (optionally searched) on two-input branches
+ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "identity": lambda z: z,
+}
+
+# binary operations op(P, Q) of the two-input backbone
+BINARY_OPS = {
+    "add": lambda p, q: p + q,
+    "hadamard": lambda p, q: p * q,
+    "gate": lambda p, q: torch.sigmoid(p) * torch.tanh(q),
+    "left": lambda p, q: p,
+    "right": lambda p, q: q,
+}
+
+# the side input b_k of two-input node k: W_x x_t, h_{t-1}, or s_{k-2} (s_{-1} := h_{t-1})
+SIDE_INPUTS = ("x", "h", "skip")
+
+# candidate operations on a DARTS edge: `none` (the zero op) and the highway-gated activations
+DARTS_OPS = ("none",) + tuple(ACTIVATIONS)
+
+BACKBONES = ("darts", "two_input")
+
+# choices that make a node carry its input through without mixing two signals; a search whose
+# nodes all pick one of these has collapsed (used by the optional early stop of the search)
+DEGENERATE = {"darts": frozenset({"identity"}), "two_input": frozenset({"left", "right"})}
+
+
+def check_choice(registry, name: str, what: str) -> None:
+    """Raise a readable ValueError when ``name`` is not a key of ``registry``."""
+    if name not in registry:
+        raise ValueError(f"unknown {what} {name!r}; expected one of {sorted(registry)}.")

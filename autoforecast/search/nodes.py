@@ -1,0 +1,120 @@
+"""Search nodes: one node of a search cell with its mixed operations and architecture weights.
+
+Architecture weights live in each node's ``arch`` ParameterDict (registered parameters, named
+``...arch...``); a node discretised by ``fix()`` loses them and computes its chosen ops only.
+Each node has its own BatchNorm without affine parameters (search only, METHOD.md 1-3).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from autoforecast.cells.base import new_weight
+from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
+from autoforecast.search.genotype import DartsNode, TwoInputNode
+
+_ACT_FNS = tuple(ACTIVATIONS.values())
+_BIN_FNS = tuple(BINARY_OPS.values())
+_ACT_NAMES, _BIN_NAMES = tuple(ACTIVATIONS), tuple(BINARY_OPS)
+
+
+def _arch(*shape) -> nn.Parameter:
+    return nn.Parameter(1e-3 * torch.randn(*shape))  # DARTS' initialisation of alpha
+
+
+def mix(fns, z: torch.Tensor, w: torch.Tensor, *args) -> torch.Tensor:
+    """sum_o w_o fn_o(z, *args): stack the candidates on a last axis and contract with w."""
+    return torch.stack([fn(z, *args) for fn in fns], -1) @ w  # (..., n_ops) @ (n_ops,)
+
+
+class NodeNorm(nn.Module):
+    """BatchNorm over (batch, hidden) without affine parameters, one per node and time-shared."""
+
+    def __init__(self, hidden_size: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.register_buffer("running_mean", torch.zeros(hidden_size))
+        self.register_buffer("running_var", torch.ones(hidden_size))
+
+    def forward(self, m: torch.Tensor) -> torch.Tensor:  # (batch, hidden)
+        return F.batch_norm(m, self.running_mean, self.running_var, None, None,
+                            self.training, self.momentum, self.eps)
+
+
+class DartsSearchNode(nn.Module):
+    """DARTS node i: mixed edges from s_0..s_{i-1}, all sharing W_i (d x 2d)."""
+
+    def __init__(self, index: int, hidden_size: int):
+        super().__init__()
+        self.index, self.hidden_size = index, hidden_size
+        self.weight = new_weight(hidden_size, 2 * hidden_size)  # W_i
+        self.norm = NodeNorm(hidden_size)
+        self.arch = nn.ParameterDict({"alpha": _arch(index, len(DARTS_OPS))})  # (i, n_ops)
+        self.choice: DartsNode | None = None
+
+    def mixing(self):
+        return None if self.choice else F.softmax(self.arch["alpha"], -1)[:, 1:].T  # (n_ops-1, i)
+
+    def forward(self, states: list[torch.Tensor], w) -> torch.Tensor:
+        if self.choice is not None:  # discretised: a single edge
+            src = states[self.choice.input]
+            c, z = (src @ self.weight).chunk(2, -1)
+            return self.norm(src.lerp(ACTIVATIONS[self.choice.op](z), torch.sigmoid(c)))
+        s = torch.stack(states)  # (i, batch, d)
+        c, z = (s @ self.weight).chunk(2, -1)  # (i, batch, d) each
+        edges = s.lerp(torch.stack([f(z) for f in _ACT_FNS]), torch.sigmoid(c))  # (ops, i, b, d)
+        return self.norm(torch.einsum("oj,ojbd->bd", w, edges))  # `none` adds zero
+
+    def derive(self) -> DartsNode:
+        if self.choice is not None:
+            return self.choice
+        w = F.softmax(self.arch["alpha"].detach(), -1)[:, 1:]  # (i, ops without none)
+        j = int(w.max(-1).values.argmax())
+        return DartsNode(DARTS_OPS[1 + int(w[j].argmax())], j)
+
+    def fix(self, choice: DartsNode) -> None:
+        self.choice, self.arch = choice, nn.ParameterDict()
+
+
+class TwoInputSearchNode(nn.Module):
+    """Two-input node k: mixed side input (delta), activations (optional), binary op (beta)."""
+
+    def __init__(self, hidden_size: int, search_activations: bool = False):
+        super().__init__()
+        d = hidden_size
+        self.a, self.b = new_weight(d, d), new_weight(d, d)  # A_k, B_k
+        self.p, self.q = nn.Parameter(torch.zeros(d)), nn.Parameter(torch.zeros(d))
+        self.norm = NodeNorm(d)
+        arch = {"beta": _arch(len(BINARY_OPS)), "delta": _arch(len(SIDE_INPUTS))}
+        if search_activations:
+            arch |= {"act_a": _arch(len(ACTIVATIONS)), "act_b": _arch(len(ACTIVATIONS))}
+        self.arch = nn.ParameterDict(arch)
+        self.choice: TwoInputNode | None = None
+
+    def mixing(self):
+        if self.choice is not None:
+            return None
+        return {k: F.softmax(v, -1) for k, v in self.arch.items()}
+
+    def forward(self, u_a, q_cands, w) -> torch.Tensor:
+        """u_a = s_{k-1} A + p; q_cands: side inputs (x, h, skip) projected, B + q; all (b, d)."""
+        if self.choice is not None:
+            c = self.choice
+            pq = ACTIVATIONS[c.act_a](u_a), ACTIVATIONS[c.act_b](q_cands[SIDE_INPUTS.index(c.side)])
+            return self.norm(BINARY_OPS[c.op](*pq))
+        u_b = torch.stack(q_cands, -1) @ w["delta"]  # (batch, d): b_k B_k + q_k
+        p_ = mix(_ACT_FNS, u_a, w["act_a"]) if "act_a" in w else torch.tanh(u_a)
+        q_ = mix(_ACT_FNS, u_b, w["act_b"]) if "act_b" in w else torch.tanh(u_b)
+        return self.norm(mix(_BIN_FNS, p_, w["beta"], q_))
+
+    def derive(self) -> TwoInputNode:
+        if self.choice is not None:
+            return self.choice
+        best = {k: int(v.detach().argmax()) for k, v in self.arch.items()}
+        acts = [_ACT_NAMES[best[k]] if k in best else "tanh" for k in ("act_a", "act_b")]
+        return TwoInputNode(_BIN_NAMES[best["beta"]], SIDE_INPUTS[best["delta"]], *acts)
+
+    def fix(self, choice: TwoInputNode) -> None:
+        self.choice, self.arch = choice, nn.ParameterDict()

@@ -1,0 +1,82 @@
+"""Genotype as plain data, and derivation (METHOD.md 1 and 2)."""
+
+import json
+
+import pytest
+import torch
+
+from autoforecast.cells import RecurrentEncoder
+from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
+from autoforecast.search import DartsNode, Genotype, SuperNet, TwoInputNode, build_cell
+
+GENOTYPES = [
+    Genotype("darts", (DartsNode("relu", 0), DartsNode("tanh", 0), DartsNode("identity", 2))),
+    Genotype("two_input", (TwoInputNode("gate", "h"), TwoInputNode("hadamard", "skip", "relu", "tanh"))),
+]
+
+
+@pytest.mark.parametrize("genotype", GENOTYPES)
+def test_json_round_trip_gives_identical_derived_cell(genotype):
+    back = Genotype.from_json(json.loads(json.dumps(genotype.to_json())))
+    assert back == genotype and hash(back) == hash(genotype)
+    assert Genotype.from_dict(genotype.to_dict()) == genotype
+    x = torch.randn(2, 5, 3)
+    outs = []
+    for g in (genotype, back):
+        torch.manual_seed(0)
+        enc = RecurrentEncoder(build_cell(g, 3, 4))
+        outs.append((enc(x)[0], [p.detach().clone() for p in enc.parameters()]))
+    torch.testing.assert_close(outs[0][0], outs[1][0], rtol=0, atol=0)
+    assert all(torch.equal(a, b) for a, b in zip(outs[0][1], outs[1][1]))
+
+
+def test_genotype_is_frozen_and_prints_readably():
+    g = GENOTYPES[1]
+    with pytest.raises(AttributeError):
+        g.backbone = "darts"
+    assert str(g) == "two_input[s1=gate(tanh(prev), tanh(h)); s2=hadamard(relu(prev), tanh(skip))]"
+    assert str(GENOTYPES[0]).startswith("darts[s1=relu(s0)")
+
+
+@pytest.mark.parametrize("bad,match", [
+    ({"backbone": "lstm", "nodes": []}, "backbone"),
+    ({"backbone": "darts", "nodes": [{"op": "relu", "input": 1}]}, "read a node in 0..0"),
+    ({"backbone": "darts", "nodes": [{"op": "none", "input": 0}]}, "DARTS edge op"),
+    ({"backbone": "two_input", "nodes": [{"op": "max", "side": "h"}]}, "binary op"),
+    ({"backbone": "two_input", "nodes": [{"op": "add", "side": "y"}]}, "side input"),
+])
+def test_invalid_genotypes_raise_clear_errors(bad, match):
+    with pytest.raises(ValueError, match=match):
+        Genotype.from_dict(bad)
+
+
+def test_darts_derivation_keeps_best_non_none_predecessor_and_op():
+    net = SuperNet(2, 4, "darts", init_nodes=3, max_nodes=3)
+    alpha = [n.arch["alpha"] for n in net.cell.nodes]
+    with torch.no_grad():
+        for a in alpha:
+            a.zero_()
+        alpha[0][0, DARTS_OPS.index("none")] = 9.0  # `none` never wins
+        alpha[0][0, DARTS_OPS.index("sigmoid")] = 2.0
+        alpha[1][1, DARTS_OPS.index("relu")] = 3.0
+        alpha[1][0, DARTS_OPS.index("tanh")] = 2.5
+        alpha[2][2, DARTS_OPS.index("none")] = 9.0  # s2's edge is mostly none ...
+        alpha[2][2, DARTS_OPS.index("tanh")] = 1.0  # ... so s0's identity is kept
+        alpha[2][0, DARTS_OPS.index("identity")] = 2.0
+    assert net.genotype().nodes == (DartsNode("sigmoid", 0), DartsNode("relu", 1),
+                                    DartsNode("identity", 0))
+
+
+@pytest.mark.parametrize("search_activations", [False, True])
+def test_two_input_derivation_is_per_node_argmax(search_activations):
+    net = SuperNet(2, 4, "two_input", init_nodes=2, max_nodes=2, search_activations=search_activations)
+    with torch.no_grad():
+        for node, (op, side, act) in zip(net.cell.nodes, [("gate", "x", "relu"), ("add", "skip", "sigmoid")]):
+            node.arch["beta"][list(BINARY_OPS).index(op)] = 5.0
+            node.arch["delta"][SIDE_INPUTS.index(side)] = 5.0
+            if search_activations:
+                node.arch["act_a"][list(ACTIVATIONS).index("tanh")] = 5.0
+                node.arch["act_b"][list(ACTIVATIONS).index(act)] = 5.0
+    acts = ("relu", "sigmoid") if search_activations else ("tanh", "tanh")
+    assert net.genotype().nodes == (TwoInputNode("gate", "x", "tanh", acts[0]),
+                                    TwoInputNode("add", "skip", "tanh", acts[1]))
