@@ -57,3 +57,44 @@ def _start_position(start, index: pd.Index, lookback: int) -> int:
             f"lookback={lookback} rows before it; start at row {lookback} or later."
         )
     return position
+
+
+REPORT_METRICS = ("mae", "rmse", "rse", "corr")
+
+
+def skill_table(truth: np.ndarray, forecasts: dict, reference: str, fit_seconds=None) -> pd.DataFrame:
+    """Compare forecasts of several models on the same targets.
+
+    ``truth`` and every forecast are ``(n_origins, horizon, n_targets)`` in the original units;
+    all (origin, step) pairs are pooled per target. One row per model: MAE, RMSE, RSE and CORR
+    (LSTNet's definitions), and ``skill_rmse`` / ``skill_mae``: the skill of ``reference``
+    against that model, ``1 - error(reference) / error(model)`` (positive: ``reference`` wins).
+    """
+    from . import metrics
+
+    n_targets = truth.shape[-1]
+    flat_truth = truth.reshape(-1, n_targets)
+    rows = {}
+    for name, forecast in forecasts.items():
+        flat = np.asarray(forecast).reshape(-1, n_targets)
+        rows[name] = {metric: _safe_metric(getattr(metrics, metric), flat_truth, flat)
+                      for metric in REPORT_METRICS}
+        if fit_seconds and name in fit_seconds:
+            rows[name]["fit_s"] = fit_seconds[name]
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    for metric in ("rmse", "mae"):
+        ref = table.loc[reference, metric]
+        table[f"skill_{metric}"] = [
+            metrics.skill_score(ref, err) if err > 0 else np.nan for err in table[metric]]
+    return table
+
+
+def _safe_metric(metric, truth, forecast) -> float:
+    """A metric, or NaN where it is undefined on these data (constant truth for RSE, ...)."""
+    try:
+        return metric(truth, forecast)
+    except ValueError as err:
+        if "undefined" not in str(err):
+            raise
+        return float("nan")
