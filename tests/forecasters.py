@@ -1,15 +1,20 @@
 """Tiny instances of every forecaster, for the contract tests. Add each new forecaster here."""
 
-from autoforecast.baselines import NaiveForecaster, SeasonalNaiveForecaster
+from autoforecast.baselines import (ARIMAForecaster, LinearForecaster, LSTMForecaster,
+                                    NaiveForecaster, SeasonalNaiveForecaster)
 
 # Settings small enough for sklearn's estimator checks (some use 10 rows).
 TINY = dict(lookback=2, horizon=1, validation_size=0.2)
+TINY_TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0)
 
 
 def tiny_forecasters():
     return [
         NaiveForecaster(**TINY),
         SeasonalNaiveForecaster(season=2, horizon=1, validation_size=0.2),
+        LinearForecaster(**TINY),
+        LSTMForecaster(hidden_size=4, **TINY, **TINY_TORCH),
+        ARIMAForecaster(order=(1, 0, 0), **TINY),
     ]
 
 
@@ -18,4 +23,8 @@ def small_forecasters(lookback=6, horizon=3):
     return [
         NaiveForecaster(lookback=lookback, horizon=horizon),
         SeasonalNaiveForecaster(season=12, horizon=horizon),
+        LinearForecaster(lookback=lookback, horizon=horizon),
+        LSTMForecaster(lookback=lookback, horizon=horizon, hidden_size=8, validation_size=0.2,
+                       **TINY_TORCH),
+        ARIMAForecaster(lookback=20, horizon=horizon, max_p=1, max_d=1, max_q=1),
     ]

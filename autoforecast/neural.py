@@ -1,0 +1,165 @@
+"""The shared shell of every torch forecaster: windows, seeding, device, training, forecasting.
+
+A subclass lists its parameters in ``__init__`` (the common ones below plus its own) and
+implements ``_build_module(n_features, n_targets)``, an ``nn.Module`` that maps
+``x: (batch, lookback, n_features)`` to ``(batch, horizon, n_targets)`` on the scaled series.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from torch import nn
+
+from .base import BaseForecaster, check_positive_int
+from .data import Windows
+from .training import seed_everything_local, train_module
+
+logger = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` is CUDA when available, else the CPU; ``"cuda"`` without CUDA is an error."""
+    if isinstance(device, torch.device):
+        device = device.type
+    if device not in DEVICES:
+        raise ValueError(f"`device` must be one of {DEVICES}, got {device!r}.")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            "device='cuda' was asked for, but torch sees no CUDA device "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'none'}). "
+            "Pass device='cpu' or device='auto', or install a CUDA build of torch."
+        )
+    return torch.device(device)
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run with ``n_threads`` intra-op threads (None: leave as is); restore the count after."""
+    before = torch.get_num_threads()
+    if n_threads is not None:
+        torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class MaxTimeWarning(UserWarning):
+    """``max_time`` stopped a fit early: the result depends on the machine's speed."""
+
+
+class NeuralForecaster(BaseForecaster):
+    """Base of the torch forecasters; not used directly (``_build_module`` is abstract).
+
+    Common parameters: ``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``patience``
+    (early-stopping epochs without improvement on the validation part; None: never stop),
+    ``device`` ("auto", "cpu", "cuda"), ``max_time`` (seconds; None: no cap), ``random_state``,
+    ``verbose`` (log each epoch at INFO level through the ``autoforecast.neural`` logger) and
+    ``n_threads`` (torch intra-op threads during fit and predict; None: torch's setting).
+
+    Fitted: ``module_`` (on the CPU), ``history_`` (one dict per epoch), ``best_epoch_``,
+    ``device_``, ``time_capped_``, ``n_targets_``.
+    """
+
+    # --------------------------------------------------------------------- parameters
+    def _check_common_params(self) -> int:
+        lookback = super()._check_common_params()
+        check_positive_int(self.epochs, "epochs")
+        check_positive_int(self.batch_size, "batch_size")
+        for name in ("lr", "weight_decay"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < 0 or (
+                    name == "lr" and value == 0):
+                raise ValueError(f"`{name}` must be a number {'> 0' if name == 'lr' else '>= 0'}, "
+                                 f"got {value!r}.")
+        if self.patience is not None:
+            check_positive_int(self.patience, "patience")
+        if self.n_threads is not None:
+            check_positive_int(self.n_threads, "n_threads")
+        if self.max_time is not None and not (isinstance(self.max_time, numbers.Real)
+                                              and self.max_time > 0):
+            raise ValueError(f"`max_time` must be None or seconds > 0, got {self.max_time!r}.")
+        return lookback
+
+    # ---------------------------------------------------------------------------- fit
+    def _fit_scaled(self, Z, split) -> None:
+        self.device_ = resolve_device(self.device)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        self.n_targets_ = len(self.target_idx_)
+        with torch_threads(self.n_threads), seed_everything_local(seed):
+            module = self._build_module(Z.shape[1], self.n_targets_)
+            result = self._train(module, *self._split_windows(Z, split),
+                                 generator=np.random.default_rng(seed))
+        self.module_ = module.cpu().eval()
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        self.time_capped_ = result.time_capped
+        if result.time_capped:
+            warnings.warn(
+                f"max_time={self.max_time}s stopped the fit after {len(result.history)} of "
+                f"{self.epochs} epochs; the result depends on this machine's speed and is not "
+                "reproducible. Pass max_time=None for a reproducible fit.",
+                MaxTimeWarning, stacklevel=4)
+
+    def _split_windows(self, Z, split) -> tuple[Windows, Windows | None]:
+        """Training windows, and validation windows (None when the validation part is empty)."""
+        def windows(part):
+            origins = split.origins(part, self.lookback_, self.horizon)
+            return Windows(Z, origins, self.lookback_, self.horizon, self.target_idx_)
+
+        val = windows("val") if split.n_val else None
+        return windows("train"), (val if val is not None and len(val) else None)
+
+    def _train(self, module: nn.Module, train: Windows, val: Windows | None, generator):
+        """Train ``module`` in place with the shared loop; returns its ``TrainResult``."""
+        def train_batches():
+            return train.batches(self.batch_size, shuffle=True, generator=generator)
+
+        def val_batches():
+            return val.batches(self.batch_size)
+
+        return train_module(
+            module, train_batches, val_batches if val is not None else None, nn.MSELoss(),
+            epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
+            patience=self.patience, device=self.device_, max_time=self.max_time,
+            on_epoch=self._log_epoch if self.verbose else None,
+        )
+
+    def _log_epoch(self, record: dict) -> None:
+        logger.info("%s epoch %d: train_loss=%.5f val_loss=%.5f", type(self).__name__,
+                    record["epoch"], record["train_loss"], record["val_loss"])
+
+    # ------------------------------------------------------------------------ predict
+    def _forecast_scaled(self, Z, origins):
+        device = self._predict_device()
+        windows = Windows(Z, origins, self.lookback_, 0)
+        module = self.module_.to(device)
+        out = []
+        try:
+            with torch_threads(self.n_threads), torch.no_grad():
+                for x in windows.batches(self.batch_size):
+                    out.append(module(x.to(device)).cpu())  # (batch, horizon, n_targets)
+        finally:
+            self.module_.cpu()
+        return torch.cat(out).numpy().astype(np.float64)
+
+    def _predict_device(self) -> torch.device:
+        """The fit's device when it is available here; else the CPU (same computation)."""
+        if self.device_.type == "cuda" and not torch.cuda.is_available():
+            return torch.device("cpu")
+        return self.device_
+
+    # --------------------------------------------------------------------- subclasses
+    def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
+        raise NotImplementedError(f"{type(self).__name__} must implement _build_module.")
