@@ -1,5 +1,6 @@
 """The data layer: validation, chronological splits, scaling, lazy windows, time indexes."""
 
+from .csv import read_series_csv, write_frame_csv
 from .errors import MissingValuesError, NotEnoughDataError
 from .scaling import SeriesScaler
 from .splits import Split, resolve_split
@@ -16,6 +17,8 @@ __all__ = [
     "Windows",
     "check_series",
     "future_index",
+    "read_series_csv",
     "resolve_split",
     "resolve_target",
+    "write_frame_csv",
 ]
