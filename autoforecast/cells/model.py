@@ -1,7 +1,10 @@
 """CellModel: a recurrent encoder followed by a head; the unit that is searched and retrained.
 
-Head protocol: ``head(outputs, h_last) -> prediction`` with outputs ``(batch, time, hidden)``
-and h_last ``(batch, hidden)``. ``head_factory(hidden_size) -> nn.Module`` builds one.
+Head protocol: ``head(outputs, h_last, x) -> prediction`` with outputs ``(batch, time, hidden)``,
+h_last ``(batch, hidden)`` and x the input window ``(batch, time, input)`` (for heads with a
+linear highway from the inputs, such as ``cells.heads.ForecastHead``: wrap it as
+``lambda outputs, h_last, x: head(h_last, x)`` in a module). ``head_factory(hidden_size)``
+builds one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ class CellModel(nn.Module):
 
     def forward(self, x):
         outputs, h_last = self.encoder(x)  # (batch, time, hidden), (batch, hidden)
-        return self.head(outputs, h_last)
+        return self.head(outputs, h_last, x)
 
 
 class LastStateHead(nn.Module):
@@ -26,5 +29,5 @@ class LastStateHead(nn.Module):
         super().__init__()
         self.linear = nn.Linear(hidden_size, out_size)
 
-    def forward(self, outputs, h_last):
+    def forward(self, outputs, h_last, x=None):
         return self.linear(h_last)

@@ -1,7 +1,20 @@
-"""Growable differentiable search of recurrent cells (METHOD.md)."""
+"""Growable differentiable search of recurrent cells (METHOD.md).
+
+    from autoforecast.search import SearchConfig, search
+    for event in search(SearchConfig(...), train_batches, val_batches, head_factory, loss_fn):
+        ...
+"""
 
 from autoforecast.cells.derived import build_cell
+from autoforecast.search.config import SearchConfig
+from autoforecast.search.events import (Candidate, CandidateEvent, DoneEvent, EpochEvent, GrowEvent,
+                                        PruneEvent, SearchDoneEvent, SearchResult, SelectedEvent)
 from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode
+from autoforecast.search.loop import search
+from autoforecast.search.random_search import random_search, sample_genotype
 from autoforecast.search.supernet import SuperNet
 
-__all__ = ["DartsNode", "Genotype", "SuperNet", "TwoInputNode", "build_cell"]
+__all__ = ["Candidate", "CandidateEvent", "DartsNode", "DoneEvent", "EpochEvent", "Genotype",
+           "GrowEvent", "PruneEvent", "SearchConfig", "SearchDoneEvent", "SearchResult",
+           "SelectedEvent", "SuperNet", "TwoInputNode", "build_cell", "random_search",
+           "sample_genotype", "search"]

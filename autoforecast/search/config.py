@@ -1,0 +1,73 @@
+"""SearchConfig: every setting of a search, frozen and validated with readable errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autoforecast.cells.ops import BACKBONES
+from autoforecast.search.growth import GROWTH_TRIGGERS, MODES
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    backbone: str = "two_input"
+    hidden_size: int = 32
+    init_nodes: int = 1
+    max_nodes: int = 4
+    mode: str = "grow_then_prune"  # or "grow_and_prune"
+    n_active: int = 1  # grow_and_prune: nodes kept continuous after a growth
+    growth: str = "schedule"  # "schedule", "plateau" or "none"
+    grow_every: int = 2  # schedule: grow after every grow_every-th epoch
+    plateau_patience: int = 2  # plateau: epochs without improvement before growing
+    plateau_delta: float = 1e-4
+    epochs: int = 10  # budget per search, in epochs over train_batches
+    max_steps: int | None = None  # optional budget per search in weight steps
+    warmup_epochs: int = 1  # weight steps only, before the first architecture step
+    growth_warmup_steps: int = 10  # weight steps only, after each growth
+    arch_lr: float = 3e-3
+    arch_weight_decay: float = 1e-3
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    clip: float | None = 1.0
+    second_order: bool = False
+    search_activations: bool = False
+    dropout_x: float = 0.0
+    dropout_h: float = 0.0
+    stop_patience: int | None = 5  # stop when the genotype is unchanged this many epochs at K_max
+    stop_on_degenerate: bool = False  # stop when every node picks a degenerate op (ops.DEGENERATE)
+    n_searches: int = 1
+    selection_epochs: int = 3  # short retraining of each candidate when n_searches > 1
+    max_time: float | None = None  # wall-clock cap in seconds for the whole call
+    num_threads: int | None = None  # torch intra-op threads while searching (None: unchanged)
+
+    def __post_init__(self):
+        _one_of("backbone", self.backbone, BACKBONES)
+        _one_of("mode", self.mode, MODES)
+        _one_of("growth", self.growth, GROWTH_TRIGGERS)
+        for name in ("hidden_size", "init_nodes", "n_active", "grow_every", "plateau_patience",
+                     "epochs", "n_searches"):
+            _int_at_least(name, getattr(self, name), 1)
+        for name in ("warmup_epochs", "growth_warmup_steps", "selection_epochs"):
+            _int_at_least(name, getattr(self, name), 0)
+        _int_at_least("max_nodes", self.max_nodes, self.init_nodes)
+        for name in ("max_steps", "stop_patience", "num_threads"):
+            if getattr(self, name) is not None:
+                _int_at_least(name, getattr(self, name), 1)
+        for name in ("arch_lr", "lr"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"`{name}` must be > 0, got {getattr(self, name)!r}.")
+        for name in ("dropout_x", "dropout_h"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1), got {getattr(self, name)!r}.")
+        if self.max_time is not None and not self.max_time > 0:
+            raise ValueError(f"`max_time` must be None or seconds > 0, got {self.max_time!r}.")
+
+
+def _one_of(name, value, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}.")
+
+
+def _int_at_least(name, value, low) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"`{name}` must be an int >= {low}, got {value!r}.")

@@ -1,0 +1,178 @@
+"""The search as a generator of events: bilevel alternation, growth, pruning, early stopping,
+several seeds and selection (METHOD.md 3 and 4).
+
+    for event in search(config, train_batches, val_batches, head_factory, loss_fn):
+        ...  # EpochEvent, GrowEvent, PruneEvent, SearchDoneEvent, CandidateEvent, SelectedEvent
+    # the last event is DoneEvent(result=SearchResult(...))
+
+``train_batches`` / ``val_batches``: zero-argument callables returning one epoch of ``(x, y)``
+batches, x of shape (batch, time, input). ``head_factory(hidden_size)`` builds the head of
+``CellModel`` (``head(outputs, h_last) -> prediction``); ``loss_fn(prediction, y) -> scalar``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from autoforecast.cells.model import CellModel
+from autoforecast.cells.ops import DEGENERATE
+from autoforecast.search.architect import Architect
+from autoforecast.search.config import SearchConfig
+from autoforecast.search.events import (Candidate, DoneEvent, EpochEvent, GrowEvent, PruneEvent,
+                                        SearchDoneEvent, SearchResult)
+from autoforecast.search.growth import PlateauTrigger, should_grow_on_schedule
+from autoforecast.search.runtime import (Clock, LocalRng, cycle, local_threads, resolve_seeds,
+                                         to_device)
+from autoforecast.search.selection import select
+from autoforecast.search.supernet import SuperNet
+from autoforecast.training import evaluate_loss
+
+
+def search(config: SearchConfig, train_batches, val_batches, head_factory, loss_fn,
+           random_state: int | None = 0, device="cpu"):
+    """Run ``config.n_searches`` searches (seeds random_state + i) and select the best cell."""
+    if not isinstance(config, SearchConfig):
+        raise TypeError(f"`config` must be a SearchConfig, got {type(config).__name__}.")
+    clock, data = Clock(config.max_time), (train_batches, val_batches, head_factory, loss_fn)
+    input_size = _input_size(train_batches)
+    history, candidates = [], []
+    for index, seed in enumerate(resolve_seeds(random_state, config.n_searches)):
+        run = SupernetSearch(config, index, seed, input_size, data, device, clock)
+        for event in run.events():
+            if event.kind == "epoch":
+                history.append(_record(event, seed))
+            yield event
+        candidates.append(Candidate(run.genotype, seed, run.val_loss))
+        if clock.expired():
+            break
+    retrain = len(candidates) > 1 and config.selection_epochs > 0
+    best = yield from select(candidates, input_size, config, data, device, clock, retrain)
+    yield DoneEvent(SearchResult(best, history, candidates, clock.capped))
+
+
+class SupernetSearch:
+    """One search (one seed): a supernet and its two optimisers, run epoch by epoch."""
+
+    def __init__(self, config, index, seed, input_size, data, device, clock):
+        self.config, self.index, self.seed, self.device, self.clock = config, index, seed, device, clock
+        self.train_batches, self.val_batches, head_factory, self.loss_fn = data
+        self.rng = LocalRng(seed)
+        with self.rng():
+            self.net = SuperNet(input_size, config.hidden_size, config.backbone, config.init_nodes,
+                                config.max_nodes, config.search_activations, config.dropout_x,
+                                config.dropout_h)
+            self.model = CellModel(self.net, head_factory(config.hidden_size)).to(device)
+        arch = {id(p) for p in self.net.arch_parameters()}
+        self.weights = [p for p in self.model.parameters() if id(p) not in arch]
+        self.w_opt = torch.optim.Adam(self.weights, lr=config.lr, weight_decay=config.weight_decay)
+        self.architect = Architect(self.model, self.net, self.loss_fn, config.arch_lr,
+                                   config.arch_weight_decay, config.second_order)
+        self.plateau = PlateauTrigger(config.plateau_patience, config.plateau_delta)
+        self.steps, self.warmup_left, self.genotype, self.val_loss = 0, 0, None, math.nan
+
+    def events(self):
+        stable, previous, reason = 0, None, "budget"
+        for epoch in range(self.config.epochs):
+            arch_active = epoch >= self.config.warmup_epochs
+            with self.rng(), local_threads(self.config.num_threads):
+                train_loss = self._epoch(arch_active)
+                self.val_loss = evaluate_loss(self.model, self.val_batches, self.loss_fn, self.device)
+            genotype = self.net.genotype()
+            yield EpochEvent(self.index, epoch, train_loss, self.val_loss, self.net.n_nodes,
+                             genotype, arch_active, self.steps)
+            final_size = not self._can_grow()
+            yield from self._maybe_grow(epoch)
+            stable = stable + 1 if (genotype == previous and final_size and arch_active) else 0
+            previous = genotype
+            reason = self._stop_reason(stable, genotype, final_size and arch_active)
+            if reason:
+                break
+        self.genotype = self.net.genotype()
+        yield SearchDoneEvent(self.index, self.seed, self.genotype, self.val_loss, reason or "budget")
+
+    def _epoch(self, arch_active: bool) -> float:
+        self.model.train()
+        val_iter, total, count = cycle(self.val_batches), 0.0, 0
+        for batch in self.train_batches():
+            x, y = to_device(batch, self.device)
+            if arch_active and self.warmup_left == 0:
+                self.architect.step((x, y), to_device(next(val_iter), self.device),
+                                    self.w_opt.param_groups[0]["lr"])
+                self.model.train()
+            self.warmup_left = max(self.warmup_left - 1, 0)
+            total += self._weight_step(x, y) * len(x)
+            count += len(x)
+            self.steps += 1
+            if self._out_of_steps() or self.clock.expired():
+                break
+        return total / max(count, 1)
+
+    def _weight_step(self, x, y) -> float:
+        loss = self.loss_fn(self.model(x), y)
+        grads = torch.autograd.grad(loss, self.weights, allow_unused=True)  # no arch gradients
+        for p, g in zip(self.weights, grads):
+            p.grad = g
+        if self.config.clip is not None:
+            nn.utils.clip_grad_norm_(self.weights, self.config.clip)
+        self.w_opt.step()
+        self.w_opt.zero_grad(set_to_none=True)
+        return loss.item()
+
+    def _can_grow(self) -> bool:
+        if self.config.growth == "none" or self.net.n_nodes >= self.config.max_nodes:
+            return False
+        return self.config.growth == "schedule" or self.plateau.enabled
+
+    def _maybe_grow(self, epoch: int):
+        trigger = (should_grow_on_schedule(epoch, self.config.grow_every)
+                   if self.config.growth == "schedule" else self.plateau.update(self.val_loss))
+        if not (trigger and self._can_grow()) or epoch + 1 >= self.config.epochs:
+            return
+        with self.rng():
+            new_weights, new_arch = self.net.grow()
+        self.weights += new_weights
+        self.w_opt.add_param_group({"params": new_weights})
+        self.architect.add_params(new_arch)
+        self.warmup_left = self.config.growth_warmup_steps
+        yield GrowEvent(self.index, epoch, self.net.n_nodes)
+        if self.config.mode == "grow_and_prune":
+            fixed = self.net.discretise(self.config.n_active)
+            self.architect.drop_missing()
+            if fixed:
+                yield PruneEvent(self.index, epoch, fixed, self.net.genotype())
+
+    def _out_of_steps(self) -> bool:
+        return self.config.max_steps is not None and self.steps >= self.config.max_steps
+
+    def _stop_reason(self, stable: int, genotype, may_stop_early: bool) -> str | None:
+        if self.clock.expired():
+            return "time"
+        if self._out_of_steps():
+            return "budget"
+        if not may_stop_early:
+            return None
+        patience = self.config.stop_patience
+        if patience is not None and stable >= patience:
+            return "architecture stable"
+        degenerate = DEGENERATE[self.config.backbone]
+        if self.config.stop_on_degenerate and all(n.op in degenerate for n in genotype.nodes):
+            return "degenerate"
+        return None
+
+
+def _input_size(train_batches) -> int:
+    for x, _ in train_batches():
+        if x.dim() != 3:
+            raise ValueError(f"batches must hold x of shape (batch, time, input), got {tuple(x.shape)}.")
+        return int(x.shape[-1])
+    raise ValueError("`train_batches()` returned no batches.")
+
+
+def _record(event: EpochEvent, seed: int) -> dict:
+    return {"search": event.search_index, "seed": seed, "epoch": event.epoch,
+            "train_loss": event.train_loss, "val_loss": event.val_loss, "n_nodes": event.n_nodes,
+            "genotype": event.genotype.to_dict(), "arch_active": event.arch_active,
+            "steps": event.steps}

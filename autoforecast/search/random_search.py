@@ -1,0 +1,60 @@
+"""Random search over the same space at the same budget: the control of METHOD.md 4.
+
+Budget: the differentiable search trains ``n_searches * (epochs + selection_epochs)`` epochs in
+all; random search spends the same number of epochs training sampled derived cells (K_max
+nodes each) for ``selection_epochs`` epochs each (at least one), and keeps the best on
+validation. (A supernet epoch also makes architecture steps, so it costs more wall time than
+an epoch of a derived cell: the control gets at least the search's compute, never less.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
+from autoforecast.search.events import Candidate, DoneEvent, SearchResult
+from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode
+from autoforecast.search.loop import _input_size
+from autoforecast.search.runtime import Clock, resolve_seeds
+from autoforecast.search.selection import select
+
+
+def sample_genotype(backbone: str, n_nodes: int, rng: np.random.Generator,
+                    search_activations: bool = False) -> Genotype:
+    """A genotype drawn uniformly from the search space of ``backbone`` with ``n_nodes`` nodes."""
+    def pick(options):
+        return options[int(rng.integers(len(options)))]
+
+    if backbone == "darts":
+        nodes = [DartsNode(pick(DARTS_OPS[1:]), int(rng.integers(i))) for i in range(1, n_nodes + 1)]
+    else:
+        acts = tuple(ACTIVATIONS) if search_activations else ("tanh",)
+        nodes = [TwoInputNode(pick(tuple(BINARY_OPS)), pick(SIDE_INPUTS), pick(acts), pick(acts))
+                 for _ in range(n_nodes)]
+    return Genotype(backbone, tuple(nodes))
+
+
+def random_search(config, train_batches, val_batches, head_factory, loss_fn,
+                  random_state: int | None = 0, device="cpu", n_samples: int | None = None):
+    """Generator of CandidateEvent / SelectedEvent, then DoneEvent(result=SearchResult)."""
+    clock, data = Clock(config.max_time), (train_batches, val_batches, head_factory, loss_fn)
+    input_size = _input_size(train_batches)
+    per_sample = max(config.selection_epochs, 1)
+    if n_samples is None:
+        n_samples = max(config.n_searches * (config.epochs + config.selection_epochs) // per_sample, 1)
+    base = resolve_seeds(random_state, 1)[0]
+    rng = np.random.default_rng(base)
+    candidates = [Candidate(sample_genotype(config.backbone, config.max_nodes, rng,
+                                            config.search_activations), base + i, float("nan"))
+                  for i in range(n_samples)]
+    retrain_config = config if config.selection_epochs >= 1 else _with_epochs(config, per_sample)
+    best = yield from select(candidates, input_size, retrain_config, data, device, clock, True)
+    history = [{"sample": i, "seed": c.seed, "genotype": c.genotype.to_dict(),
+                "val_loss": c.selection_val_loss} for i, c in enumerate(candidates)]
+    yield DoneEvent(SearchResult(best, history, candidates, clock.capped))
+
+
+def _with_epochs(config, epochs: int):
+    from dataclasses import replace
+
+    return replace(config, selection_epochs=epochs)
