@@ -136,6 +136,6 @@ def _train_epoch(module, batches: Batches, loss_fn, opt, clip, device) -> float:
         if clip is not None:
             nn.utils.clip_grad_norm_(module.parameters(), clip)
         opt.step()
-        total += float(loss) * len(x)
+        total += loss.item() * len(x)
         count += len(x)
     return total / max(count, 1)

@@ -5,7 +5,7 @@ from autoforecast.baselines import (ARIMAForecaster, LinearForecaster, LSTMForec
 
 # Settings small enough for sklearn's estimator checks (some use 10 rows).
 TINY = dict(lookback=2, horizon=1, validation_size=0.2)
-TINY_TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0)
+TINY_TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0, n_threads=1)
 
 
 def tiny_forecasters():

@@ -14,6 +14,7 @@ once. An origin's forecast uses every row of ``X`` before it, not only the last 
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import numbers
 import warnings
@@ -26,6 +27,9 @@ from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.stattools import kpss
 
 from ..base import BaseForecaster, check_positive_int
+
+# statsmodels >= 0.15 warns unless told which return type kpss should give.
+KPSS_KWARGS = {"result_object": False} if "result_object" in inspect.signature(kpss).parameters else {}
 
 
 @dataclass
@@ -71,7 +75,7 @@ def choose_d(z: np.ndarray, max_d: int) -> tuple[int, list]:
         diffed = np.diff(z, n=d)
         if len(diffed) < 10 or np.ptp(diffed) == 0:
             break
-        out, error, caught = _quiet(kpss, diffed, regression="c", nlags="auto")
+        out, error, caught = _quiet(kpss, diffed, regression="c", nlags="auto", **KPSS_KWARGS)
         messages += [f"{w.category.__name__}: {w.message}" for w in caught]
         if error is not None or out[1] >= 0.05:
             break
