@@ -1,0 +1,272 @@
+"""What every command shares: error reporting, output verbosity, progress, data and models."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn)
+from rich.table import Table
+
+from ..events import ProgressEvent
+
+# ------------------------------------------------------------------------------------ errors
+def _user_error_types() -> tuple:
+    """The exception types that mean "the input or the environment is wrong", not "a bug": the
+    CLI shows them as one line. Anything else keeps its traceback."""
+    from ..training import TrainingDivergedError
+
+    return (ValueError, OSError, TrainingDivergedError)
+
+
+@contextlib.contextmanager
+def user_errors():
+    """Turn known errors into ``error: ...`` on stderr and exit 1 (Ctrl-C: exit 130)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted; no output file was written or changed.", err=True)
+        raise typer.Exit(code=130) from None
+    except _user_error_types() as error:
+        typer.echo(f"error: {_one_line(error)}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, OSError) and error.filename and str(error.filename) not in text:
+        text = f"{text}: {error.filename}"
+    return text
+
+
+def fail(message: str):
+    """Stop a command with ``error: message`` (the command's own checks use this)."""
+    raise ValueError(message)
+
+
+def check_writable(*paths: Optional[Path]) -> None:
+    """Fail now, not after a long fit, when one of ``paths`` (None: not asked for) cannot be
+    written."""
+    for path in paths:
+        if path is None:
+            continue
+        if path.is_dir():
+            fail(f"cannot write to {path}: it is a folder; give a file name.")
+        folder = path.parent
+        if not folder.is_dir():
+            fail(f"cannot write {path}: the folder {folder} does not exist; create it first.")
+        if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise PermissionError(f"cannot write {path}: permission denied; choose another path.")
+
+
+# ------------------------------------------------------------------------------------ output
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q",
+                                        help="Show no progress and no notes; results and errors only.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Also log every progress event (epochs, growth).")]
+
+
+@dataclass
+class Output:
+    """How much a command shows: results go to stdout, progress and notes to stderr."""
+
+    quiet: bool = False
+    verbose: bool = False
+    console: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+    stdout: Console = field(default_factory=lambda: Console(soft_wrap=True))
+
+    @classmethod
+    def from_flags(cls, ctx: typer.Context, quiet: bool, verbose: bool) -> "Output":
+        """The command's flags, or the ones given before the command (``autoforecast -q fit``)."""
+        defaults = ctx.find_root().obj or {}
+        quiet = quiet or defaults.get("quiet", False)
+        verbose = (verbose or defaults.get("verbose", False)) and not quiet
+        return cls(quiet=quiet, verbose=verbose)
+
+    @property
+    def bars(self) -> bool:
+        return not self.quiet and self.console.is_terminal
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(text, highlight=False, markup=False)
+
+    def result(self, renderable) -> None:
+        """Print a result: plain text as it is (no markup), or a rich table."""
+        self.stdout.print(renderable, markup=False, highlight=False)
+
+
+class ProgressView:
+    """Renders :class:`ProgressEvent` s: bars on a terminal, log lines with ``--verbose``."""
+
+    def __init__(self, output: Output):
+        self.output = output
+        self.progress: Progress | None = None
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if self.output.bars:
+            self.progress = Progress(
+                SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[message]}"),
+                console=self.output.console,
+            )
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.stop()
+        return False
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self.progress is not None:
+            task = self.tasks.get(event.stage)
+            if task is None:
+                task = self.tasks[event.stage] = self.progress.add_task(
+                    event.stage, total=event.total, message="")
+            self.progress.update(task, completed=event.step, total=event.total,
+                                 message=event.message[:60])
+            if self.output.verbose:
+                self.progress.console.log(str(event), highlight=False)
+        elif self.output.verbose:
+            print(str(event), file=sys.stderr, flush=True)
+
+
+def fit_with_progress(estimator, frame, output: Output, stage: str = "fit"):
+    """``estimator.fit(frame)``, reporting progress: the estimator's own events when it
+    accepts a ``callback``, else a start and an end event of ``stage``."""
+    with ProgressView(output) as view:
+        if "callback" in inspect.signature(estimator.fit).parameters:
+            return estimator.fit(frame, callback=view)
+        name = type(estimator).__name__
+        view(ProgressEvent(stage, 0, 1, f"fitting {name}"))
+        estimator.fit(frame)
+        view(ProgressEvent(stage, 1, 1, f"{name} fitted"))
+    return estimator
+
+
+def frame_table(frame, title: str | None = None, digits: int = 4) -> Table:
+    """A pandas DataFrame as a rich table (index first)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column(str(frame.index.name or ""), style="bold")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for label, row in frame.iterrows():
+        table.add_row(str(label), *(_cell(v, digits) for v in row))
+    return table
+
+
+def _cell(value, digits: int) -> str:
+    if isinstance(value, float):
+        return "nan" if value != value else f"{value:.{digits}g}"
+    return str(value)
+
+
+# -------------------------------------------------------------------------------------- data
+class Missing(str, Enum):
+    raise_ = "raise"
+    ffill = "ffill"
+    interpolate = "interpolate"
+
+
+DataArg = Annotated[Optional[Path], typer.Argument(
+    help="CSV file: a header line, a time column, one numeric column per series.",
+    show_default=False)]
+DatasetOpt = Annotated[Optional[str], typer.Option(
+    "--dataset", help="Use a data set shipped with the package instead of a file "
+    "(see `autoforecast datasets`).", show_default=False)]
+TimeColumnOpt = Annotated[str, typer.Option(
+    "--time-column", help="Name of the time column; 'auto' finds it, 'none' means no time column.")]
+TimeFormatOpt = Annotated[Optional[str], typer.Option(
+    "--time-format", help="strftime format of the time column, e.g. '%d/%m/%Y %H:%M' "
+    "(default: inferred).", show_default=False)]
+ColumnsOpt = Annotated[Optional[list[str]], typer.Option(
+    "--column", "-c", help="Column to use as input (repeat for several; default: all).",
+    show_default=False)]
+LastOpt = Annotated[Optional[int], typer.Option(
+    "--last", min=1, help="Use only the last N rows (a quick run on a long series).",
+    show_default=False)]
+MissingOpt = Annotated[Missing, typer.Option(
+    "--missing", help="What to do with empty cells: fail, carry the last value forward, "
+    "or interpolate.")]
+
+
+@dataclass
+class DataSpec:
+    path: Optional[Path]
+    dataset: Optional[str]
+    time_column: str = "auto"
+    time_format: Optional[str] = None
+    columns: Optional[list] = None
+    last: Optional[int] = None
+
+    def load(self):
+        """The series as a DataFrame, from the file or the shipped data set."""
+        from ..data import read_series_csv
+        from ..datasets import load_dataset
+
+        if (self.path is None) == (self.dataset is None):
+            fail("give either a CSV file or --dataset NAME (not both, not neither); "
+                 "`autoforecast datasets` lists the shipped data sets.")
+        if self.dataset is not None:
+            frame = load_dataset(self.dataset)
+            if self.columns:
+                missing = [c for c in self.columns if c not in frame.columns]
+                if missing:
+                    fail(f"data set {self.dataset!r} has no column(s) {missing}; its columns are "
+                         f"{', '.join(map(str, frame.columns))}.")
+                frame = frame[list(self.columns)]
+        else:
+            time_column = None if self.time_column.lower() == "none" else self.time_column
+            frame = read_series_csv(self.path, time_column=time_column, columns=self.columns,
+                                    time_format=self.time_format)
+        return frame.iloc[-self.last:] if self.last else frame
+
+    @property
+    def name(self) -> str:
+        return str(self.path) if self.path is not None else f"data set {self.dataset!r}"
+
+
+# ------------------------------------------------------------------------------------ models
+MODELS = ("autocell", "lstm", "arima", "linear", "naive")
+
+
+def model_class(name: str):
+    """The estimator class behind a model name of the command line."""
+    if name == "autocell":
+        from ..estimators import AutoCellForecaster
+
+        return AutoCellForecaster
+    from .. import baselines
+
+    classes = {"lstm": baselines.LSTMForecaster, "arima": baselines.ARIMAForecaster,
+               "linear": baselines.LinearForecaster, "naive": baselines.NaiveForecaster}
+    if name not in classes:
+        fail(f"unknown model {name!r}; expected one of {', '.join(MODELS)}.")
+    return classes[name]
+
+
+def build_model(name: str, settings: dict):
+    """An unfitted estimator ``name`` with those of ``settings`` that it accepts (None: default)."""
+    cls = model_class(name)
+    accepted = inspect.signature(cls.__init__).parameters
+    return cls(**{k: v for k, v in settings.items() if k in accepted and v is not None})
+
+
+def check_device(device: str) -> None:
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            fail("--device cuda was asked for, but torch sees no CUDA device here; "
+                 "use --device cpu or --device auto.")

@@ -1,0 +1,186 @@
+"""``autoforecast fit`` and ``autoforecast predict``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, LastOpt, Missing, MissingOpt,
+                     Output, QuietOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model,
+                     check_device, check_writable, fit_with_progress, frame_table, user_errors)
+
+
+class Backbone(str, Enum):
+    two_input = "two_input"
+    darts = "darts"
+
+
+class Mode(str, Enum):
+    grow_then_prune = "grow_then_prune"
+    grow_and_prune = "grow_and_prune"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class FitModel(str, Enum):
+    autocell = "autocell"
+    lstm = "lstm"
+    arima = "arima"
+    linear = "linear"
+    naive = "naive"
+
+
+class Budget(str, Enum):
+    tiny = "tiny"
+    small = "small"
+    medium = "medium"
+    large = "large"
+
+
+# Search and training sizes of each budget; the single options (--epochs, ...) override them.
+BUDGETS = {
+    "tiny": dict(search_epochs=2, epochs=3, hidden_size=8, max_nodes=2, n_searches=1),
+    "small": dict(search_epochs=6, epochs=15, hidden_size=16, max_nodes=3, n_searches=1),
+    "medium": dict(search_epochs=20, epochs=50, hidden_size=32, max_nodes=4, n_searches=2),
+    "large": dict(search_epochs=50, epochs=150, hidden_size=64, max_nodes=6, n_searches=3),
+}
+
+OutOpt = Annotated[Optional[Path], typer.Option(
+    "--out", "-o", help="Write the fitted model here (joblib file).", show_default=False)]
+TargetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--target", "-t", help="Column to forecast (repeat for several; default: all).",
+    show_default=False)]
+
+
+def fit(
+    ctx: typer.Context,
+    data: DataArg = None,
+    out: OutOpt = None,
+    dataset: DatasetOpt = None,
+    target: TargetOpt = None,
+    column: ColumnsOpt = None,
+    time_column: TimeColumnOpt = "auto",
+    time_format: TimeFormatOpt = None,
+    horizon: Annotated[int, typer.Option("--horizon", "-H", min=1,
+                                         help="Steps to forecast.")] = 1,
+    lookback: Annotated[int, typer.Option("--lookback", "-l", min=1,
+                                          help="Past steps the model reads.")] = 24,
+    model: Annotated[FitModel, typer.Option(
+        help="What to fit: the searched cell (autocell) or a reference model.")] = FitModel.autocell,
+    backbone: Annotated[Backbone, typer.Option(help="Search space of the cell.")] = Backbone.two_input,
+    mode: Annotated[Mode, typer.Option(help="How the search grows and prunes nodes.")] = Mode.grow_then_prune,
+    budget: Annotated[Budget, typer.Option(
+        help="Search and training size: tiny (seconds), small (minutes), medium, large.")] = Budget.small,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Retraining epochs (overrides the budget).",
+                                                  show_default=False)] = None,
+    search_epochs: Annotated[Optional[int], typer.Option(min=1, help="Search epochs (overrides the budget).",
+                                                         show_default=False)] = None,
+    hidden_size: Annotated[Optional[int], typer.Option(min=1, help="Hidden units (overrides the budget).",
+                                                       show_default=False)] = None,
+    max_nodes: Annotated[Optional[int], typer.Option(min=1, help="Largest cell (overrides the budget).",
+                                                     show_default=False)] = None,
+    max_time: Annotated[Optional[float], typer.Option(min=1, help="Stop searching/training after "
+                                                      "this many seconds.", show_default=False)] = None,
+    validation_size: Annotated[float, typer.Option(min=0.0, max=0.9,
+                                                   help="Part of the rows used to select.")] = 0.2,
+    test_size: Annotated[float, typer.Option(min=0.0, max=0.9,
+                                             help="Last part of the rows held out for the skill report.")] = 0.2,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")] = 0,
+    device: Annotated[Device, typer.Option(help="Where to train.")] = Device.auto,
+    missing: MissingOpt = Missing.raise_,
+    last: LastOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+):
+    """Search a recurrent cell for the series (or fit a reference model) and save the model."""
+    output = Output.from_flags(ctx, quiet, verbose)
+    with user_errors():
+        check_writable(out)
+        check_device(device.value)
+        spec = DataSpec(data, dataset, time_column, time_format, column, last)
+        frame = spec.load()
+        settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
+                    "target": target or None, "validation_size": validation_size,
+                    "test_size": test_size, "missing": missing.value, "backbone": backbone.value,
+                    "mode": mode.value, "device": device.value, "max_time": max_time,
+                    "random_state": seed}
+        settings.update({k: v for k, v in dict(epochs=epochs, search_epochs=search_epochs,
+                                               hidden_size=hidden_size, max_nodes=max_nodes).items()
+                         if v is not None})
+        estimator = build_model(model.value, settings)
+        output.note(f"fitting {type(estimator).__name__} on {spec.name}: {frame.shape[0]} rows x "
+                    f"{frame.shape[1]} columns, horizon {horizon}, lookback {lookback}")
+        fit_with_progress(estimator, frame, output)
+        show_fitted(estimator, output)
+        if out is not None:
+            from .. import save
+
+            save(estimator, out)
+            output.note(f"model saved to {out}")
+
+
+def show_fitted(estimator, output: Output) -> None:
+    """The discovered cell and the skill report of a fitted estimator (what it has of them)."""
+    genotype = getattr(estimator, "genotype_", None)
+    if genotype is not None:
+        output.result(f"cell: {genotype}")
+    report = getattr(estimator, "report_", None)
+    if report is not None:
+        output.result(frame_table(report, title="skill on the held-out part"))
+
+
+def predict(
+    ctx: typer.Context,
+    model: Annotated[Path, typer.Argument(help="A model file written by `autoforecast fit`.",
+                                          show_default=False)],
+    data: DataArg = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Write the forecast here (CSV); default: print it.",
+        show_default=False)] = None,
+    plot: Annotated[Optional[Path], typer.Option(
+        help="Draw the recent history and the forecast to this picture (.png, .svg, .pdf).",
+        show_default=False)] = None,
+    history: Annotated[int, typer.Option(min=1, help="Rows of history the picture shows.")] = 200,
+    dataset: DatasetOpt = None,
+    time_column: TimeColumnOpt = "auto",
+    time_format: TimeFormatOpt = None,
+    missing: Annotated[Optional[Missing], typer.Option(
+        help="Policy for empty cells (default: the one the model was fitted with).",
+        show_default=False)] = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+):
+    """Forecast the `horizon` steps after the end of the data, with their timestamps."""
+    from .. import load
+    from ..data import write_frame_csv
+
+    output = Output.from_flags(ctx, quiet, verbose)
+    with user_errors():
+        check_writable(out, plot)
+        estimator = load(model)
+        columns = getattr(estimator, "feature_names_in_", None)
+        spec = DataSpec(data, dataset, time_column, time_format,
+                        [str(c) for c in columns] if columns is not None else None)
+        frame = spec.load()
+        if missing is not None:
+            estimator.set_params(missing=missing.value)
+        forecast = estimator.predict(frame)
+        label = frame.index.name or ("time" if hasattr(frame.index, "tz") else "step")
+        forecast.index.name = label
+        if out is None:
+            output.result(forecast.to_csv(index_label=label).rstrip("\n"))
+        else:
+            write_frame_csv(forecast, out, index_label=label)
+            output.note(f"forecast of {len(forecast)} step(s) written to {out}")
+        if plot is not None:
+            from .plots import draw_forecast, save_figure
+
+            save_figure(draw_forecast(frame[forecast.columns].iloc[-history:], forecast), plot)
+            output.note(f"picture written to {plot}")

@@ -1,0 +1,150 @@
+"""Pictures the command line draws: forecasts, a cell's graph, the search history (matplotlib).
+
+Each ``draw_*`` function returns a :class:`matplotlib.figure.Figure` (no pyplot, no global
+state); :func:`save_figure` writes one atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+
+from ..persistence import atomic_path
+
+SIDE_LABELS = {"x": "x_t", "h": "h_{t-1}"}
+
+
+def save_figure(figure: Figure, path) -> Path:
+    """Write ``figure`` to ``path`` (format from the extension) through a temporary file."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    supported = figure.canvas.get_supported_filetypes()
+    if fmt not in supported:
+        raise ValueError(f"cannot draw {path}: unknown picture format {path.suffix or '(none)'!r}; "
+                         f"use one of .png, .svg, .pdf (all: {', '.join(sorted(supported))}).")
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        figure.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight")
+    return path
+
+
+def draw_forecast(history: pd.DataFrame, forecast: pd.DataFrame) -> Figure:
+    """One panel per target: the recent history and the forecast after it."""
+    n = len(forecast.columns)
+    figure = Figure(figsize=(9, 2.6 * n), layout="constrained")
+    axes = figure.subplots(n, 1, squeeze=False)[:, 0]
+    for ax, column in zip(axes, forecast.columns):
+        ax.plot(history.index, history[column], color="0.3", lw=1, label="history")
+        joined = pd.concat([history[column].iloc[-1:], forecast[column]])
+        ax.plot(joined.index, joined.to_numpy(), color="tab:orange", lw=1.5, marker=".",
+                label="forecast")
+        ax.set_title(str(column), loc="left", fontsize=10)
+        ax.legend(loc="upper left", fontsize=8)
+    return figure
+
+
+# ------------------------------------------------------------------------------ cell graph
+def cell_edges(genotype) -> tuple[dict, list]:
+    """Positions of the graph's vertices and its edges ``(source, target, label, style)``."""
+    nodes = list(genotype.nodes)
+    k = len(nodes)
+    pos = {"x_t": (0, 1), "h_{t-1}": (0, -1), "s0": (1, 0), "h_t": (k + 2, 0)}
+    pos.update({f"s{i}": (i + 1, 0) for i in range(1, k + 1)})
+    edges = [("x_t", "s0", "", "solid"), ("h_{t-1}", "s0", "", "solid")]
+    for i, node in enumerate(nodes, start=1):
+        if genotype.backbone == "darts":
+            edges.append((f"s{node.input}", f"s{i}", node.op, "solid"))
+        else:
+            edges.append((f"s{i - 1}", f"s{i}", node.act_a, "solid"))
+            edges.append((_side_source(node.side, i, pos), f"s{i}", node.act_b, "solid"))
+        edges.append((f"s{i}", "h_t", "", "dashed"))
+    return pos, edges
+
+
+def _side_source(side: str, i: int, pos: dict) -> str:
+    if side in SIDE_LABELS:
+        return SIDE_LABELS[side]
+    if side in ("skip", "s_prev2"):
+        return f"s{max(i - 2, 0)}"
+    pos.setdefault(side, (i, -1.6))
+    return side
+
+
+def draw_cell(genotype) -> Figure:
+    """The derived cell as a graph: inputs, the entry node s0, nodes s1..sK, the output h_t."""
+    pos, edges = cell_edges(genotype)
+    width = max(6.0, 1.6 * (len(genotype.nodes) + 3))
+    figure = Figure(figsize=(width, 3.6), layout="constrained")
+    ax = figure.subplots()
+    for source, target, label, style in edges:
+        (x0, y0), (x1, y1) = pos[source], pos[target]
+        bend = 0.0 if y0 != y1 or abs(x1 - x0) <= 1 else -0.35
+        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12,
+                                     connectionstyle=f"arc3,rad={bend}", linestyle=style,
+                                     shrinkA=16, shrinkB=16, color="0.35"))
+        if label:
+            lift = 0.28 + (0.35 * abs(x1 - x0) / 2 if bend else 0.0)
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + lift, label, ha="center", fontsize=8,
+                    color="tab:blue")
+    for name, (x, y) in pos.items():
+        text = name
+        if name.startswith("s") and name[1:].isdigit() and int(name[1:]) >= 1 \
+                and genotype.backbone != "darts":
+            text = f"{name}\n{genotype.nodes[int(name[1:]) - 1].op}"
+        ax.text(x, y, text, ha="center", va="center", fontsize=9,
+                bbox=dict(boxstyle="round", fc="tab:orange" if name[0] == "s" else "0.9", ec="0.3"))
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.9)
+    ax.set_axis_off()
+    ax.set_title(f"{genotype.backbone} cell, {len(genotype.nodes)} node(s): h_t = mean of s1..s"
+                 f"{len(genotype.nodes)}", fontsize=10, loc="left")
+    return figure
+
+
+# -------------------------------------------------------------------------- search history
+def draw_search_history(records: list[dict]) -> Figure:
+    """Validation loss and number of nodes over the search epochs, growth/prune events marked."""
+    frame = pd.DataFrame(records)
+    for needed in ("epoch", "val_loss", "n_nodes"):
+        if needed not in frame.columns:
+            raise ValueError(f"the search history has no {needed!r} field (fields: "
+                             f"{', '.join(map(str, frame.columns))}); cannot draw it.")
+    group = next((c for c in ("search", "search_index") if c in frame.columns), None)
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    loss_ax, nodes_ax = figure.subplots(2, 1, sharex=True)
+    for key, part in (frame.groupby(group) if group else [(None, frame)]):
+        label = f"search {key}" if group else None
+        loss_ax.plot(part["epoch"], part["val_loss"], marker=".", label=label)
+        nodes_ax.step(part["epoch"], part["n_nodes"], where="post", label=label)
+    events = frame[frame["event"].notna() & (frame["event"] != "epoch")] \
+        if "event" in frame.columns else frame.iloc[:0]
+    for _, row in events.iterrows():
+        color = "tab:green" if "grow" in str(row["event"]) else "tab:red"
+        for ax in (loss_ax, nodes_ax):
+            ax.axvline(row["epoch"], color=color, lw=0.8, ls=":")
+        nodes_ax.annotate(str(row["event"]), (row["epoch"], row["n_nodes"]), fontsize=7,
+                          color=color, xytext=(2, 4), textcoords="offset points")
+    loss_ax.set_ylabel("validation loss")
+    nodes_ax.set_ylabel("nodes")
+    nodes_ax.set_xlabel("search epoch")
+    if group:
+        loss_ax.legend(fontsize=8)
+    return figure
+
+
+def draw_training_history(records: list[dict]) -> Figure:
+    """Training and validation loss over the epochs of a plain (not searched) model."""
+    frame = pd.DataFrame(records)
+    figure = Figure(figsize=(8, 3.5), layout="constrained")
+    ax = figure.subplots()
+    for column in ("train_loss", "val_loss"):
+        if column in frame.columns:
+            ax.plot(frame["epoch"], frame[column], marker=".", label=column)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=8)
+    return figure
