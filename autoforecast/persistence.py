@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import tempfile
-import zlib
 from pathlib import Path
 
 import joblib
@@ -65,8 +63,7 @@ def load(path):
         raise ModelFileError(f"{str(path)!r} is empty: not an autoforecast model file.")
     try:
         obj = joblib.load(path)
-    except (EOFError, pickle.UnpicklingError, zlib.error, ValueError, KeyError, IndexError,
-            AttributeError, ModuleNotFoundError, TypeError, OSError) as err:
+    except Exception as err:  # a damaged pickle can fail in many ways (struct, zlib, pickle, ...)
         raise ModelFileError(
             f"{str(path)!r} could not be read as an autoforecast model file: it is truncated, "
             f"corrupted or of another format ({type(err).__name__}: {err}). Save the model again "
