@@ -100,6 +100,14 @@ class Output:
         if not self.quiet:
             self.console.print(text, highlight=False, markup=False)
 
+    def table(self, frame, title: str) -> None:
+        """A DataFrame result: a rich table on a terminal, plain aligned text otherwise (no
+        truncated columns in pipes and logs)."""
+        if self.stdout.is_terminal:
+            self.result(frame_table(frame, title=title))
+        else:
+            self.result(f"{title}\n{frame.to_string(float_format=lambda v: f'{v:.4g}')}")
+
     def result(self, renderable) -> None:
         """Print a result: plain text as it is (no markup), or a rich table."""
         self.stdout.print(renderable, markup=False, highlight=False)

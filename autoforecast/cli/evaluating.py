@@ -12,7 +12,7 @@ import typer
 
 from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, LastOpt, Missing, MissingOpt,
                      Output, QuietOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model,
-                     check_device, check_writable, fail, fit_with_progress, frame_table, user_errors)
+                     check_device, check_writable, fail, fit_with_progress, user_errors)
 from .fitting import BUDGETS, Budget, Device, TargetOpt
 
 DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
@@ -118,8 +118,8 @@ def evaluate(
         models = {name: build_model(name, settings) for name in names}
         truth, forecasts, seconds = backtest_models(models, frame, n_test, output)
         table = skill_table(truth, forecasts, reference, fit_seconds=seconds)
-        output.result(frame_table(table, title=f"backtest on the last {n_test} rows, horizon "
-                                               f"{horizon}; skill_*: {reference} against each"))
+        output.table(table, f"backtest on the last {n_test} rows, horizon {horizon}; "
+                            f"skill_*: {reference} against each")
         if csv is not None:
             write_frame_csv(table, csv)
             output.note(f"table written to {csv}")

@@ -10,7 +10,7 @@ import typer
 
 from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, LastOpt, Missing, MissingOpt,
                      Output, QuietOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model,
-                     check_device, check_writable, fit_with_progress, frame_table, user_errors)
+                     check_device, check_writable, fit_with_progress, user_errors)
 
 
 class Backbone(str, Enum):
@@ -133,7 +133,7 @@ def show_fitted(estimator, output: Output) -> None:
         output.result(f"cell: {genotype}")
     report = getattr(estimator, "report_", None)
     if report is not None:
-        output.result(frame_table(report, title="skill on the held-out part"))
+        output.table(report, "skill on the held-out part")
 
 
 def predict(

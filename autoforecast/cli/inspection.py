@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .common import Output, QuietOpt, check_writable, fail, frame_table, user_errors
+from .common import Output, QuietOpt, check_writable, fail, user_errors
 
 
 def describe(estimator) -> list[str]:
@@ -57,7 +57,7 @@ def inspect(
                       else f"cell: none ({type(estimator).__name__} is not a searched model)")
         report = getattr(estimator, "report_", None)
         if report is not None:
-            output.result(frame_table(report, title="skill on the held-out part"))
+            output.table(report, "skill on the held-out part")
         if graph is not None:
             _draw_graph(estimator, genotype, model, graph, output)
         if history is not None:
