@@ -134,6 +134,9 @@ def show_fitted(estimator, output: Output) -> None:
     report = getattr(estimator, "report_", None)
     if report is not None:
         output.table(report, "skill on the held-out part")
+    if genotype is None and report is None:
+        output.result(f"fitted {type(estimator).__name__}: a reference model, with no searched "
+                      "cell and no skill report (`autoforecast evaluate` compares models).")
 
 
 def predict(
