@@ -8,22 +8,38 @@ from __future__ import annotations
 
 import torch
 
+# Named module-level functions, not lambdas: derived cells hold them, and must pickle.
+
+
+def identity(z):
+    return z
+
+
+def add(p, q):
+    return p + q
+
+
+def hadamard(p, q):
+    return p * q
+
+
+def gate(p, q):
+    return torch.sigmoid(p) * torch.tanh(q)
+
+
+def left(p, q):
+    return p
+
+
+def right(p, q):
+    return q
+
+
 # unary activations f(z), used on DARTS edges and (optionally searched) on two-input branches
-ACTIVATIONS = {
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "identity": lambda z: z,
-}
+ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "identity": identity}
 
 # binary operations op(P, Q) of the two-input backbone
-BINARY_OPS = {
-    "add": lambda p, q: p + q,
-    "hadamard": lambda p, q: p * q,
-    "gate": lambda p, q: torch.sigmoid(p) * torch.tanh(q),
-    "left": lambda p, q: p,
-    "right": lambda p, q: q,
-}
+BINARY_OPS = {"add": add, "hadamard": hadamard, "gate": gate, "left": left, "right": right}
 
 # the side input b_k of two-input node k: W_x x_t, h_{t-1}, or s_{k-2} (s_{-1} := h_{t-1})
 SIDE_INPUTS = ("x", "h", "skip")
