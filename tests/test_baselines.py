@@ -13,6 +13,7 @@ from statsmodels.tsa.arima.model import ARIMA
 
 from autoforecast.baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster
 from autoforecast.baselines import arima as arima_module
+from autoforecast.baselines.linear import batched_moments, lagged_moments
 from autoforecast.cells.heads import ForecastHead
 from autoforecast.neural import MaxTimeWarning
 from autoforecast.training import evaluate_loss
@@ -45,11 +46,19 @@ def test_linear_recovers_planted_ar2():
     np.testing.assert_allclose(est.predict()[0], nxt, atol=1e-6)
 
 
-def test_linear_batched_gram_equals_one_batch_and_auto_alpha():
+@pytest.mark.parametrize("lookback, horizon, first, n", [(8, 4, 8, 200), (1, 1, 1, 299),
+                                                         (5, 3, 20, 50)])
+def test_linear_lagged_moments_equal_gathered_windows(lookback, horizon, first, n):
+    X = np.random.default_rng(0).normal(size=(300, 3)).cumsum(axis=0)
+    fast = lagged_moments(X, first, n, lookback, horizon)
+    slow = batched_moments(X, np.arange(first, first + n), lookback, horizon, batch_size=7)
+    np.testing.assert_allclose(fast.gram, slow.gram, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast.cross, slow.cross, rtol=1e-12, atol=1e-12)
+    assert fast.yy == pytest.approx(slow.yy, rel=1e-12) and fast.n == slow.n == 3 * n
+
+
+def test_linear_auto_alpha_and_errors():
     X = make_series(300, n_features=3)
-    one = LinearForecaster(lookback=8, horizon=4, batch_size=10**6).fit(X)
-    many = LinearForecaster(lookback=8, horizon=4, batch_size=5).fit(X)
-    np.testing.assert_allclose(one.coef_, many.coef_, atol=1e-10)
     auto = LinearForecaster(lookback=8, horizon=4, alpha="auto", validation_size=0.2).fit(X)
     assert auto.alpha_ == min(auto.alpha_scores_, key=auto.alpha_scores_.get)
     with pytest.raises(ValueError, match="validation part.*empty"):
