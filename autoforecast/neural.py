@@ -133,10 +133,12 @@ class NeuralForecaster(BaseForecaster):
             module, train_batches, val_batches if val is not None else None, nn.MSELoss(),
             epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
             patience=self.patience, device=self.device_, max_time=self.max_time,
-            on_epoch=self._log_epoch if self.verbose else None,
+            on_epoch=self._log_epoch,
         )
 
     def _log_epoch(self, record: dict) -> None:
+        if not self.verbose:
+            return
         logger.info("%s epoch %d: train_loss=%.5f val_loss=%.5f", type(self).__name__,
                     record["epoch"], record["train_loss"], record["val_loss"])
 

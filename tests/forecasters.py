@@ -2,10 +2,13 @@
 
 from autoforecast.baselines import (ARIMAForecaster, LinearForecaster, LSTMForecaster,
                                     NaiveForecaster, SeasonalNaiveForecaster)
+from autoforecast.estimators import AutoCellForecaster
 
 # Settings small enough for sklearn's estimator checks (some use 10 rows).
 TINY = dict(lookback=2, horizon=1, validation_size=0.2)
 TINY_TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0, n_threads=1)
+TINY_SEARCH = dict(hidden_size=4, max_nodes=2, grow_every=1, search_epochs=2, n_searches=1,
+                   baselines=("naive",), **TINY_TORCH)
 
 
 def tiny_forecasters():
@@ -15,6 +18,7 @@ def tiny_forecasters():
         LinearForecaster(**TINY),
         LSTMForecaster(hidden_size=4, **TINY, **TINY_TORCH),
         ARIMAForecaster(order=(1, 0, 0), **TINY),
+        AutoCellForecaster(**TINY, test_size=0.2, **TINY_SEARCH),
     ]
 
 
@@ -27,4 +31,5 @@ def small_forecasters(lookback=6, horizon=3):
         LSTMForecaster(lookback=lookback, horizon=horizon, hidden_size=8, validation_size=0.2,
                        **TINY_TORCH),
         ARIMAForecaster(lookback=20, horizon=horizon, max_p=1, max_d=1, max_q=1),
+        AutoCellForecaster(lookback=lookback, horizon=horizon, **TINY_SEARCH),
     ]

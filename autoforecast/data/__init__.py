@@ -6,7 +6,7 @@ from .scaling import SeriesScaler
 from .splits import Split, resolve_split
 from .timeindex import future_index
 from .validation import SeriesData, check_series, resolve_target
-from .windows import Windows
+from .windows import EpochBatches, Windows
 
 __all__ = [
     "MissingValuesError",
@@ -14,6 +14,7 @@ __all__ = [
     "SeriesData",
     "SeriesScaler",
     "Split",
+    "EpochBatches",
     "Windows",
     "check_series",
     "future_index",

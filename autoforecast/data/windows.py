@@ -38,6 +38,16 @@ class Windows:
         self._inputs = self.series.unfold(0, self.lookback, 1)
         self._outputs = self.series.unfold(0, self.horizon, 1) if self.horizon else None
 
+    def __getstate__(self):  # pickle the series once, not the strided views of it
+        state = dict(self.__dict__)
+        del state["_inputs"], state["_outputs"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._inputs = self.series.unfold(0, self.lookback, 1)
+        self._outputs = self.series.unfold(0, self.horizon, 1) if self.horizon else None
+
     def __len__(self) -> int:
         return len(self.origins)
 
@@ -52,16 +62,41 @@ class Windows:
         return rows[:, torch.from_numpy(self.targets)].transpose(1, 2)
 
     def batches(self, batch_size: int, shuffle: bool = False,
-                generator: np.random.Generator | None = None) -> Iterator[tuple]:
-        """One pass over all windows: ``(x, y)`` pairs (``x`` alone when ``horizon == 0``)."""
+                generator: np.random.Generator | None = None, min_size: int = 1) -> Iterator[tuple]:
+        """One pass over all windows: ``(x, y)`` pairs (``x`` alone when ``horizon == 0``).
+
+        A last batch smaller than ``min_size`` joins the one before it (batch normalisation
+        in training mode needs at least 2 windows a batch).
+        """
         order = np.arange(len(self))
         if shuffle:
             if generator is None:
                 raise ValueError("shuffle=True needs a numpy Generator for reproducibility.")
             order = generator.permutation(order)
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+        starts = list(range(0, len(order), batch_size))
+        if len(starts) > 1 and len(order) - starts[-1] < min_size:
+            starts.pop()
+        for i, start in enumerate(starts):
+            stop = starts[i + 1] if i + 1 < len(starts) else len(order)
+            idx = order[start:stop]
             if self.horizon:
                 yield self.inputs(idx), self.targets_at(idx)
             else:
                 yield self.inputs(idx)
+
+
+class EpochBatches:
+    """A picklable zero-argument callable: each call is one epoch of ``(x, y)`` batches.
+
+    With ``shuffle``, the order comes from its own numpy generator seeded with ``seed``, which
+    advances from epoch to epoch; a copy sent to another process replays the same epochs.
+    """
+
+    def __init__(self, windows: Windows, batch_size: int, shuffle: bool = False, seed: int = 0,
+                 min_size: int = 1):
+        self.windows, self.batch_size, self.shuffle = windows, batch_size, shuffle
+        self.generator = np.random.default_rng(seed)
+        self.min_size = min_size
+
+    def __call__(self):
+        return self.windows.batches(self.batch_size, self.shuffle, self.generator, self.min_size)

@@ -1,0 +1,311 @@
+"""AutoCellForecaster: search a recurrent cell, retrain it, report its skill against baselines.
+
+``fit(X)``:
+1. validates and splits the series chronologically (training, validation, held-out test);
+2. searches a cell (growable differentiable search, :mod:`autoforecast.search`) on windows of
+   the training part, architecture steps on the validation part;
+3. retrains the derived cell from scratch, early-stopped on the validation part;
+4. fits the baselines on the same rows and scores every model on the test part (``report_``);
+5. with ``refit=True``, retrains the cell on all rows before ``predict``.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from joblib import Parallel, delayed
+from torch import nn
+
+from .base import check_positive_int
+from .baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster, NaiveForecaster
+from .cells.derived import build_encoder
+from .cells.heads import ForecastHead
+from .cells.model import CellModel
+from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows
+from .evaluation import skill_table
+from .events import ProgressEvent, stderr_renderer
+from .neural import MaxTimeWarning, NeuralForecaster, resolve_device
+from .search import SearchConfig, random_search
+from .search.parallel import run_searches
+from .training import train_module
+
+BASELINES = ("lstm", "arima", "naive", "linear")
+STRATEGIES = ("search", "random")
+
+
+class CellHead(ForecastHead):
+    """:class:`ForecastHead` with the head protocol of :class:`CellModel`."""
+
+    def forward(self, outputs, h_last, x):
+        return super().forward(h_last, x)
+
+
+class ForecastSearchTask:
+    """The search's data for one seed (picklable, for joblib workers)."""
+
+    def __init__(self, train: Windows, val: Windows, batch_size, lookback, horizon, n_features,
+                 targets, linear_skip):
+        self.train, self.val, self.batch_size = train, val, batch_size
+        self.shape = (lookback, horizon, n_features, targets, linear_skip)
+
+    def head_factory(self, hidden_size: int) -> nn.Module:
+        """The retraining's head: the search ranks cells as they will be used."""
+        lookback, horizon, n_features, targets, linear_skip = self.shape
+        return CellHead(hidden_size, lookback, horizon, n_features, targets, linear_skip)
+
+    def __call__(self, seed: int):
+        # The supernet's batch normalisation needs at least 2 windows a batch.
+        return (EpochBatches(self.train, self.batch_size, shuffle=True, seed=seed, min_size=2),
+                EpochBatches(self.val, self.batch_size, min_size=2), self.head_factory,
+                nn.MSELoss())
+
+
+class AutoCellForecaster(NeuralForecaster):
+    """Forecaster whose recurrent cell is found by growable differentiable architecture search.
+
+    Search: ``backbone`` ("two_input" or "darts"), ``mode`` ("grow_then_prune" or
+    "grow_and_prune", with ``n_active``), ``init_nodes`` .. ``max_nodes`` grown by ``growth``
+    ("schedule" every ``grow_every`` epochs, "plateau" or "none"), ``search_epochs`` per search,
+    ``n_searches`` seeds, each candidate retrained ``selection_epochs`` to pick one;
+    ``strategy="random"`` samples cells of the same space at the same budget instead (the
+    control). Retraining: ``hidden_size``, ``epochs``, ``patience``, ``lr``, ``batch_size``,
+    ``linear_skip``. Report: ``baselines`` among "lstm", "arima", "naive", "linear", scored on
+    the last ``test_size`` rows (``test_size=0`` skips the report). ``n_jobs`` runs searches,
+    candidate retrainings and baselines through joblib.
+
+    Fitted: ``genotype_``, ``module_``, ``search_history_``, ``search_result_``, ``history_``,
+    ``report_`` (DataFrame, one row per model), ``baselines_``, ``n_features_in_``,
+    ``feature_names_in_`` (DataFrames).
+    """
+
+    def __init__(self, lookback=48, horizon=1, target=None, validation_size=0.2, test_size=0.2,
+                 missing="raise", backbone="two_input", mode="grow_then_prune", n_active=1,
+                 init_nodes=1, max_nodes=4, growth="schedule", grow_every=2, search_epochs=8,
+                 n_searches=2, selection_epochs=2, second_order=False, search_activations=False,
+                 strategy="search", hidden_size=32, epochs=30, batch_size=64, lr=1e-3,
+                 weight_decay=0.0, patience=5, linear_skip=True,
+                 baselines=("lstm", "arima"), refit=False, device="auto", max_time=None,
+                 random_state=None, verbose=0, n_jobs=None, n_threads=None):
+        self.lookback = lookback
+        self.horizon = horizon
+        self.target = target
+        self.validation_size = validation_size
+        self.test_size = test_size
+        self.missing = missing
+        self.backbone = backbone
+        self.mode = mode
+        self.n_active = n_active
+        self.init_nodes = init_nodes
+        self.max_nodes = max_nodes
+        self.growth = growth
+        self.grow_every = grow_every
+        self.search_epochs = search_epochs
+        self.n_searches = n_searches
+        self.selection_epochs = selection_epochs
+        self.second_order = second_order
+        self.search_activations = search_activations
+        self.strategy = strategy
+        self.hidden_size = hidden_size
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.linear_skip = linear_skip
+        self.baselines = baselines
+        self.refit = refit
+        self.device = device
+        self.max_time = max_time
+        self.random_state = random_state
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.n_threads = n_threads
+
+    # ---------------------------------------------------------------------- fit
+    def fit(self, X, y=None, callback=None):
+        """Search, retrain and report on ``X``; ``callback(ProgressEvent)`` receives progress."""
+        self._callback = callback or (stderr_renderer if self.verbose else None)
+        self._started = time.perf_counter()
+        try:
+            return super().fit(X, y)
+        except KeyboardInterrupt:
+            self._emit("interrupted", 0, None, "fit interrupted: " + self._progress_note())
+            raise
+        finally:
+            del self._callback, self._started
+
+    def _check_common_params(self) -> int:
+        lookback = super()._check_common_params()
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"`strategy` must be one of {STRATEGIES}, got {self.strategy!r}.")
+        unknown = [b for b in self.baselines if b not in BASELINES]
+        if isinstance(self.baselines, str) or unknown:
+            raise ValueError(f"`baselines` must be a tuple of names from {BASELINES}, got "
+                             f"{self.baselines!r}.")
+        check_positive_int(self.search_epochs, "search_epochs")
+        self._search_config()  # validates the search settings before any work starts
+        return lookback
+
+    def _search_config(self) -> SearchConfig:
+        return SearchConfig(
+            backbone=self.backbone, hidden_size=self.hidden_size, init_nodes=self.init_nodes,
+            max_nodes=self.max_nodes, mode=self.mode, n_active=self.n_active, growth=self.growth,
+            grow_every=self.grow_every, epochs=self.search_epochs, lr=self.lr,
+            second_order=self.second_order, search_activations=self.search_activations,
+            n_searches=self.n_searches, selection_epochs=self.selection_epochs,
+            max_time=self.max_time, num_threads=self.n_threads)
+
+    def _fit_scaled(self, Z, split) -> None:
+        self.device_ = resolve_device(self.device)
+        self._search(Z, split)
+        self._emit("retrain", 0, self.epochs, f"retraining {self.genotype_}")
+        super()._fit_scaled(Z, split)  # retrains the derived cell (see _build_module)
+        self.fit_seconds_ = time.perf_counter() - self._started  # search and retraining
+        self._report(Z, split)
+        if self.refit:
+            self._refit_all(Z)
+
+    def _search(self, Z, split) -> None:
+        train, val = self._split_windows(Z, split)
+        if val is None or len(val) < 2 or len(train) < 2:
+            raise NotEnoughDataError(
+                f"the search needs at least 2 training and 2 validation windows, got {len(train)} "
+                f"and {0 if val is None else len(val)}; pass a longer series or a larger "
+                f"validation_size (got {self.validation_size!r}).")
+        task = ForecastSearchTask(train, val, self.batch_size, self.lookback_, self.horizon,
+                                  Z.shape[1], self.target_idx_, self.linear_skip)
+        config, seed = self._search_config(), self._seed()
+        if self.strategy == "random":
+            events = random_search(config, *task(seed), random_state=seed, device=self.device_)
+            result = None
+            for event in events:
+                result = event.result if event.kind == "done" else self._on_search_event(event)
+        else:
+            result = run_searches(config, task, seed, self.device_, self.n_jobs,
+                                  self._on_search_event)
+        self.search_result_ = result
+        self.genotype_ = result.genotype
+        self.search_history_ = result.history
+        if result.time_capped:
+            warnings.warn(f"max_time={self.max_time}s cut the search short; the cell found is "
+                          "not reproducible. Pass max_time=None for a reproducible fit.",
+                          MaxTimeWarning, stacklevel=5)
+
+    def _seed(self) -> int:
+        from sklearn.utils import check_random_state
+
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
+        encoder = build_encoder(self.genotype_, n_features, self.hidden_size)
+        head = CellHead(self.hidden_size, self.lookback_, self.horizon, n_features,
+                        self.target_idx_, linear_skip=self.linear_skip)
+        return CellModel(encoder, head)
+
+    # ------------------------------------------------------------------- report
+    def _baseline(self, name: str):
+        common = dict(lookback=self.lookback_, horizon=self.horizon,
+                      target=list(self.target_idx_), missing="raise")
+        if name == "lstm":  # same hidden size, head, budget and early stopping as the cell
+            return LSTMForecaster(hidden_size=self.hidden_size, linear_skip=self.linear_skip,
+                                  epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                                  weight_decay=self.weight_decay, patience=self.patience,
+                                  device=self.device, random_state=self._seed(),
+                                  n_threads=self.n_threads, **common)
+        if name == "arima":
+            return ARIMAForecaster(n_jobs=self.n_jobs, **common)
+        return {"naive": NaiveForecaster, "linear": LinearForecaster}[name](**common)
+
+    def _report(self, Z, split) -> None:
+        self.baselines_ = {}
+        self.report_ = None
+        if not split.n_test or not self.baselines:
+            return
+        values = self.scaler_.inverse_transform(Z)  # the original units
+        fit_part = values[: split.val_end]
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_timed)(self._baseline(name), fit_part, split.n_val)
+            for name in self.baselines)
+        self.baselines_ = {name: est for name, (est, _) in zip(self.baselines, fitted)}
+        data = SeriesData(values, pd.RangeIndex(len(values)), list(range(values.shape[1])), False)
+        origins = split.origins("test", self.lookback_, self.horizon)
+        forecasts = {"autocell": self._forecast_origins(data, origins)}
+        forecasts |= {name: est._forecast_origins(data, origins)
+                      for name, est in self.baselines_.items()}
+        seconds = {"autocell": round(self.fit_seconds_, 2)}
+        seconds |= {name: round(s, 2) for name, (_, s) in zip(self.baselines, fitted)}
+        self.report_ = skill_table(self.truth_at(data, origins), forecasts, "autocell", seconds)
+        self._emit("report", 1, 1, "skill on the test part:\n" + self.report_.to_string())
+
+    def _refit_all(self, Z) -> None:
+        """Retrain the cell on every row, for as many epochs as early stopping chose."""
+        origins = np.arange(self.lookback_, len(Z) - self.horizon + 1)
+        windows = Windows(Z, origins, self.lookback_, self.horizon, self.target_idx_)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seed())
+            module = self._build_module(Z.shape[1], len(self.target_idx_))
+            train_module(module, EpochBatches(windows, self.batch_size, True, self._seed()), None,
+                         nn.MSELoss(), epochs=self.best_epoch_ + 1, lr=self.lr,
+                         weight_decay=self.weight_decay, patience=None, device=self.device_,
+                         on_epoch=lambda r: self._emit("refit", r["epoch"] + 1,
+                                                       self.best_epoch_ + 1, _losses(r)))
+        self.module_ = module.cpu().eval()
+
+    # ----------------------------------------------------------------- progress
+    def _emit(self, stage, step, total, message, **data) -> None:
+        callback = getattr(self, "_callback", None)
+        if callback is not None:
+            callback(ProgressEvent(stage, step, total, message, data))
+
+    def _on_search_event(self, event) -> None:
+        kind = event.kind
+        if kind == "epoch":
+            self._emit("search", event.epoch + 1, self.search_epochs,
+                       f"run {event.search_index}: {event.n_nodes} nodes, train {event.train_loss:.4f}"
+                       f", val {event.val_loss:.4f}, {event.genotype}", **_fields(event))
+        elif kind in ("grow", "prune", "search_done", "candidate", "selected"):
+            self._emit("search", getattr(event, "epoch", 0) + 1, None,
+                       f"{kind}: " + _describe(event), **_fields(event))
+
+    def _log_epoch(self, record: dict) -> None:
+        self._emit("retrain", record["epoch"] + 1, self.epochs, _losses(record), **record)
+
+    def _progress_note(self) -> str:
+        done = []
+        if hasattr(self, "genotype_"):
+            done.append(f"search finished ({self.genotype_})")
+        return ", ".join(done) or "during the search"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+def _fit_timed(estimator, values, n_val):
+    started = time.perf_counter()
+    estimator.set_params(validation_size=n_val, test_size=0).fit(values)
+    return estimator, time.perf_counter() - started
+
+
+def _losses(record: dict) -> str:
+    return f"train {record['train_loss']:.4f}, val {record['val_loss']:.4f}"
+
+
+def _fields(event) -> dict:
+    out = {k: v for k, v in vars(event).items() if k != "genotype"}
+    if getattr(event, "genotype", None) is not None:
+        out["genotype"] = event.genotype.to_dict()
+    return out
+
+
+def _describe(event) -> str:
+    parts = [f"{k}={v}" for k, v in vars(event).items() if k not in ("kind", "genotype")]
+    if getattr(event, "genotype", None) is not None:
+        parts.append(str(event.genotype))
+    return ", ".join(parts)
+
