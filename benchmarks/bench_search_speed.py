@@ -50,7 +50,10 @@ def n_params(module) -> int:
 
 def fit_hidden(make, target: int) -> int:
     """The hidden size whose encoder's parameter count is closest to ``target``."""
-    return min(range(2, 1024), key=lambda d: abs(n_params(make(d)) - target))
+    d = 2
+    while n_params(make(d + 1)) <= target:
+        d += 1
+    return min((d, d + 1), key=lambda h: abs(n_params(make(h)) - target))
 
 
 def matmul_peak(seconds: float = 2.0) -> float:
