@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pandas as pd
+
+
+def _offsets_from_infer_freq():
+    """Opt in to pandas' future ``infer_freq`` (an offset, not a string) where it exists."""
+    try:
+        return pd.option_context("future.infer_freq_returns_offset", True)
+    except (KeyError, pd.errors.OptionError):
+        return contextlib.nullcontext()
 
 
 def infer_freq(index: pd.Index):
@@ -14,7 +24,8 @@ def infer_freq(index: pd.Index):
             return index.freq
         if len(index) >= 3:
             try:
-                return pd.infer_freq(index)
+                with _offsets_from_infer_freq():
+                    return pd.infer_freq(index)
             except (TypeError, ValueError):
                 return None
     return None

@@ -1,0 +1,130 @@
+"""AutoCellForecaster behaviour: search, retrain, report, reproducibility, progress, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+
+from autoforecast.estimators import AutoCellForecaster
+from autoforecast.events import ProgressEvent
+from autoforecast.neural import MaxTimeWarning
+from autoforecast.search import Genotype
+
+from conftest import make_series
+
+SMALL = dict(lookback=8, horizon=2, hidden_size=6, max_nodes=2, grow_every=1, search_epochs=2,
+             n_searches=2, selection_epochs=1, epochs=3, batch_size=16, device="cpu",
+             n_threads=1, random_state=0, baselines=("naive", "linear"))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_series(160, 3)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    events = []
+    est = AutoCellForecaster(**SMALL).fit(data, callback=events.append)
+    return est, events
+
+
+def test_fit_finds_a_cell_and_reports_skill(fitted):
+    est, _ = fitted
+    assert isinstance(est.genotype_, Genotype) and est.genotype_.backbone == "two_input"
+    assert 1 <= len(est.genotype_.nodes) <= 2
+    assert {r["search"] for r in est.search_history_} == {0, 1}
+    assert max(r["n_nodes"] for r in est.search_history_) == 2
+    assert len(est.search_result_.candidates) == 2
+    assert list(est.report_.index) == ["autocell", "naive", "linear"]
+    assert np.isfinite(est.report_[["mae", "rmse", "rse", "corr"]].to_numpy()).all()
+    assert est.report_.loc["autocell", "skill_rmse"] == 0.0
+    naive = est.report_.loc["naive"]
+    assert naive["skill_rmse"] == pytest.approx(1 - est.report_.loc["autocell", "rmse"] / naive["rmse"])
+    assert est.history_ and est.module_ is not None
+
+
+def test_progress_events_cover_every_stage(fitted):
+    _, events = fitted
+    assert all(isinstance(e, ProgressEvent) for e in events)
+    stages = [e.stage for e in events]
+    assert {"search", "retrain", "report"} <= set(stages)
+    assert stages.index("search") < stages.index("retrain") < stages.index("report")
+    assert any("grow" in e.message for e in events)
+
+
+def test_same_seed_same_forecast_and_caller_rng_untouched(data, fitted):
+    torch.manual_seed(123)
+    np.random.seed(7)
+    torch_state, np_state = torch.get_rng_state(), np.random.get_state()
+    again = AutoCellForecaster(**SMALL).fit(data)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.random.get_state()[1].tolist() == np_state[1].tolist()
+    est, _ = fitted
+    assert again.genotype_ == est.genotype_
+    pd.testing.assert_frame_equal(again.predict(), est.predict())
+
+
+def test_parallel_searches_give_the_same_result(data, fitted):
+    parallel = AutoCellForecaster(**{**SMALL, "n_jobs": 2}).fit(data)
+    est, _ = fitted
+    assert parallel.genotype_ == est.genotype_
+    np.testing.assert_allclose(parallel.predict().to_numpy(), est.predict().to_numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(backbone="darts", mode="grow_and_prune"),
+    dict(strategy="random"),
+    dict(refit=True, test_size=0, baselines=()),
+])
+def test_variants_fit_and_predict(data, settings):
+    est = AutoCellForecaster(**{**SMALL, "n_searches": 1, **settings}).fit(data)
+    forecast = est.predict()
+    assert forecast.shape == (2, 3) and np.isfinite(forecast.to_numpy()).all()
+    if settings.get("test_size") == 0:
+        assert est.report_ is None
+
+
+def test_bad_input_fails_before_the_search(data, monkeypatch):
+    import autoforecast.estimators as module
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the search must not start on bad input")
+
+    monkeypatch.setattr(module, "run_searches", no_search)
+    holes = data.copy()
+    holes.iloc[5, 0] = np.nan
+    with pytest.raises(ValueError, match="missing value"):
+        AutoCellForecaster(**SMALL).fit(holes)
+    with pytest.raises(ValueError, match="`backbone` must be one of"):
+        AutoCellForecaster(**{**SMALL, "backbone": "gru"}).fit(data)
+    with pytest.raises(ValueError, match="`baselines` must be a tuple"):
+        AutoCellForecaster(**{**SMALL, "baselines": ("prophet",)}).fit(data)
+    with pytest.raises(ValueError, match="too few"):
+        AutoCellForecaster(**SMALL).fit(data.iloc[:15])
+
+
+def test_max_time_warns_that_the_fit_is_not_reproducible(data):
+    with pytest.warns(MaxTimeWarning):
+        AutoCellForecaster(**{**SMALL, "max_time": 1e-3, "baselines": ()}).fit(data)
+
+
+def test_cuda_without_cuda_is_a_clear_error(data):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        AutoCellForecaster(**{**SMALL, "device": "cuda"}).fit(data)
+
+
+def test_clone_is_unfitted(fitted):
+    est, _ = fitted
+    copy = clone(est)
+    assert not hasattr(copy, "genotype_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert copy.get_params()["backbone"] == "two_input"
