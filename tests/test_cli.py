@@ -385,3 +385,30 @@ def test_console_script_subprocess(tmp_path, csv):
     assert run(script, "--version", cwd=tmp_path).stdout.strip().endswith(autoforecast.__version__)
     done = run(script, "predict", tmp_path / "absent.joblib", csv, cwd=tmp_path)
     assert done.returncode == 1 and done.stderr == f"error: model file {str(tmp_path / 'absent.joblib')!r} does not exist.\n"
+
+
+# ---------------------------------------------------------------------------- AutoCell, real
+def test_autocell_fit_inspect_predict(tmp_path, csv):
+    pytest.importorskip("autoforecast.estimators")
+    model = tmp_path / "cell.joblib"
+    result = invoke("fit", csv, "-H", 2, "--lookback", 8, "--budget", "tiny", "--epochs", 1,
+                    "--hidden-size", 4, "--search-epochs", 2, "--baseline", "naive",
+                    "--device", "cpu", "-o", model)
+    assert result.exit_code == 0, result.output
+    fitted = joblib.load(model)
+    assert f"cell: {fitted.genotype_}" in result.stdout
+    assert list(fitted.report_.index) == ["autocell", "naive"]
+    assert "skill_rmse" in result.stdout
+    result = invoke("inspect", model, "--graph", tmp_path / "g.svg", "--history", tmp_path / "h.png")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "g.svg").stat().st_size > 1000 and (tmp_path / "h.png").stat().st_size > 1000
+    assert invoke("predict", model, csv).stdout.count("\n") == 3
+
+
+def test_growth_events_from_node_counts():
+    from autoforecast.cli.plots import _growth_events
+
+    frame = pd.DataFrame({"search": [0, 0, 0, 1, 1], "epoch": [0, 1, 2, 0, 1],
+                          "n_nodes": [1, 2, 1, 3, 3], "val_loss": [1.0] * 5})
+    events = _growth_events(frame, "search")
+    assert list(zip(events["epoch"], events["event"])) == [(1, "grow"), (2, "prune")]

@@ -142,8 +142,9 @@ class ProgressView:
             if task is None:
                 task = self.tasks[event.stage] = self.progress.add_task(
                     event.stage, total=event.total, message="")
-            self.progress.update(task, completed=event.step, total=event.total,
-                                 message=event.message[:60])
+            first_line = (event.message.splitlines() or [""])[0]
+            update = {"total": event.total} if event.total is not None else {}
+            self.progress.update(task, completed=event.step, message=first_line[:60], **update)
             if self.output.verbose:
                 self.progress.console.log(str(event), highlight=False)
         elif self.output.verbose:

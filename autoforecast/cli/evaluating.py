@@ -111,7 +111,7 @@ def evaluate(
         frame = DataSpec(data, dataset, time_column, time_format, column, last).load()
         n_test = n_test_rows(len(frame), test_size)
         settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
-                    "target": target or None, "test_size": 0.0, "missing": missing.value,
+                    "target": target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
                     "device": device.value, "random_state": seed}
         settings.update({k: v for k, v in dict(epochs=epochs, hidden_size=hidden_size).items()
                          if v is not None})

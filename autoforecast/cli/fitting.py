@@ -92,6 +92,9 @@ def fit(
                                                    help="Part of the rows used to select.")] = 0.2,
     test_size: Annotated[float, typer.Option(min=0.0, max=0.9,
                                              help="Last part of the rows held out for the skill report.")] = 0.2,
+    baseline: Annotated[Optional[list[str]], typer.Option(
+        "--baseline", "-b", help="Reference model in the skill report: lstm, arima, linear, naive "
+        "(repeat; default: naive, lstm, arima; 'none' for no report).", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")] = 0,
     device: Annotated[Device, typer.Option(help="Where to train.")] = Device.auto,
     missing: MissingOpt = Missing.raise_,
@@ -110,7 +113,7 @@ def fit(
                     "target": target or None, "validation_size": validation_size,
                     "test_size": test_size, "missing": missing.value, "backbone": backbone.value,
                     "mode": mode.value, "device": device.value, "max_time": max_time,
-                    "random_state": seed}
+                    "random_state": seed, "baselines": baselines_of(baseline)}
         settings.update({k: v for k, v in dict(epochs=epochs, search_epochs=search_epochs,
                                                hidden_size=hidden_size, max_nodes=max_nodes).items()
                          if v is not None})
@@ -124,6 +127,13 @@ def fit(
 
             save(estimator, out)
             output.note(f"model saved to {out}")
+
+
+def baselines_of(names: Optional[list[str]]) -> tuple:
+    """The ``baselines`` parameter from the ``--baseline`` options."""
+    if not names:
+        return ("naive", "lstm", "arima")
+    return () if names == ["none"] else tuple(dict.fromkeys(names))
 
 
 def show_fitted(estimator, output: Output) -> None:

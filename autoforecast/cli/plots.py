@@ -120,8 +120,7 @@ def draw_search_history(records: list[dict]) -> Figure:
         label = f"search {key}" if group else None
         loss_ax.plot(part["epoch"], part["val_loss"], marker=".", label=label)
         nodes_ax.step(part["epoch"], part["n_nodes"], where="post", label=label)
-    events = frame[frame["event"].notna() & (frame["event"] != "epoch")] \
-        if "event" in frame.columns else frame.iloc[:0]
+    events = _growth_events(frame, group)
     for _, row in events.iterrows():
         color = "tab:green" if "grow" in str(row["event"]) else "tab:red"
         for ax in (loss_ax, nodes_ax):
@@ -134,6 +133,17 @@ def draw_search_history(records: list[dict]) -> Figure:
     if group:
         loss_ax.legend(fontsize=8)
     return figure
+
+
+def _growth_events(frame: pd.DataFrame, group) -> pd.DataFrame:
+    """Rows of growth/prune events: the ``event`` field where the history has one, else the
+    epochs where the number of nodes went up ("grow") or down ("prune") within a search."""
+    if "event" in frame.columns:
+        return frame[frame["event"].notna() & (frame["event"] != "epoch")]
+    change = (frame.groupby(group)["n_nodes"] if group else frame["n_nodes"]).diff().fillna(0)
+    events = frame[change != 0].copy()
+    events["event"] = ["grow" if c > 0 else "prune" for c in change[change != 0]]
+    return events
 
 
 def draw_training_history(records: list[dict]) -> Figure:
