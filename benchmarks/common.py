@@ -117,3 +117,29 @@ def mean_over_seeds(rows, keys, value):
     for row in rows:
         groups.setdefault(tuple(row[k] for k in keys), []).append(float(row[value]))
     return {k: (float(np.mean(v)), float(np.std(v)), len(v)) for k, v in groups.items()}
+
+
+def appliances_hourly():
+    """UCI Appliances (shipped), 10-minute rows averaged to hours: 3290 x 28."""
+    from autoforecast.datasets import load_appliances
+
+    return load_appliances().resample("h").mean()
+
+
+def holdout_run(estimator, frame, horizon: int, target, fractions=(0.6, 0.2, 0.2)) -> dict:
+    """Chronological 60/20/20 split; fit on train+validation, score every test window and step
+    (all targets pooled) with MAE, RMSE, RSE and CORR on the original scale."""
+    n = len(frame)
+    train_end = int(n * fractions[0])
+    val_end = train_end + int(n * fractions[1])
+    estimator.set_params(horizon=horizon, target=target, validation_size=val_end - train_end,
+                         test_size=0)
+    started = time.perf_counter()
+    estimator.fit(frame.iloc[:val_end])
+    fit_s = time.perf_counter() - started
+    table = estimator.backtest(frame, start=val_end)
+    truth = table["truth"].to_numpy().reshape(-1, 1)
+    forecast = table["forecast"].to_numpy().reshape(-1, 1)
+    return {"mae": metrics.mae(truth, forecast), "rmse": metrics.rmse(truth, forecast),
+            "rse": metrics.rse(truth, forecast), "corr": metrics.corr(truth, forecast),
+            "fit_s": round(fit_s, 1)}
