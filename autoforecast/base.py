@@ -42,7 +42,19 @@ class BaseForecaster(BaseEstimator):
 
     # ----------------------------------------------------------------------------- fit
     def fit(self, X, y=None):
-        """Learn from the series ``X`` (rows in time order); ``y`` is ignored."""
+        """Learn from the series ``X`` (rows in time order); ``y`` is ignored.
+
+        A fit that fails or is interrupted (Ctrl-C) removes all fitted state (the attributes
+        ending in ``_``), so the estimator is never left half fitted.
+        """
+        try:
+            return self._fit(X)
+        except BaseException:
+            for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+                delattr(self, name)
+            raise
+
+    def _fit(self, X):
         self.lookback_ = self._check_common_params()
         data = check_series(self, X, reset=True, missing=self.missing)
         self.target_idx_ = resolve_target(self.target, data.columns, data.is_frame)

@@ -129,14 +129,16 @@ class AutoCellForecaster(NeuralForecaster):
     def fit(self, X, y=None, callback=None):
         """Search, retrain and report on ``X``; ``callback(ProgressEvent)`` receives progress."""
         self._callback = callback or (stderr_renderer if self.verbose else None)
-        self._started = time.perf_counter()
+        self._started, self._reached = time.perf_counter(), []
         try:
             return super().fit(X, y)
         except KeyboardInterrupt:
-            self._emit("interrupted", 0, None, "fit interrupted: " + self._progress_note())
+            reached = "; ".join(self._reached) or "before the search started"
+            self._emit("interrupted", 0, None, f"fit interrupted; reached: {reached}. The "
+                       "estimator is left unfitted.")
             raise
         finally:
-            del self._callback, self._started
+            del self._callback, self._started, self._reached
 
     def _check_common_params(self) -> int:
         lookback = super()._check_common_params()
@@ -162,6 +164,7 @@ class AutoCellForecaster(NeuralForecaster):
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
         self._search(Z, split)
+        self._reached.append(f"search finished ({self.genotype_})")
         self._emit("retrain", 0, self.epochs, f"retraining {self.genotype_}")
         super()._fit_scaled(Z, split)  # retrains the derived cell (see _build_module)
         self.fit_seconds_ = time.perf_counter() - self._started  # search and retraining
@@ -272,13 +275,9 @@ class AutoCellForecaster(NeuralForecaster):
                        f"{kind}: " + _describe(event), **_fields(event))
 
     def _log_epoch(self, record: dict) -> None:
+        if hasattr(self, "_reached"):
+            self._reached[1:] = [f"retraining epoch {record['epoch'] + 1} of {self.epochs}"]
         self._emit("retrain", record["epoch"] + 1, self.epochs, _losses(record), **record)
-
-    def _progress_note(self) -> str:
-        done = []
-        if hasattr(self, "genotype_"):
-            done.append(f"search finished ({self.genotype_})")
-        return ", ".join(done) or "during the search"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

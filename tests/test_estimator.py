@@ -128,3 +128,34 @@ def test_clone_is_unfitted(fitted):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert copy.get_params()["backbone"] == "two_input"
+
+
+def test_interrupted_fit_leaves_no_half_fitted_model(data):
+    seen = []
+
+    def interrupt(event):
+        seen.append(event)
+        if event.stage == "retrain" and event.step == 1:
+            raise KeyboardInterrupt
+
+    est = AutoCellForecaster(**SMALL)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(data, callback=interrupt)
+    assert seen[-1].stage == "interrupted" and "search finished" in seen[-1].message
+    assert "retraining epoch 1 of 3" in seen[-1].message
+    assert not [name for name in vars(est) if name.endswith("_")]
+    from sklearn.exceptions import NotFittedError
+    with pytest.raises(NotFittedError):
+        est.predict()
+
+
+def test_concurrent_predictions_match_sequential(fitted, data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    est, _ = fitted
+    windows = [data.iloc[i:i + 40] for i in range(0, 120, 10)]
+    sequential = [est.predict(w) for w in windows]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(est.predict, windows))
+    for a, b in zip(sequential, concurrent):
+        pd.testing.assert_frame_equal(a, b)
