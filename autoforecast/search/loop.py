@@ -8,6 +8,9 @@ several seeds and selection (METHOD.md 3 and 4).
 ``train_batches`` / ``val_batches``: zero-argument callables returning one epoch of ``(x, y)``
 batches, x of shape (batch, time, input). ``head_factory(hidden_size)`` builds the head of
 ``CellModel`` (``head(outputs, h_last) -> prediction``); ``loss_fn(prediction, y) -> scalar``.
+Other models (a language model over token ids): ``head_factory=None``,
+``model_factory=f`` with ``f(encoder) -> nn.Module`` and an explicit ``input_size``
+(:class:`autoforecast.search.data.SearchData`).
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ import math
 import torch
 from torch import nn
 
-from autoforecast.cells.model import CellModel
 from autoforecast.cells.ops import DEGENERATE
 from autoforecast.search.architect import Architect
 from autoforecast.search.config import SearchConfig
+from autoforecast.search.data import SearchData, _input_size  # noqa: F401 (_input_size: old import path)
 from autoforecast.search.events import (Candidate, DoneEvent, EpochEvent, GrowEvent, PruneEvent,
                                         SearchDoneEvent, SearchResult)
 from autoforecast.search.growth import PlateauTrigger, should_grow_on_schedule
@@ -32,12 +35,13 @@ from autoforecast.training import evaluate_loss
 
 
 def search(config: SearchConfig, train_batches, val_batches, head_factory, loss_fn,
-           random_state: int | None = 0, device="cpu"):
+           random_state: int | None = 0, device="cpu", *, model_factory=None, input_size=None):
     """Run ``config.n_searches`` searches (seeds random_state + i) and select the best cell."""
     if not isinstance(config, SearchConfig):
         raise TypeError(f"`config` must be a SearchConfig, got {type(config).__name__}.")
-    clock, data = Clock(config.max_time), (train_batches, val_batches, head_factory, loss_fn)
-    input_size = _input_size(train_batches)
+    data = SearchData.of((train_batches, val_batches, head_factory, loss_fn, model_factory,
+                          input_size))
+    clock, input_size = Clock(config.max_time), data.resolve_input_size()
     history, candidates = [], []
     for index, seed in enumerate(resolve_seeds(random_state, config.n_searches)):
         run = SupernetSearch(config, index, seed, input_size, data, device, clock)
@@ -58,13 +62,15 @@ class SupernetSearch:
 
     def __init__(self, config, index, seed, input_size, data, device, clock):
         self.config, self.index, self.seed, self.device, self.clock = config, index, seed, device, clock
-        self.train_batches, self.val_batches, head_factory, self.loss_fn = data
+        data = SearchData.of(data)
+        self.train_batches, self.val_batches = data.train_batches, data.val_batches
+        self.loss_fn = data.loss_fn
         self.rng = LocalRng(seed)
         with self.rng():
             self.net = SuperNet(input_size, config.hidden_size, config.backbone, config.init_nodes,
                                 config.max_nodes, config.search_activations, config.dropout_x,
                                 config.dropout_h)
-            self.model = CellModel(self.net, head_factory(config.hidden_size)).to(device)
+            self.model = data.build_model(self.net, config.hidden_size).to(device)
         arch = {id(p) for p in self.net.arch_parameters()}
         self.weights = [p for p in self.model.parameters() if id(p) not in arch]
         self.w_opt = torch.optim.Adam(self.weights, lr=config.lr, weight_decay=config.weight_decay)
@@ -161,14 +167,6 @@ class SupernetSearch:
         if self.config.stop_on_degenerate and all(n.op in degenerate for n in genotype.nodes):
             return "degenerate"
         return None
-
-
-def _input_size(train_batches) -> int:
-    for x, _ in train_batches():
-        if x.dim() != 3:
-            raise ValueError(f"batches must hold x of shape (batch, time, input), got {tuple(x.shape)}.")
-        return int(x.shape[-1])
-    raise ValueError("`train_batches()` returned no batches.")
 
 
 def _record(event: EpochEvent, seed: int) -> dict:

@@ -6,8 +6,9 @@ backend: processes on this machine (``n_jobs``), or a cluster under
 depends only on its seed, so ``n_jobs=1`` and ``n_jobs=4`` give the same cell.
 
 ``task(seed)`` returns the search's data for that seed, ``(train_batches, val_batches,
-head_factory, loss_fn)``; it must be picklable (a top-level class instance, not a lambda) when
-``n_jobs != 1``.
+head_factory, loss_fn)`` or a :class:`~autoforecast.search.data.SearchData` (with
+``model_factory`` and ``input_size`` for models other than ``CellModel``); it must be
+picklable (a top-level class instance, not a lambda) when ``n_jobs != 1``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import replace
 
 from joblib import Parallel, delayed
 
+from autoforecast.search.data import SearchData
 from autoforecast.search.events import Candidate, CandidateEvent, SearchResult, SelectedEvent
 from autoforecast.search.loop import _record, search
 from autoforecast.search.runtime import Clock, resolve_seeds
@@ -47,7 +49,7 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
         runs = (_search_run(single, task, seed, index, device, on_event)
                 for index, seed in enumerate(seeds))
     else:
-        runs = Parallel(n_jobs=n_jobs, return_as="generator")(
+        runs = Parallel(n_jobs=n_jobs)(  # a list: Ray's backend returns no generators
             delayed(_search_run)(single, task, seed, index, device, None)
             for index, seed in enumerate(seeds))
     history, candidates, capped = [], [], False
@@ -66,7 +68,9 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
 def _search_run(config, task, seed, index, device, on_event):
     """One single-seed search: (its events, its candidate, whether max_time cut it short)."""
     events, result = [], None
-    for event in search(config, *task(seed), random_state=seed, device=device):
+    data = SearchData.of(task(seed))
+    for event in search(config, *data[:4], random_state=seed, device=device,
+                        model_factory=data.model_factory, input_size=data.input_size):
         if hasattr(event, "search_index"):
             event.search_index = index
         if event.kind == "done":
@@ -100,7 +104,7 @@ def _select(candidates, config, task, device, n_jobs, clock, on_event):
 
 
 def _retrain(genotype, seed, config, task, device, max_time) -> float:
-    data = task(seed)
-    input_size = next(iter(data[0]()))[0].shape[-1]
+    data = SearchData.of(task(seed))
+    input_size = data.resolve_input_size()
     loss = retrain_val_loss(genotype, seed, input_size, config, data, device, max_time)
     return loss if math.isfinite(loss) else math.inf

@@ -14,7 +14,7 @@ import numpy as np
 from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
 from autoforecast.search.events import Candidate, DoneEvent, SearchResult
 from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode
-from autoforecast.search.loop import _input_size
+from autoforecast.search.data import SearchData
 from autoforecast.search.runtime import Clock, resolve_seeds
 from autoforecast.search.selection import select
 
@@ -35,10 +35,14 @@ def sample_genotype(backbone: str, n_nodes: int, rng: np.random.Generator,
 
 
 def random_search(config, train_batches, val_batches, head_factory, loss_fn,
-                  random_state: int | None = 0, device="cpu", n_samples: int | None = None):
-    """Generator of CandidateEvent / SelectedEvent, then DoneEvent(result=SearchResult)."""
-    clock, data = Clock(config.max_time), (train_batches, val_batches, head_factory, loss_fn)
-    input_size = _input_size(train_batches)
+                  random_state: int | None = 0, device="cpu", n_samples: int | None = None, *,
+                  model_factory=None, input_size=None):
+    """Generator of CandidateEvent / SelectedEvent, then DoneEvent(result=SearchResult).
+
+    ``model_factory`` and ``input_size``: as in :func:`autoforecast.search.search`."""
+    data = SearchData.of((train_batches, val_batches, head_factory, loss_fn, model_factory,
+                          input_size))
+    clock, input_size = Clock(config.max_time), data.resolve_input_size()
     per_sample = max(config.selection_epochs, 1)
     if n_samples is None:
         n_samples = max(config.n_searches * (config.epochs + config.selection_epochs) // per_sample, 1)

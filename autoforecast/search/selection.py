@@ -5,20 +5,23 @@ from __future__ import annotations
 import math
 
 from autoforecast.cells.derived import build_encoder
-from autoforecast.cells.model import CellModel
+from autoforecast.search.data import SearchData
 from autoforecast.search.events import CandidateEvent, SelectedEvent
 from autoforecast.search.runtime import local_threads
 from autoforecast.training import TrainingDivergedError, seed_everything_local, train_module
 
 
 def retrain_val_loss(genotype, seed, input_size, config, data, device, max_time=None) -> float:
-    """Train the derived cell from scratch for ``config.selection_epochs``; best val loss."""
-    train_batches, val_batches, head_factory, loss_fn = data
+    """Train the derived cell from scratch for ``config.selection_epochs``; best val loss.
+
+    ``data``: a :class:`SearchData` or the 4-tuple ``(train_batches, val_batches, head_factory,
+    loss_fn)``."""
+    data = SearchData.of(data)
     with seed_everything_local(seed), local_threads(config.num_threads):
         encoder = build_encoder(genotype, input_size, config.hidden_size, config.dropout_x, config.dropout_h)
-        model = CellModel(encoder, head_factory(config.hidden_size))
+        model = data.build_model(encoder, config.hidden_size)
         try:
-            result = train_module(model, train_batches, val_batches, loss_fn,
+            result = train_module(model, data.train_batches, data.val_batches, data.loss_fn,
                                   epochs=config.selection_epochs, lr=config.lr,
                                   weight_decay=config.weight_decay, patience=None, clip=config.clip,
                                   device=device, max_time=max_time)
