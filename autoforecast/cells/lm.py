@@ -1,0 +1,215 @@
+"""The word-level language model around a recurrent encoder, and its truncated-BPTT training.
+
+    tokens (batch, time) -> embedding (batch, time, E) -> encoder (batch, time, H)
+        -> [projection H -> E when H != E] -> decoder tied to the embedding (batch, time, V)
+
+The encoder is any module with ``forward(x, state=None) -> (outputs, state)``: a derived cell or
+a supernet in a :class:`RecurrentEncoder` (state: (batch, H)), or :class:`LSTMEncoder` (state:
+the LSTM's (h, c)). Dropout as in AWD-LSTM (Merity et al. 2018), where each applies: word
+dropout on embedding rows (``dropout_e``), variational dropout on the encoder's input and
+recurrent state (the encoder's ``dropout_x``, ``dropout_h``; the LSTM takes ``dropout_x`` only)
+and on its outputs (``dropout_o``). AWD's weight drop on the LSTM's recurrent matrix is not
+implemented.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from autoforecast.data.text import segments
+from autoforecast.training import TrainingDivergedError
+
+
+def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over all (batch * time) tokens: logits (B, T, V), targets (B, T)."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+def detach_state(state):
+    """Cut the graph between BPTT segments; the state's values are carried on."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+class LSTMEncoder(nn.Module):
+    """``nn.LSTM`` with the encoder protocol and variational input dropout."""
+
+    def __init__(self, input_size: int, hidden_size: int, dropout_x: float = 0.0):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
+        self.dropout_x = dropout_x
+
+    @property
+    def hidden_size(self) -> int:
+        return self.lstm.hidden_size
+
+    def forward(self, x, state=None):
+        if self.training and self.dropout_x > 0:  # one mask per sequence: (batch, 1, input)
+            mask = torch.empty_like(x[:, :1]).bernoulli_(1 - self.dropout_x) / (1 - self.dropout_x)
+            x = x * mask
+        return self.lstm(x, state)  # (batch, time, hidden), (h, c)
+
+
+class LanguageModelNet(nn.Module):
+    def __init__(self, encoder: nn.Module, vocab_size: int, embedding_size: int,
+                 dropout_e: float = 0.0, dropout_o: float = 0.0):
+        super().__init__()
+        self.encoder, self.dropout_e, self.dropout_o = encoder, dropout_e, dropout_o
+        self.embedding = nn.Embedding(vocab_size, embedding_size)
+        hidden = encoder.hidden_size
+        self.projection = nn.Linear(hidden, embedding_size, bias=False) if hidden != embedding_size else None
+        self.decoder_bias = nn.Parameter(torch.zeros(vocab_size))
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)  # tied: also the decoder's weight
+
+    def _embed(self, tokens):
+        weight = self.embedding.weight  # (V, E)
+        if self.training and self.dropout_e > 0:  # drop whole words (rows), AWD's dropoute
+            keep = torch.empty_like(weight[:, :1]).bernoulli_(1 - self.dropout_e)
+            weight = weight * keep / (1 - self.dropout_e)
+        return F.embedding(tokens, weight)  # (batch, time, E)
+
+    def run(self, tokens: torch.Tensor, state=None):
+        """``tokens`` (batch, time) int64 -> logits (batch, time, V), the encoder's last state."""
+        outputs, state = self.encoder(self._embed(tokens), state)  # (batch, time, H)
+        if self.training and self.dropout_o > 0:
+            mask = torch.empty_like(outputs[:, :1]).bernoulli_(1 - self.dropout_o)
+            outputs = outputs * mask / (1 - self.dropout_o)
+        if self.projection is not None:
+            outputs = self.projection(outputs)  # (batch, time, E)
+        return F.linear(outputs, self.embedding.weight, self.decoder_bias), state
+
+    def forward(self, tokens, state=None):
+        return self.run(tokens, state)[0]
+
+
+class LanguageModelFactory:
+    """``model_factory`` of the search: wraps the supernet (or a derived encoder) as a language
+    model. A plain class, so that it pickles for joblib workers."""
+
+    def __init__(self, vocab_size: int, embedding_size: int, dropout_e=0.0, dropout_o=0.0):
+        self.args = (vocab_size, embedding_size, dropout_e, dropout_o)
+
+    def __call__(self, encoder: nn.Module) -> LanguageModelNet:
+        return LanguageModelNet(encoder, *self.args)
+
+
+def n_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def lstm_hidden_for(n_params: int, vocab_size: int, embedding_size: int) -> int:
+    """The LSTM hidden size whose language model has the parameter count closest to ``n_params``."""
+    def count(h):
+        projection = 0 if h == embedding_size else h * embedding_size
+        return vocab_size * (embedding_size + 1) + 4 * (embedding_size * h + h * h + 2 * h) + projection
+
+    largest = math.isqrt(max(n_params, 1)) + 2  # 4 h^2 alone exceeds n_params beyond this
+    return min(range(1, largest + 1), key=lambda h: abs(count(h) - n_params))
+
+
+@torch.no_grad()
+def stream_nll(model: LanguageModelNet, streams: torch.Tensor, bptt: int, device="cpu"):
+    """(summed negative log-likelihood in nats, number of predicted tokens) over ``streams``
+    (n_streams, n_steps), the state carried across segments, in evaluation mode."""
+    model.eval()
+    state, total, count = None, 0.0, 0
+    for x, y in segments(streams, bptt):
+        logits, state = model.run(x.to(device), state)
+        total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                       y.reshape(-1).to(device), reduction="sum"))
+        count += y.numel()
+    return total, count
+
+
+@dataclass
+class TBPTTResult:
+    history: list[dict] = field(default_factory=list)  # one dict per epoch
+    best_epoch: int = -1
+    best_val_loss: float = math.inf
+    tokens: int = 0  # training tokens processed
+    train_seconds: float = 0.0  # time in training steps (validation not included)
+    time_capped: bool = False
+
+
+def train_tbptt(model, train_streams, val_streams, *, bptt: int, epochs: int, lr: float,
+                weight_decay: float = 0.0, clip: float | None = 0.25, patience: int | None = 2,
+                max_time: float | None = None, device="cpu", on_epoch=None,
+                max_recoveries: int = 3) -> TBPTTResult:
+    """Adam with truncated BPTT (state carried across segments, graph cut at each); the learning
+    rate halves after an epoch without improvement; early stopping on the validation loss; the
+    best epoch's weights are restored. ``max_time`` is checked after every segment."""
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    result, best = TBPTTResult(), copy.deepcopy(model.state_dict())
+    stale, recoveries, epoch, started = 0, 0, 0, time.perf_counter()
+    while epoch < epochs:
+        loss, tokens, seconds = _tbptt_epoch(model, opt, train_streams, bptt, clip, device,
+                                             max_time, started, result)
+        if not math.isfinite(loss):
+            recoveries += 1
+            if recoveries > max_recoveries:
+                raise TrainingDivergedError(
+                    f"language model training diverged at epoch {epoch} ({max_recoveries} "
+                    "restarts with a halved learning rate did not help); lower `lr` or `clip`.")
+            model.load_state_dict(best)
+            _scale_lr(opt, 0.5)
+            continue
+        total, count = stream_nll(model, val_streams, bptt, device)
+        val = total / count
+        record = {"epoch": epoch, "train_loss": loss, "val_loss": val, "lr": opt.param_groups[0]["lr"],
+                  "tokens": tokens, "train_seconds": seconds}
+        result.history.append(record)
+        if val < result.best_val_loss:
+            result.best_val_loss, result.best_epoch, stale = val, epoch, 0
+            best = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+            _scale_lr(opt, 0.5)
+        if on_epoch is not None:
+            on_epoch(record)
+        epoch += 1
+        if result.time_capped or (patience is not None and stale >= patience):
+            break
+    model.load_state_dict(best)
+    model.eval()
+    return result
+
+
+def _tbptt_epoch(model, opt, streams, bptt, clip, device, max_time, started, result):
+    """One epoch; returns (mean training loss, tokens, seconds); NaN loss when it diverged."""
+    model.train()
+    state, total, count, t0 = None, 0.0, 0, time.perf_counter()
+    for x, y in segments(streams, bptt):
+        logits, state = model.run(x.to(device), state)
+        state = detach_state(state)
+        loss = lm_loss(logits, y.to(device))
+        if not torch.isfinite(loss):
+            return math.nan, count, time.perf_counter() - t0
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        total, count = total + loss.item() * y.numel(), count + y.numel()
+        if max_time is not None and time.perf_counter() - started > max_time:
+            result.time_capped = True
+            break
+    seconds = time.perf_counter() - t0
+    result.tokens += count
+    result.train_seconds += seconds
+    return total / max(count, 1), count, seconds
+
+
+def _scale_lr(opt, factor: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] *= factor

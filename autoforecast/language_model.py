@@ -1,0 +1,328 @@
+"""AutoCellLanguageModel: search a recurrent cell for a word-level language model.
+
+``fit(texts)``:
+1. reads the corpus (a path or an iterable of lines) and splits off validation and test lines
+   (the last ones, unless ``validation=`` / ``test=`` are given, as for Penn Treebank);
+2. builds the vocabulary on the training lines (``max_vocab`` words with ``<unk>`` and
+   ``<eos>``; words seen fewer than ``min_count`` times become ``<unk>``);
+3. searches a cell with the engine of :mod:`autoforecast.search` (embedding -> supernet ->
+   tied decoder, segments of ``bptt`` tokens starting from a zero state);
+4. retrains the derived cell from scratch with truncated BPTT (state carried across segments),
+   and an LSTM language model with the same parameter count, the same epochs, ``max_time`` and
+   optimiser (``baseline=True``);
+5. reports validation and test perplexity of both in ``report_``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .base import check_positive_int
+from .cells.derived import build_encoder
+from .cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
+                       lstm_hidden_for, n_parameters, stream_nll, train_tbptt)
+from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus
+from .events import ProgressEvent, stderr_renderer
+from .neural import MaxTimeWarning, resolve_device
+from .search import SearchConfig
+from .search.data import SearchData
+from .search.parallel import run_searches
+from .training import seed_everything_local
+
+EVAL_STREAMS = 10  # parallel streams when scoring (the usual evaluation batch size on PTB)
+
+
+class LanguageModelSearchTask:
+    """The search's data for one seed (picklable): segments of the training and validation
+    streams, the cross-entropy loss and the language-model factory."""
+
+    def __init__(self, train_streams, val_streams, bptt, vocab_size, embedding_size, dropout_e,
+                 dropout_o):
+        self.train, self.val, self.bptt = train_streams, val_streams, bptt
+        self.factory = LanguageModelFactory(vocab_size, embedding_size, dropout_e, dropout_o)
+        self.embedding_size = embedding_size
+
+    def __call__(self, seed: int) -> SearchData:
+        return SearchData(SegmentBatches(self.train, self.bptt), SegmentBatches(self.val, self.bptt),
+                          None, lm_loss, self.factory, self.embedding_size)
+
+
+class AutoCellLanguageModel(BaseEstimator):
+    """Word-level language model whose recurrent cell is found by growable differentiable search.
+
+    Vocabulary: ``max_vocab``, ``min_count``. Network: ``embedding_size``, ``hidden_size`` (the
+    decoder is tied to the embedding; a projection maps hidden to embedding size when they
+    differ), dropouts ``dropout_e`` (words), ``dropout_x`` (cell input), ``dropout_h`` (cell
+    state, not the LSTM's), ``dropout_o`` (outputs). Search: ``backbone``, ``mode``, ``n_active``,
+    ``init_nodes`` .. ``max_nodes`` grown by ``growth`` every ``grow_every`` epochs,
+    ``search_epochs`` over the first ``search_tokens`` training tokens (None: all), ``n_searches``
+    seeds each retrained ``selection_epochs`` to pick one. Training: ``epochs``, ``lr`` (Adam),
+    ``weight_decay``, ``clip``, ``patience``, ``bptt``, ``batch_size``; ``max_time`` caps the
+    search and, separately, each model's training (seconds). ``baseline``: also train an LSTM of
+    the same parameter count and budget. Splits: the last ``test_size`` and, before them,
+    ``validation_size`` of the lines, unless given to ``fit``.
+
+    Fitted: ``vocabulary_``, ``genotype_``, ``module_``, ``search_result_``, ``history_``,
+    ``baseline_module_``, ``baseline_history_``, ``report_`` (DataFrame, one row per model).
+    """
+
+    def __init__(self, max_vocab=10000, min_count=1, embedding_size=64, hidden_size=64,
+                 backbone="two_input", mode="grow_then_prune", n_active=1, init_nodes=1,
+                 max_nodes=4, growth="schedule", grow_every=1, search_epochs=4,
+                 search_tokens=None, n_searches=1, selection_epochs=1, second_order=False,
+                 bptt=35, batch_size=20, epochs=6, lr=3e-3, weight_decay=0.0, clip=0.25,
+                 patience=2, dropout_e=0.0, dropout_x=0.1, dropout_h=0.0, dropout_o=0.1,
+                 baseline=True, validation_size=0.1, test_size=0.1, max_time=None,
+                 device="auto", random_state=None, verbose=0, n_threads=None):
+        self.max_vocab = max_vocab
+        self.min_count = min_count
+        self.embedding_size = embedding_size
+        self.hidden_size = hidden_size
+        self.backbone = backbone
+        self.mode = mode
+        self.n_active = n_active
+        self.init_nodes = init_nodes
+        self.max_nodes = max_nodes
+        self.growth = growth
+        self.grow_every = grow_every
+        self.search_epochs = search_epochs
+        self.search_tokens = search_tokens
+        self.n_searches = n_searches
+        self.selection_epochs = selection_epochs
+        self.second_order = second_order
+        self.bptt = bptt
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.clip = clip
+        self.patience = patience
+        self.dropout_e = dropout_e
+        self.dropout_x = dropout_x
+        self.dropout_h = dropout_h
+        self.dropout_o = dropout_o
+        self.baseline = baseline
+        self.validation_size = validation_size
+        self.test_size = test_size
+        self.max_time = max_time
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.n_threads = n_threads
+
+    # ---------------------------------------------------------------------- fit
+    def fit(self, texts, y=None, *, validation=None, test=None, callback=None):
+        """Search, retrain and report on the corpus ``texts`` (a path or an iterable of lines);
+        ``validation`` / ``test``: separate corpora (default: the last lines of ``texts``);
+        ``callback(ProgressEvent)`` receives progress. Returns ``self``."""
+        self._callback = callback or (stderr_renderer if self.verbose else None)
+        try:
+            return self._fit(texts, validation, test)
+        except BaseException:  # never leave the estimator half fitted
+            for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+                delattr(self, name)
+            raise
+        finally:
+            del self._callback
+
+    def _fit(self, texts, validation, test):
+        config = self._check_params()
+        train, val, test = self._split(read_corpus(texts), validation, test)
+        self.device_ = resolve_device(self.device)
+        self.vocabulary_ = Vocabulary.build(train, self.max_vocab, self.min_count)
+        streams = {name: batchify(self.vocabulary_.encode(lines), self.batch_size)
+                   for name, lines in (("train", train), ("val", val))}
+        self.n_train_tokens_ = int(streams["train"].numel())
+        self._search(config, streams)
+        seed = self._seed()
+        self.module_, self.history_, cell_row = self._train("retrain", self._cell_net, streams, seed)
+        rows = {"autocell": cell_row}
+        self.baseline_module_ = self.baseline_history_ = None
+        if self.baseline:
+            n_params = n_parameters(self.module_)
+            self.baseline_module_, self.baseline_history_, rows["lstm"] = self._train(
+                "baseline:lstm", lambda: self._lstm_net(n_params), streams, seed)
+        self.report_ = self._report(rows, val, test)
+        self._emit("report", 1, 1, "perplexity:\n" + self.report_.to_string())
+        return self
+
+    def _check_params(self) -> SearchConfig:
+        for name in ("embedding_size", "hidden_size", "search_epochs", "bptt", "batch_size", "epochs"):
+            check_positive_int(getattr(self, name), name)
+        if self.search_tokens is not None:
+            check_positive_int(self.search_tokens, "search_tokens", minimum=2)
+        if self.patience is not None:
+            check_positive_int(self.patience, "patience")
+        for name in ("dropout_e", "dropout_o"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1), got {getattr(self, name)!r}.")
+        for name in ("validation_size", "test_size"):
+            if not 0.0 <= getattr(self, name) < 0.5:
+                raise ValueError(f"`{name}` must be a fraction in [0, 0.5), got {getattr(self, name)!r}.")
+        if self.max_time is not None and not self.max_time > 0:
+            raise ValueError(f"`max_time` must be None or seconds > 0, got {self.max_time!r}.")
+        return SearchConfig(  # validates the search settings
+            backbone=self.backbone, hidden_size=self.hidden_size, init_nodes=self.init_nodes,
+            max_nodes=self.max_nodes, mode=self.mode, n_active=self.n_active, growth=self.growth,
+            grow_every=self.grow_every, epochs=self.search_epochs, lr=self.lr,
+            weight_decay=self.weight_decay, clip=self.clip, second_order=self.second_order,
+            dropout_x=self.dropout_x, dropout_h=self.dropout_h, n_searches=self.n_searches,
+            selection_epochs=self.selection_epochs, max_time=self.max_time,
+            num_threads=self.n_threads)
+
+    def _split(self, lines, validation, test):
+        """(train, validation, test) lines: given corpora, else the last lines of ``lines``."""
+        n = len(lines)
+        n_test = 0 if test is not None else int(round(n * self.test_size))
+        n_val = 0 if validation is not None else max(int(round(n * self.validation_size)), 1)
+        if n - n_test - n_val < 1 or (test is None and self.test_size > 0 and n_test < 1):
+            raise ValueError(
+                f"the corpus has {n} non-blank line(s): too few to hold out {n_val} validation and "
+                f"{n_test} test line(s) and keep training lines; pass a longer corpus, smaller "
+                "`validation_size` / `test_size`, or `validation=` and `test=` corpora.")
+        train = lines[: n - n_test - n_val]
+        val = read_corpus(validation) if validation is not None else lines[len(train): n - n_test]
+        test = read_corpus(test) if test is not None else lines[n - n_test:]
+        if not val:
+            raise ValueError("the validation corpus has no non-blank lines.")
+        return train, val, test
+
+    def _search(self, config, streams) -> None:
+        limit = self.search_tokens
+        train = streams["train"] if limit is None else batchify(
+            streams["train"].reshape(-1)[:limit], self.batch_size)
+        task = LanguageModelSearchTask(train, streams["val"], self.bptt, len(self.vocabulary_),
+                                       self.embedding_size, self.dropout_e, self.dropout_o)
+        result = run_searches(config, task, self._seed(), self.device_, None, self._on_search_event)
+        self.search_result_, self.genotype_ = result, result.genotype
+        if result.time_capped:
+            warnings.warn(f"max_time={self.max_time}s cut the search short; the cell found is not "
+                          "reproducible.", MaxTimeWarning, stacklevel=4)
+
+    def _cell_net(self) -> LanguageModelNet:
+        encoder = build_encoder(self.genotype_, self.embedding_size, self.hidden_size,
+                                self.dropout_x, self.dropout_h)
+        return LanguageModelNet(encoder, len(self.vocabulary_), self.embedding_size,
+                                self.dropout_e, self.dropout_o)
+
+    def _lstm_net(self, n_params: int) -> LanguageModelNet:
+        hidden = lstm_hidden_for(n_params, len(self.vocabulary_), self.embedding_size)
+        return LanguageModelNet(LSTMEncoder(self.embedding_size, hidden, self.dropout_x),
+                                len(self.vocabulary_), self.embedding_size, self.dropout_e,
+                                self.dropout_o)
+
+    def _train(self, stage, build, streams, seed):
+        """Train one network from scratch (built under ``seed``); (module, history, report row)."""
+        def on_epoch(record):
+            self._emit(stage, record["epoch"] + 1, self.epochs,
+                       f"train ppl {math.exp(record['train_loss']):.1f}, "
+                       f"val ppl {math.exp(record['val_loss']):.1f}", **record)
+
+        threads = torch.get_num_threads()
+        with seed_everything_local(seed):
+            module = build()
+            torch.set_num_threads(self.n_threads or threads)
+            try:
+                result = train_tbptt(module, streams["train"], streams["val"], bptt=self.bptt,
+                                     epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
+                                     clip=self.clip, patience=self.patience, max_time=self.max_time,
+                                     device=self.device_, on_epoch=on_epoch)
+            finally:
+                torch.set_num_threads(threads)
+        row = {"parameters": n_parameters(module), "hidden_size": module.encoder.hidden_size,
+               "epochs": len(result.history), "best_epoch": result.best_epoch + 1,
+               "train_tokens": result.tokens, "train_seconds": round(result.train_seconds, 2),
+               "tokens_per_second": round(result.tokens / max(result.train_seconds, 1e-9), 1),
+               "time_capped": result.time_capped}
+        return module.cpu().eval(), result.history, row
+
+    def _report(self, rows, val, test) -> pd.DataFrame:
+        modules = {"autocell": self.module_, "lstm": self.baseline_module_}
+        for name, row in rows.items():
+            row["val_perplexity"] = _perplexity(modules[name], self.vocabulary_, val, self.bptt)
+            row["test_perplexity"] = (_perplexity(modules[name], self.vocabulary_, test, self.bptt)
+                                      if test else math.nan)
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index.name = "model"
+        first = ["val_perplexity", "test_perplexity", "parameters"]
+        return frame[first + [c for c in frame.columns if c not in first]]
+
+    # ------------------------------------------------------------------ predict
+    def perplexity(self, texts) -> float:
+        """exp(mean negative log-likelihood per token, ``<eos>`` included) of the text (a path
+        or an iterable of lines); words outside the vocabulary count as ``<unk>``."""
+        check_is_fitted(self, "module_")
+        return _perplexity(self.module_, self.vocabulary_, read_corpus(texts), self.bptt)
+
+    def score(self, texts, y=None) -> float:
+        """Minus the log perplexity (mean log-likelihood per token, nats): higher is better."""
+        return -math.log(self.perplexity(texts))
+
+    def generate(self, prompt: str = "", n_words: int = 20, temperature: float = 1.0,
+                 random_state=None) -> str:
+        """Sample ``n_words`` tokens after ``prompt`` (``<eos>`` becomes a line break) and return
+        them, without the prompt; ``temperature=0`` takes the most likely word each time."""
+        check_is_fitted(self, "module_")
+        check_positive_int(n_words, "n_words")
+        if not isinstance(prompt, str):
+            raise TypeError(f"`prompt` must be a str, got {type(prompt).__name__}.")
+        if not temperature >= 0:
+            raise ValueError(f"`temperature` must be >= 0, got {temperature!r}.")
+        from sklearn.utils import check_random_state
+
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        gen = torch.Generator().manual_seed(seed)
+        ids = [1] + self.vocabulary_.ids(prompt, eos=False)  # <eos>: "a line starts here"
+        out, model = [], self.module_.eval()
+        with torch.no_grad():
+            logits, state = model.run(torch.tensor([ids]))
+            for _ in range(n_words):
+                last = logits[0, -1]
+                if temperature == 0:
+                    token = int(last.argmax())
+                else:
+                    token = int(torch.multinomial(torch.softmax(last / temperature, -1), 1, generator=gen))
+                out.append(token)
+                logits, state = model.run(torch.tensor([[token]]), state)
+        return self.vocabulary_.decode(out)
+
+    # ----------------------------------------------------------------- progress
+    def _seed(self) -> int:
+        from sklearn.utils import check_random_state
+
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _emit(self, stage, step, total, message, **data) -> None:
+        callback = getattr(self, "_callback", None)
+        if callback is not None:
+            callback(ProgressEvent(stage, step, total, message, data))
+
+    def _on_search_event(self, event) -> None:
+        if event.kind == "epoch":
+            self._emit("search", event.epoch + 1, self.search_epochs,
+                       f"run {event.search_index}: {event.n_nodes} nodes, val ppl "
+                       f"{math.exp(min(event.val_loss, 50)):.1f}, {event.genotype}",
+                       train_loss=event.train_loss, val_loss=event.val_loss, n_nodes=event.n_nodes)
+        elif event.kind in ("grow", "prune", "search_done", "candidate", "selected"):
+            genotype = getattr(event, "genotype", None)
+            self._emit("search", getattr(event, "epoch", 0) + 1, None,
+                       f"{event.kind}" + (f": {genotype}" if genotype is not None else ""))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+def _perplexity(module, vocabulary, lines, bptt) -> float:
+    ids = vocabulary.encode(lines)
+    total, count = stream_nll(module, batchify(ids, EVAL_STREAMS), bptt)
+    return math.exp(total / count)
+
