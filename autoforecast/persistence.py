@@ -1,10 +1,17 @@
 """Saving and loading fitted estimators: atomic writes and clear errors.
 
-``save(est, path)`` writes a joblib file (a pickle: it can run code when loaded, so load only
-files you trust) through a temporary file in the same folder and an atomic rename, so an
-interrupted or failing save leaves the old file or the new one, never a truncated one. The file
-still loads with plain ``joblib.load``. ``load(path)`` turns a truncated, corrupted or foreign
-file into a :class:`ModelFileError` that names the file, instead of a traceback from pickle.
+Two formats:
+
+- joblib (any other suffix, e.g. ``model.joblib``): a pickle, which can run code when loaded;
+  load only files you trust. It still loads with plain ``joblib.load``.
+- safe (``model.afm``, or ``format="safe"``): weights as tensors plus JSON, read with
+  ``torch.load(weights_only=True)``; it cannot run code (:mod:`autoforecast.safe_format`). Use it
+  for files you share or receive; ``load(path, allow_pickle=False)`` refuses anything else.
+
+``save`` writes through a temporary file in the same folder and an atomic rename, so an
+interrupted or failing save leaves the old file or the new one, never a truncated one.
+``load`` turns a truncated, corrupted or foreign file into a :class:`ModelFileError` that names
+the file, instead of a traceback from deep inside pickle or zipfile.
 """
 
 from __future__ import annotations
@@ -45,22 +52,53 @@ def atomic_path(path, suffix: str = ""):
         raise
 
 
-def save(estimator, path, compress: int = 3) -> Path:
-    """Write a fitted estimator to ``path`` (joblib format), atomically; returns the path."""
+SAFE_SUFFIX = ".afm"
+FORMATS = ("joblib", "safe")
+
+
+def save(estimator, path, format: str | None = None, compress: int = 3) -> Path:
+    """Write a fitted estimator to ``path``, atomically; returns the path.
+
+    ``format`` is "joblib" or "safe"; by default "safe" for a ``.afm`` path, else "joblib".
+    """
     if not isinstance(estimator, BaseEstimator):
         raise TypeError(f"save expects a scikit-learn style estimator, got {type(estimator).__name__}.")
+    path = Path(path)
+    format = format or ("safe" if path.suffix == SAFE_SUFFIX else "joblib")
+    if format not in FORMATS:
+        raise ValueError(f"`format` must be one of {FORMATS}, got {format!r}.")
     with atomic_path(path) as tmp:
-        joblib.dump(estimator, tmp, compress=compress)
-    return Path(path)
+        if format == "safe":
+            from .safe_format import write_safe
+
+            with open(tmp, "wb") as handle:
+                write_safe(estimator, handle)
+        else:
+            joblib.dump(estimator, tmp, compress=compress)
+    return path
 
 
-def load(path):
-    """Read an estimator written by :func:`save` (or ``joblib.dump``) from a file you trust."""
+def load(path, allow_pickle: bool = True):
+    """Read an estimator written by :func:`save` (or ``joblib.dump``).
+
+    Safe-format files are recognised by their content, whatever their name. With
+    ``allow_pickle=False`` any other file is refused: use that for files from others.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {str(path)!r} does not exist.")
     if path.stat().st_size == 0:
         raise ModelFileError(f"{str(path)!r} is empty: not an autoforecast model file.")
+    with open(path, "rb") as handle:
+        is_zip = handle.read(4) == b"PK\x03\x04"
+    if is_zip:
+        return _load_safe(path)
+    if not allow_pickle:
+        raise ModelFileError(
+            f"{str(path)!r} is not a safe-format model file, and allow_pickle=False refuses "
+            "pickles (joblib files run code when loaded). Ask for a .afm file, or load it with "
+            "allow_pickle=True only if you trust its source."
+        )
     try:
         obj = joblib.load(path)
     except Exception as err:  # a damaged pickle can fail in many ways (struct, zlib, pickle, ...)
@@ -75,3 +113,23 @@ def load(path):
             "not an autoforecast estimator."
         )
     return obj
+
+
+def _load_safe(path: Path):
+    import warnings
+
+    from . import __version__
+    from .safe_format import read_safe
+
+    try:
+        estimator, saved_by = read_safe(path)
+    except Exception as err:  # a damaged zip or entry can fail in many ways
+        raise ModelFileError(
+            f"{str(path)!r} could not be read as a safe-format autoforecast model: it is "
+            f"truncated, corrupted or of another format ({type(err).__name__}: {err})."
+        ) from err
+    if saved_by != __version__:
+        warnings.warn(f"{str(path)!r} was saved by autoforecast {saved_by} and is loaded by "
+                      f"{__version__}; it may not work or give the same forecasts.", UserWarning,
+                      stacklevel=2)
+    return estimator

@@ -68,3 +68,55 @@ def test_version_mismatch_warns(fitted):
     copy = NaiveForecaster.__new__(NaiveForecaster)
     with pytest.warns(UserWarning, match="saved by autoforecast 0.0.1"):
         copy.__setstate__(state)
+
+
+# ------------------------------------------------------------------ the safe (.afm) format
+import io  # noqa: E402
+import json  # noqa: E402
+import zipfile  # noqa: E402
+
+from forecasters import small_forecasters  # noqa: E402
+
+SMALL = small_forecasters()
+
+
+@pytest.mark.parametrize("est", SMALL, ids=[type(e).__name__ for e in SMALL])
+def test_safe_format_round_trip_gives_identical_forecasts(est, series, tmp_path):
+    from sklearn.base import clone
+
+    est = clone(est).fit(series)
+    path = autoforecast.save(est, tmp_path / "model.afm")
+    back = autoforecast.load(path, allow_pickle=False)
+    assert type(back) is type(est) and back.get_params() == est.get_params()
+    np.testing.assert_array_equal(back.predict().to_numpy(), est.predict().to_numpy())
+    np.testing.assert_array_equal(back.predict(series.iloc[:50]).to_numpy(),
+                                  est.predict(series.iloc[:50]).to_numpy())
+    assert back.score(series) == pytest.approx(est.score(series))
+
+
+def test_safe_format_refuses_pickles_and_unknown_classes(fitted, tmp_path):
+    joblib_path = autoforecast.save(fitted, tmp_path / "m.joblib")
+    with pytest.raises(ModelFileError, match="allow_pickle=False refuses"):
+        autoforecast.load(joblib_path, allow_pickle=False)
+    safe = autoforecast.save(fitted, tmp_path / "m.afm")
+    with zipfile.ZipFile(safe) as archive:
+        meta = json.loads(archive.read("meta.json"))
+        tensors = archive.read("tensors.pt")
+    meta["estimator"]["class"] = "system"
+    forged = tmp_path / "forged.afm"
+    with zipfile.ZipFile(forged, "w") as archive:
+        archive.writestr("meta.json", json.dumps(meta))
+        archive.writestr("tensors.pt", tensors)
+    with pytest.raises(ModelFileError, match="unknown estimator 'system'"):
+        autoforecast.load(forged)
+    data = safe.read_bytes()
+    (tmp_path / "cut.afm").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="truncated"):
+        autoforecast.load(tmp_path / "cut.afm")
+
+
+def test_safe_format_explains_what_it_cannot_store(tmp_path):
+    from autoforecast.safe_format import _Encoder
+
+    with pytest.raises(TypeError, match="save this model with joblib"):
+        _Encoder().encode(io.BytesIO(), "weird_")
