@@ -159,3 +159,12 @@ def test_concurrent_predictions_match_sequential(fitted, data):
         concurrent = list(pool.map(est.predict, windows))
     for a, b in zip(sequential, concurrent):
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_diverging_search_is_a_clear_error(data):
+    from autoforecast.training import TrainingDivergedError
+
+    est = AutoCellForecaster(**{**SMALL, "lr": 1e12})  # weights blow up to inf, then NaN
+    with pytest.raises(TrainingDivergedError, match=r"the search \(seed \d+\) diverged"):
+        est.fit(data)
+    assert not hasattr(est, "genotype_")

@@ -31,7 +31,7 @@ from autoforecast.search.runtime import (Clock, LocalRng, cycle, local_threads, 
                                          to_device)
 from autoforecast.search.selection import select
 from autoforecast.search.supernet import SuperNet
-from autoforecast.training import evaluate_loss
+from autoforecast.training import TrainingDivergedError, evaluate_loss
 
 
 def search(config: SearchConfig, train_batches, val_batches, head_factory, loss_fn,
@@ -86,6 +86,12 @@ class SupernetSearch:
             with self.rng(), local_threads(self.config.num_threads):
                 train_loss = self._epoch(arch_active)
                 self.val_loss = evaluate_loss(self.model, self.val_batches, self.loss_fn, self.device)
+            if not (math.isfinite(train_loss) and math.isfinite(self.val_loss)):
+                raise TrainingDivergedError(
+                    f"the search (seed {self.seed}) diverged at epoch {epoch}: training loss "
+                    f"{train_loss!r}, validation loss {self.val_loss!r}. Lower `lr` or "
+                    "`arch_lr`, or check the input for extreme values."
+                )
             genotype = self.net.genotype()
             yield EpochEvent(self.index, epoch, train_loss, self.val_loss, self.net.n_nodes,
                              genotype, arch_active, self.steps)
