@@ -62,7 +62,8 @@ class AutoCellLanguageModel(BaseEstimator):
     differ), dropouts ``dropout_e`` (words), ``dropout_x`` (cell input), ``dropout_h`` (cell
     state, not the LSTM's), ``dropout_o`` (outputs). Search: ``backbone``, ``mode``, ``n_active``,
     ``init_nodes`` .. ``max_nodes`` grown by ``growth`` every ``grow_every`` epochs,
-    ``search_epochs`` over the first ``search_tokens`` training tokens (None: all), ``n_searches``
+    ``search_epochs`` over the first ``search_tokens`` training (and validation) tokens (None:
+    all), ``n_searches``
     seeds each retrained ``selection_epochs`` to pick one. Training: ``epochs``, ``lr`` (Adam),
     ``weight_decay``, ``clip``, ``patience``, ``bptt``, ``batch_size``; ``max_time`` caps the
     search and, separately, each model's training (seconds). ``baseline``: also train an LSTM of
@@ -195,10 +196,10 @@ class AutoCellLanguageModel(BaseEstimator):
         return train, val, test
 
     def _search(self, config, streams) -> None:
-        limit = self.search_tokens
-        train = streams["train"] if limit is None else batchify(
-            streams["train"].reshape(-1)[:limit], self.batch_size)
-        task = LanguageModelSearchTask(train, streams["val"], self.bptt, len(self.vocabulary_),
+        limit = self.search_tokens  # the first tokens of each part (training and validation)
+        train, val = (streams[k] if limit is None else
+                      batchify(streams[k].reshape(-1)[:limit], self.batch_size) for k in ("train", "val"))
+        task = LanguageModelSearchTask(train, val, self.bptt, len(self.vocabulary_),
                                        self.embedding_size, self.dropout_e, self.dropout_o)
         result = run_searches(config, task, self._seed(), self.device_, None, self._on_search_event)
         self.search_result_, self.genotype_ = result, result.genotype

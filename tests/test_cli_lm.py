@@ -1,0 +1,72 @@
+"""``autoforecast lm fit | score | generate`` on a tiny corpus; errors as one line, exit code 1."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from autoforecast.cli import app
+
+runner = CliRunner()
+LINES = ["the cat sat on the mat", "a dog ran to the park", "the cat ate a fish"] * 20
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lm")
+    corpus = folder / "corpus.txt"
+    corpus.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    out = folder / "lm.joblib"
+    result = invoke("lm", "fit", corpus, "--out", out, "--budget", "tiny", "--epochs", "1",
+                    "--search-epochs", "2", "--bptt", "8", "--device", "cpu", "-v")
+    assert result.exit_code == 0, result.output
+    return out, corpus, result.output
+
+
+def test_fit_prints_cell_report_and_progress(model_file):
+    out, _, output = model_file
+    assert out.is_file()
+    assert "cell: two_input[" in output and "perplexity" in output
+    assert "autocell" in output and "lstm" in output
+    assert "[search 1/2]" in output and "[retrain 1/1]" in output  # --verbose log lines
+
+
+def test_score_and_generate(model_file, tmp_path):
+    out, corpus, _ = model_file
+    result = invoke("lm", "score", out, corpus)
+    assert result.exit_code == 0, result.output
+    perplexity = float(result.output.split("perplexity:")[1].split()[0])
+    assert 1.0 < perplexity < 30.0
+    first = invoke("lm", "generate", out, "--prompt", "the cat", "--words", "5", "--seed", "1")
+    again = invoke("lm", "generate", out, "--prompt", "the cat", "--words", "5", "--seed", "1")
+    assert first.exit_code == 0 and first.output == again.output
+    assert first.output.startswith("the cat ")
+
+
+def test_errors_are_one_line(model_file, tmp_path):
+    out, corpus, _ = model_file
+    result = invoke("lm", "fit", tmp_path / "missing.txt")
+    assert result.exit_code == 1 and "does not exist" in result.output
+    result = invoke("lm", "fit", corpus, "--dataset", "ptb")
+    assert result.exit_code == 1 and "not both" in result.output
+    result = invoke("lm", "fit", "--dataset", "wiki")
+    assert result.exit_code == 1 and "only text data set is 'ptb'" in result.output
+    result = invoke("lm", "score", corpus, corpus)  # a text file is not a model file
+    assert result.exit_code == 1 and "error:" in result.output
+    result = invoke("lm", "score", out, tmp_path / "none.txt")
+    assert result.exit_code == 1 and "none.txt does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_forecaster_file_is_not_a_language_model(tmp_path):
+    import autoforecast
+    import numpy as np
+    from autoforecast.baselines import NaiveForecaster
+
+    path = autoforecast.save(NaiveForecaster(lookback=3).fit(np.arange(40.0).reshape(-1, 1)), tmp_path / "n.joblib")
+    result = invoke("lm", "generate", path)
+    assert result.exit_code == 1 and "not a language model" in result.output
