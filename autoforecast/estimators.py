@@ -75,7 +75,8 @@ class AutoCellForecaster(NeuralForecaster):
     control). Retraining: ``hidden_size``, ``epochs``, ``patience``, ``lr``, ``batch_size``,
     ``linear_skip``. Report: ``baselines`` among "lstm", "arima", "naive", "linear", scored on
     the last ``test_size`` rows (``test_size=0`` skips the report). ``n_jobs`` runs searches,
-    candidate retrainings and baselines through joblib.
+    candidate retrainings and baselines through joblib. ``max_time`` (seconds) caps the search
+    and the retraining each; a capped fit warns that it is not reproducible.
 
     Fitted: ``genotype_``, ``module_``, ``search_history_``, ``search_result_``, ``history_``,
     ``report_`` (DataFrame, one row per model), ``baselines_``, ``n_features_in_``,
@@ -183,10 +184,12 @@ class AutoCellForecaster(NeuralForecaster):
                                   Z.shape[1], self.target_idx_, self.linear_skip)
         config, seed = self._search_config(), self._seed()
         if self.strategy == "random":
-            events = random_search(config, *task(seed), random_state=seed, device=self.device_)
-            result = None
-            for event in events:
-                result = event.result if event.kind == "done" else self._on_search_event(event)
+            for event in random_search(config, *task(seed), random_state=seed,
+                                       device=self.device_):
+                if event.kind == "done":
+                    result = event.result
+                else:
+                    self._on_search_event(event)
         else:
             result = run_searches(config, task, seed, self.device_, self.n_jobs,
                                   self._on_search_event)
