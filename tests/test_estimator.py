@@ -38,8 +38,11 @@ def test_fit_finds_a_cell_and_reports_skill(fitted):
     est, _ = fitted
     assert isinstance(est.genotype_, Genotype) and est.genotype_.backbone == "two_input"
     assert 1 <= len(est.genotype_.nodes) <= 2
-    assert {r["search"] for r in est.search_history_} == {0, 1}
-    assert max(r["n_nodes"] for r in est.search_history_) == 2
+    epochs = [r for r in est.search_history_ if r["event"] == "epoch"]
+    assert {r["search"] for r in epochs} == {0, 1}
+    assert max(r["n_nodes"] for r in epochs) == 2
+    grows = [r for r in est.search_history_ if r["event"] == "grow"]
+    assert [(r["search"], r["n_nodes"]) for r in grows] == [(0, 2), (1, 2)]
     assert len(est.search_result_.candidates) == 2
     assert list(est.report_.index) == ["autocell", "naive", "linear"]
     assert np.isfinite(est.report_[["mae", "rmse", "rse", "corr"]].to_numpy()).all()

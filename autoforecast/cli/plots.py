@@ -114,19 +114,22 @@ def draw_search_history(records: list[dict]) -> Figure:
             raise ValueError(f"the search history has no {needed!r} field (fields: "
                              f"{', '.join(map(str, frame.columns))}); cannot draw it.")
     group = next((c for c in ("search", "search_index") if c in frame.columns), None)
+    epochs = frame[frame["event"] == "epoch"] if "event" in frame.columns else frame
     figure = Figure(figsize=(8, 5), layout="constrained")
     loss_ax, nodes_ax = figure.subplots(2, 1, sharex=True)
-    for key, part in (frame.groupby(group) if group else [(None, frame)]):
+    for key, part in (epochs.groupby(group) if group else [(None, epochs)]):
         label = f"search {key}" if group else None
         loss_ax.plot(part["epoch"], part["val_loss"], marker=".", label=label)
         nodes_ax.step(part["epoch"], part["n_nodes"], where="post", label=label)
     events = _growth_events(frame, group)
-    for _, row in events.iterrows():
-        color = "tab:green" if "grow" in str(row["event"]) else "tab:red"
+    for epoch, kinds in events.groupby("epoch")["event"]:
+        label = "+".join(dict.fromkeys(map(str, kinds)))  # e.g. "grow+prune", in order
+        color = "tab:green" if "grow" in label else "tab:red"
+        at = epoch + 0.5  # growth and pruning happen after the epoch
         for ax in (loss_ax, nodes_ax):
-            ax.axvline(row["epoch"], color=color, lw=0.8, ls=":")
-        nodes_ax.annotate(str(row["event"]), (row["epoch"], row["n_nodes"]), fontsize=7,
-                          color=color, xytext=(2, 4), textcoords="offset points")
+            ax.axvline(at, color=color, lw=0.8, ls=":")
+        nodes_ax.annotate(label, (at, 1.0), xycoords=("data", "axes fraction"), fontsize=7,
+                          color=color, xytext=(2, -10), textcoords="offset points")
     loss_ax.set_ylabel("validation loss")
     nodes_ax.set_ylabel("nodes")
     nodes_ax.set_xlabel("search epoch")

@@ -57,8 +57,8 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
         if n_jobs not in (None, 1) and on_event is not None:
             for event in events:
                 on_event(event)
-        history += [_record(e, candidate.seed) | {"search": e.search_index}
-                    for e in events if e.kind == "epoch"]
+        history += [_history_entry(e, candidate.seed) for e in events
+                    if e.kind in ("epoch", "grow", "prune")]
         candidates.append(candidate)
         capped = capped or run_capped
     best = _select(candidates, config, task, device, n_jobs, clock, on_event)
@@ -83,6 +83,19 @@ def _search_run(config, task, seed, index, device, on_event):
             on_event(event)
     done = next(e for e in reversed(events) if e.kind == "search_done")
     return events, Candidate(result.genotype, seed, done.val_loss), result.time_capped
+
+
+def _history_entry(event, seed: int) -> dict:
+    """One row of ``search_history_``: an epoch's figures, or a growth or pruning event."""
+    if event.kind == "epoch":
+        return {"event": "epoch", **_record(event, seed), "search": event.search_index}
+    entry = {"event": event.kind, "search": event.search_index, "seed": seed,
+             "epoch": event.epoch}
+    if event.kind == "grow":
+        entry["n_nodes"] = event.n_nodes
+    else:
+        entry |= {"fixed_nodes": list(event.fixed_nodes), "genotype": event.genotype.to_dict()}
+    return entry
 
 
 def _select(candidates, config, task, device, n_jobs, clock, on_event):
