@@ -103,11 +103,7 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
         cells = []
         for column in columns:
             value = row.get(column, "")
-            try:
-                value = f"{float(value):.4f}" if "." in str(value) else str(value)
-            except ValueError:
-                pass
-            cells.append(str(value))
+            cells.append(f"{value:.4f}" if isinstance(value, float) else str(value))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

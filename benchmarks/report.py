@@ -1,0 +1,95 @@
+"""Collect the benchmark results into docs/benchmarks.md and docs/benchmarks_autocell.png.
+
+    python benchmarks/report.py
+
+Reads benchmarks/results/autocell_*.csv (bench_autocell.py) and baselines.csv
+(bench_baselines.py); the figures in the tables are means and standard deviations over the
+seeds that finished, with the number of seeds shown. Nothing here runs a model.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import RESULTS, ROOT, markdown_table  # noqa: E402
+
+METRIC = {"exchange3": ("rse", "lower"), "exchange24": ("rse", "lower"),
+          "etth1_96": ("mse", "lower"), "etth1_336": ("mse", "lower"),
+          "appliances": ("rmse", "lower")}
+ORDER = ["two_input_grow", "darts_fixed", "random", "lstm", "arima", "linear", "naive"]
+
+
+def load() -> pd.DataFrame:
+    frames = [pd.read_csv(p) for p in sorted(RESULTS.glob("autocell_*.csv"))]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def task_table(rows: pd.DataFrame, task: str) -> pd.DataFrame:
+    metric, _ = METRIC[task]
+    others = [m for m in ("corr", "mae") if rows[m].notna().any()]
+    stats = rows.groupby("model").agg(
+        seeds=("seed", "nunique"), **{metric: (metric, "mean"), f"{metric}_std": (metric, "std")},
+        **{m: (m, "mean") for m in others}, fit_s=("fit_s", "mean"))
+    return stats.reindex([m for m in ORDER if m in stats.index])
+
+
+def wins(rows: pd.DataFrame, task: str, model: str, against: str) -> str:
+    """Seeds where ``model`` has a lower error than ``against`` (same seed, or its only run)."""
+    metric, _ = METRIC[task]
+    mine = rows[rows.model == model].set_index("seed")[metric]
+    theirs = rows[rows.model == against].set_index("seed")[metric]
+    if theirs.empty or mine.empty:
+        return "-"
+    if against in ("naive", "linear", "arima"):  # deterministic: one run, compared with every seed
+        paired = [(v, theirs.iloc[0]) for v in mine]
+    else:
+        paired = [(v, theirs[s]) for s, v in mine.items() if s in theirs.index]
+    return f"{sum(a < b for a, b in paired)}/{len(paired)}"
+
+
+def main() -> None:
+    results = load()
+    lines = ["# Benchmarks", "",
+             "Every figure here comes from a script in `benchmarks/`; the raw rows are in "
+             "`benchmarks/results/`. Regenerate this page with `python benchmarks/report.py`.",
+             "", "## The searched cell against same-budget baselines (`bench_autocell.py`)", "",
+             "Budgets are those stated in `benchmarks/bench_autocell.py` (hidden 32, 3 search "
+             "epochs, 8 retraining epochs, one torch thread). Errors are on the test part of "
+             "each protocol; mean over seeds (std in the next column), fit time in seconds "
+             "(search and retraining for the searched models) on a shared 2-core machine.", ""]
+    for task in METRIC:
+        rows = results[results.task == task] if len(results) else results
+        if rows.empty:
+            lines += [f"### {task}", "", "Not run yet.", ""]
+            continue
+        table = task_table(rows, task)
+        records = [{"model": m, **{k: _fmt(v) for k, v in row.items()}}
+                   for m, row in table.iterrows()]
+        lines += [f"### {task}", "", markdown_table(records, ["model", *table.columns]), ""]
+        lines += ["Seeds on which the two-input grown cell has the lower error: " + ", ".join(
+            f"vs {m} {wins(rows, task, 'two_input_grow', m)}" for m in ORDER[1:]
+            if m in table.index), ""]
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines) + "\n" + _static_sections())
+    print("\n".join(lines))
+
+
+def _fmt(value) -> str:
+    if pd.isna(value):
+        return ""
+    if float(value).is_integer() and abs(value) < 1000:
+        return str(int(value))
+    return f"{value:.5g}"
+
+
+def _static_sections() -> str:
+    path = ROOT / "docs" / "benchmarks_other.md"
+    return path.read_text() if path.exists() else ""
+
+
+if __name__ == "__main__":
+    main()
