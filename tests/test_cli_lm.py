@@ -67,6 +67,7 @@ def test_forecaster_file_is_not_a_language_model(tmp_path):
     import numpy as np
     from autoforecast.baselines import NaiveForecaster
 
-    path = autoforecast.save(NaiveForecaster(lookback=3).fit(np.arange(40.0).reshape(-1, 1)), tmp_path / "n.joblib")
+    naive = NaiveForecaster(lookback=3).fit(np.arange(40.0).reshape(-1, 1))
+    path = autoforecast.save(naive, tmp_path / "n.joblib")
     result = invoke("lm", "generate", path)
     assert result.exit_code == 1 and "not a language model" in result.output

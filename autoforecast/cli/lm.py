@@ -72,14 +72,15 @@ def lm_fit(
                                                          show_default=False)] = None,
     hidden_size: Annotated[Optional[int], typer.Option(min=1, help="Hidden units (overrides the budget).",
                                                        show_default=False)] = None,
-    embedding_size: Annotated[Optional[int], typer.Option(min=1, help="Embedding size (overrides the budget).",
-                                                          show_default=False)] = None,
+    embedding_size: Annotated[Optional[int], typer.Option(
+        min=1, help="Embedding size (overrides the budget).", show_default=False)] = None,
     max_nodes: Annotated[Optional[int], typer.Option(min=1, help="Largest cell (overrides the budget).",
                                                      show_default=False)] = None,
     max_vocab: Annotated[int, typer.Option(min=3, help="Vocabulary size, <unk> and <eos> included.")] = 10000,
     bptt: Annotated[int, typer.Option(min=1, help="Tokens per truncated-BPTT segment.")] = 35,
-    max_time: Annotated[Optional[float], typer.Option(min=1, help="Seconds for the search, and "
-                                                      "for each model's training.", show_default=False)] = None,
+    max_time: Annotated[Optional[float], typer.Option(
+        min=1, help="Seconds for the search, and for each model's training.",
+        show_default=False)] = None,
     baseline: Annotated[bool, typer.Option(help="Also train an LSTM of the same size and budget.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")] = 0,
     device: Annotated[Device, typer.Option(help="Where to train.")] = Device.auto,
