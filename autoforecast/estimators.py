@@ -85,9 +85,9 @@ class AutoCellForecaster(NeuralForecaster):
 
     def __init__(self, lookback=48, horizon=1, target=None, validation_size=0.2, test_size=0.2,
                  missing="raise", backbone="two_input", mode="grow_then_prune", n_active=1,
-                 init_nodes=1, max_nodes=4, growth="schedule", grow_every=2, search_epochs=8,
+                 init_nodes=1, max_nodes=4, growth="schedule", grow_every=2, search_epochs=6,
                  n_searches=2, selection_epochs=2, second_order=False, search_activations=False,
-                 strategy="search", hidden_size=32, epochs=30, batch_size=64, lr=1e-3,
+                 strategy="search", hidden_size=32, epochs=30, batch_size=128, lr=1e-3,
                  weight_decay=0.0, patience=5, linear_skip=True,
                  baselines=("lstm", "arima"), refit=False, device="auto", max_time=None,
                  random_state=None, verbose=0, n_jobs=None, n_threads=None):
