@@ -68,6 +68,10 @@ class NeuralForecaster(BaseForecaster):
     ``verbose`` (log each epoch at INFO level through the ``autoforecast.neural`` logger) and
     ``n_threads`` (torch intra-op threads during fit and predict; None: torch's setting).
 
+    Early stopping also weighs the untrained weights (``best_epoch_ == -1`` when no epoch beat
+    them on the validation part); with the shared head's linear highway they forecast the last
+    value, so a model that learns nothing useful falls back to that forecast, visibly.
+
     Fitted: ``module_`` (on the CPU), ``history_`` (one dict per epoch), ``best_epoch_``,
     ``device_``, ``time_capped_``, ``n_targets_``.
     """
@@ -133,7 +137,7 @@ class NeuralForecaster(BaseForecaster):
             module, train_batches, val_batches if val is not None else None, nn.MSELoss(),
             epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
             patience=self.patience, device=self.device_, max_time=self.max_time,
-            on_epoch=self._log_epoch,
+            on_epoch=self._log_epoch, keep_initial=True,
         )
 
     def _log_epoch(self, record: dict) -> None:

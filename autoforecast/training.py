@@ -71,6 +71,7 @@ def train_module(
     max_time: float | None = None,
     on_epoch: Callable[[dict], None] | None = None,
     max_recoveries: int = 3,
+    keep_initial: bool = False,
 ) -> TrainResult:
     """Train ``module`` with Adam; keep and restore the weights of the best validation epoch.
 
@@ -78,10 +79,14 @@ def train_module(
     ``(x, y)`` tensor batches (one epoch). Without ``val_batches`` the training loss selects.
     A non-finite loss rolls the weights back to the last good epoch and halves the learning
     rate, at most ``max_recoveries`` times; then :class:`TrainingDivergedError` is raised.
+    With ``keep_initial`` (and validation batches) the initial weights compete too, as epoch
+    -1: when no epoch beats them on validation, they are what is kept (``best_epoch == -1``).
     """
     module.to(device)
     opt = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
     result = TrainResult()
+    if keep_initial and val_batches is not None:
+        result.best_val_loss = evaluate_loss(module, val_batches, loss_fn, device)
     best_state = copy.deepcopy(module.state_dict())
     good_state, recoveries, stale = best_state, 0, 0
     start = time.perf_counter()

@@ -59,3 +59,22 @@ def test_early_stopping_restores_the_best_epoch():
         loss = nn.functional.mse_loss(model(torch.cat([x, batches()()[1][0]])),
                                       torch.cat([y, batches()()[1][1]]))
     assert float(loss) == pytest.approx(best, rel=1e-5)
+
+
+def test_keep_initial_keeps_untrained_weights_that_no_epoch_beats():
+    x = torch.randn(32, 2, generator=torch.Generator().manual_seed(1))
+    train = lambda: [(x, x @ torch.tensor([[1.5], [-2.0]]))]  # noqa: E731
+    val = lambda: [(x, x @ torch.tensor([[1.0], [-1.0]]))]  # noqa: E731
+    model = Flaky(nan_calls=())
+    with torch.no_grad():  # start at the validation optimum: training can only move away
+        model.linear.weight.copy_(torch.tensor([[1.0, -1.0]]))
+        model.linear.bias.zero_()
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    kept = train_module(model, train, val, nn.MSELoss(), epochs=3, lr=0.1, patience=None,
+                        keep_initial=True)
+    assert kept.best_epoch == -1 and kept.best_val_loss < 1e-10
+    assert all(r["val_loss"] > 1e-3 for r in kept.history)  # the epochs did move away
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, initial[name])
+    trained = train_module(model, train, val, nn.MSELoss(), epochs=3, lr=0.1, patience=None)
+    assert trained.best_epoch >= 0  # without keep_initial an epoch is always chosen
