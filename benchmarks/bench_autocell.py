@@ -84,8 +84,8 @@ def run(task: str, models: list[str], seeds: list[int]) -> None:
     log = ResultLog(RESULTS / f"autocell_{task}.csv", ("task", "model", "seed"))
     for seed in seeds:
         for model in models:
-            if model in DETERMINISTIC and seed != seeds[0]:
-                continue
+            if model in DETERMINISTIC and any(r["model"] == model for r in log.rows):
+                continue  # one run of a deterministic model, whatever the seed
             if log.done(task=task, model=model, seed=seed):
                 continue
             estimator = make(model, family, seed)
