@@ -47,12 +47,16 @@ class BaseForecaster(BaseEstimator):
         A fit that fails or is interrupted (Ctrl-C) removes all fitted state (the attributes
         ending in ``_``), so the estimator is never left half fitted.
         """
+        self._forget_fit()  # a refit starts from nothing: no attribute of an earlier fit stays
         try:
             return self._fit(X)
         except BaseException:
-            for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
-                delattr(self, name)
+            self._forget_fit()
             raise
+
+    def _forget_fit(self) -> None:
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+            delattr(self, name)
 
     def _fit(self, X):
         self.lookback_ = self._check_common_params()

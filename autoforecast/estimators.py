@@ -28,10 +28,10 @@ from .cells.model import CellModel
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows
 from .evaluation import skill_table
 from .events import ProgressEvent, stderr_renderer
-from .neural import MaxTimeWarning, NeuralForecaster, resolve_device
+from .neural import MaxTimeWarning, NeuralForecaster, resolve_device, torch_threads
 from .search import SearchConfig, random_search
 from .search.parallel import run_searches
-from .training import train_module
+from .training import seed_everything_local, train_module
 
 BASELINES = ("lstm", "arima", "naive", "linear")
 STRATEGIES = ("search", "random")
@@ -145,8 +145,9 @@ class AutoCellForecaster(NeuralForecaster):
         lookback = super()._check_common_params()
         if self.strategy not in STRATEGIES:
             raise ValueError(f"`strategy` must be one of {STRATEGIES}, got {self.strategy!r}.")
-        unknown = [b for b in self.baselines if b not in BASELINES]
-        if isinstance(self.baselines, str) or unknown:
+        baselines = self.baselines
+        if isinstance(baselines, str) or not isinstance(baselines, (tuple, list)) or any(
+                b not in BASELINES for b in baselines):
             raise ValueError(f"`baselines` must be a tuple of names from {BASELINES}, got "
                              f"{self.baselines!r}.")
         check_positive_int(self.search_epochs, "search_epochs")
@@ -180,7 +181,7 @@ class AutoCellForecaster(NeuralForecaster):
                 f"the search needs at least 2 training and 2 validation windows, got {len(train)} "
                 f"and {0 if val is None else len(val)}; pass a longer series or a larger "
                 f"validation_size (got {self.validation_size!r}).")
-        task = ForecastSearchTask(train, val, self.batch_size, self.lookback_, self.horizon,
+        task = ForecastSearchTask(train, val, int(self.batch_size), self.lookback_, int(self.horizon),
                                   Z.shape[1], self.target_idx_, self.linear_skip)
         config, seed = self._search_config(), self._seed()
         if self.strategy == "random":
@@ -207,8 +208,8 @@ class AutoCellForecaster(NeuralForecaster):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
-        encoder = build_encoder(self.genotype_, n_features, self.hidden_size)
-        head = CellHead(self.hidden_size, self.lookback_, self.horizon, n_features,
+        encoder = build_encoder(self.genotype_, n_features, int(self.hidden_size))
+        head = CellHead(int(self.hidden_size), self.lookback_, int(self.horizon), n_features,
                         self.target_idx_, linear_skip=self.linear_skip)
         return CellModel(encoder, head)
 
@@ -222,8 +223,8 @@ class AutoCellForecaster(NeuralForecaster):
                                   weight_decay=self.weight_decay, patience=self.patience,
                                   device=self.device, random_state=self._seed(),
                                   n_threads=self.n_threads, **common)
-        if name == "arima":
-            return ARIMAForecaster(n_jobs=self.n_jobs, **common)
+        if name == "arima":  # one process: the baselines themselves run in parallel
+            return ARIMAForecaster(n_jobs=1, **common)
         return {"naive": NaiveForecaster, "linear": LinearForecaster}[name](**common)
 
     def _report(self, Z, split) -> None:
@@ -248,15 +249,22 @@ class AutoCellForecaster(NeuralForecaster):
         self._emit("report", 1, 1, "skill on the test part:\n" + self.report_.to_string())
 
     def _refit_all(self, Z) -> None:
-        """Retrain the cell on every row, for as many epochs as early stopping chose."""
+        """Retrain the cell on every row, for as many epochs as early stopping chose.
+
+        When no epoch beat the untrained weights (``best_epoch_ == -1``), the validated model
+        is kept as it is: there is nothing to retrain for.
+        """
+        if self.best_epoch_ < 0:
+            return
         origins = np.arange(self.lookback_, len(Z) - self.horizon + 1)
         windows = Windows(Z, origins, self.lookback_, self.horizon, self.target_idx_)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seed())
+        seed = self._seed()
+        with torch_threads(self.n_threads), seed_everything_local(seed):
             module = self._build_module(Z.shape[1], len(self.target_idx_))
-            train_module(module, EpochBatches(windows, self.batch_size, True, self._seed()), None,
+            train_module(module, EpochBatches(windows, self.batch_size, True, seed), None,
                          nn.MSELoss(), epochs=self.best_epoch_ + 1, lr=self.lr,
                          weight_decay=self.weight_decay, patience=None, device=self.device_,
+                         max_time=self.max_time,
                          on_epoch=lambda r: self._emit("refit", r["epoch"] + 1,
                                                        self.best_epoch_ + 1, _losses(r)))
         self.module_ = module.cpu().eval()

@@ -45,6 +45,7 @@ def atomic_path(path, suffix: str = ""):
         yield Path(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(path))  # mkstemp made it owner-only
         os.replace(tmp, path)
     except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
         with contextlib.suppress(FileNotFoundError):
@@ -54,6 +55,16 @@ def atomic_path(path, suffix: str = ""):
 
 SAFE_SUFFIX = ".afm"
 FORMATS = ("joblib", "safe")
+
+
+def _mode_for(path: Path) -> int:
+    """The mode of the file being replaced, else what a plain ``open`` would give."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def save(estimator, path, format: str | None = None, compress: int = 3) -> Path:

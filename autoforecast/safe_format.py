@@ -37,6 +37,10 @@ def _registries():
             SeriesScaler)
 
 
+class UnsupportedModelError(TypeError, ValueError):
+    """The estimator (or a part of it) cannot be stored in the safe format."""
+
+
 class _Encoder:
     """Turns fitted state into JSON-able values; arrays and weights go to ``tensors``."""
 
@@ -87,7 +91,7 @@ class _Encoder:
             fields = {f.name: self.encode(getattr(value, f.name), f"{key}.{f.name}")
                       for f in dataclasses.fields(value)}
             return {"__dataclass__": type(value).__name__, "fields": fields}
-        raise TypeError(
+        raise UnsupportedModelError(
             f"{key} holds a {type(value).__module__}.{type(value).__name__}, which the safe "
             "format cannot store; save this model with joblib (a .joblib path) instead."
         )
@@ -96,7 +100,8 @@ class _Encoder:
 def encode_estimator(est, encoder: _Encoder, prefix: str = "") -> dict:
     name = type(est).__name__
     if name not in encoder.estimators:
-        raise TypeError(f"the safe format cannot store a {name}; save it with joblib instead.")
+        raise UnsupportedModelError(
+            f"the safe format cannot store a {name}; save it with joblib (a .joblib path).")
     state = {k: encoder.encode(v, f"{prefix}{k}") for k, v in vars(est).items()
              if k.endswith("_") and not k.startswith("_")}
     return {"class": name, "params": encoder.encode(est.get_params(deep=False), f"{prefix}params"),

@@ -112,9 +112,18 @@ def test_bad_input_fails_before_the_search(data, monkeypatch):
         AutoCellForecaster(**SMALL).fit(data.iloc[:15])
 
 
-def test_max_time_warns_that_the_fit_is_not_reproducible(data):
+def test_max_time_caps_the_searches_and_warns(data):
     with pytest.warns(MaxTimeWarning):
-        AutoCellForecaster(**{**SMALL, "max_time": 1e-3, "baselines": ()}).fit(data)
+        est = AutoCellForecaster(**{**SMALL, "n_searches": 3, "max_time": 1e-3,
+                                    "baselines": ()}).fit(data)
+    assert len(est.search_result_.candidates) == 1  # no new run starts once time is up
+    assert len([r for r in est.search_history_ if r["event"] == "epoch"]) == 1
+
+
+def test_numpy_integers_are_accepted(data):
+    est = AutoCellForecaster(**{**SMALL, "hidden_size": np.int64(6), "max_nodes": np.int64(2),
+                                "n_searches": 1, "baselines": ()}).fit(data)
+    assert est.predict().shape == (2, 3)
 
 
 def test_cuda_without_cuda_is_a_clear_error(data):

@@ -56,6 +56,18 @@ def test_failed_save_keeps_the_old_file(fitted, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["m.joblib"]
 
 
+def test_saved_files_get_the_usual_permissions(fitted, tmp_path):
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    path = autoforecast.save(fitted, tmp_path / "m.joblib")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)
+    autoforecast.save(fitted, path)  # overwriting keeps the file's mode
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_unwritable_destination(fitted, tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         autoforecast.save(fitted, tmp_path / "no" / "m.joblib")

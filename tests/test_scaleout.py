@@ -7,19 +7,12 @@ import pytest
 from joblib import parallel_config
 
 from autoforecast.estimators import AutoCellForecaster
-from autoforecast.search.parallel import threads_per_worker
 
 from conftest import make_series
 
 SETTINGS = dict(lookback=6, horizon=2, hidden_size=4, max_nodes=2, grow_every=1, search_epochs=2,
                 n_searches=2, selection_epochs=1, epochs=2, batch_size=16, device="cpu",
                 random_state=3, baselines=("naive", "arima"))
-
-
-def test_threads_per_worker_fill_but_do_not_oversubscribe(monkeypatch):
-    monkeypatch.setattr("os.cpu_count", lambda: 8)
-    assert threads_per_worker(None) is None and threads_per_worker(1) is None
-    assert threads_per_worker(2) == 4 and threads_per_worker(16) == 1 and threads_per_worker(-1) == 1
 
 
 def test_fit_on_a_local_ray_instance_equals_the_local_fit():

@@ -58,18 +58,18 @@ def cell_edges(genotype) -> tuple[dict, list]:
             edges.append((f"s{node.input}", f"s{i}", node.op, "solid"))
         else:
             edges.append((f"s{i - 1}", f"s{i}", node.act_a, "solid"))
-            edges.append((_side_source(node.side, i, pos), f"s{i}", node.act_b, "solid"))
+            edges.append((_side_source(node.side, i), f"s{i}", node.act_b, "solid"))
         edges.append((f"s{i}", "h_t", "", "dashed"))
     return pos, edges
 
 
-def _side_source(side: str, i: int, pos: dict) -> str:
-    if side in SIDE_LABELS:
-        return SIDE_LABELS[side]
-    if side in ("skip", "s_prev2"):
-        return f"s{max(i - 2, 0)}"
-    pos.setdefault(side, (i, -1.6))
-    return side
+def _side_source(side: str, i: int) -> str:
+    """Where node ``i``'s side input comes from: x_t, h_{t-1}, or s_{i-2} (s_{-1} := h_{t-1})."""
+    if side == "skip":
+        return SIDE_LABELS["h"] if i == 1 else f"s{i - 2}"
+    if side not in SIDE_LABELS:
+        raise ValueError(f"unknown side input {side!r} of node {i}.")
+    return SIDE_LABELS[side]
 
 
 def draw_cell(genotype) -> Figure:
@@ -100,8 +100,8 @@ def draw_cell(genotype) -> Figure:
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(min(ys) - 0.6, max(ys) + 0.9)
     ax.set_axis_off()
-    ax.set_title(f"{genotype.backbone} cell, {len(genotype.nodes)} node(s): h_t = mean of s1..s"
-                 f"{len(genotype.nodes)}", fontsize=10, loc="left")
+    ax.set_title(f"{genotype.backbone} cell, {len(genotype.nodes)} node(s): h_t = learned "
+                 f"weighted sum of s1..s{len(genotype.nodes)}", fontsize=10, loc="left")
     return figure
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import numbers
+from dataclasses import dataclass, fields
 
 from autoforecast.cells.ops import BACKBONES
 from autoforecast.search.growth import GROWTH_TRIGGERS, MODES
@@ -41,6 +42,10 @@ class SearchConfig:
     num_threads: int | None = None  # torch intra-op threads while searching (None: unchanged)
 
     def __post_init__(self):
+        for f in fields(self):  # numpy integers (grids built with np.arange) become ints
+            value = getattr(self, f.name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, int(value))
         _one_of("backbone", self.backbone, BACKBONES)
         _one_of("mode", self.mode, MODES)
         _one_of("growth", self.growth, GROWTH_TRIGGERS)
@@ -59,6 +64,11 @@ class SearchConfig:
         for name in ("dropout_x", "dropout_h"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"`{name}` must be in [0, 1), got {getattr(self, name)!r}.")
+        if self.clip is not None and not self.clip > 0:
+            raise ValueError(f"`clip` must be None or a gradient norm > 0, got {self.clip!r}.")
+        for name in ("weight_decay", "arch_weight_decay"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)!r}.")
         if self.max_time is not None and not self.max_time > 0:
             raise ValueError(f"`max_time` must be None or seconds > 0, got {self.max_time!r}.")
 
@@ -69,5 +79,5 @@ def _one_of(name, value, allowed) -> None:
 
 
 def _int_at_least(name, value, low) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"`{name}` must be an int >= {low}, got {value!r}.")

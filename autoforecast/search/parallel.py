@@ -14,7 +14,6 @@ picklable (a top-level class instance, not a lambda) when ``n_jobs != 1``.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import replace
 
 from joblib import Parallel, delayed
@@ -26,15 +25,6 @@ from autoforecast.search.runtime import Clock, resolve_seeds
 from autoforecast.search.selection import _selection_key, retrain_val_loss
 
 
-def threads_per_worker(n_jobs: int | None) -> int | None:
-    """Torch threads for each of ``n_jobs`` workers, so that together they fill, not oversubscribe,
-    the cores (None: leave torch's setting, for ``n_jobs`` 1 or None)."""
-    if n_jobs in (None, 1):
-        return None
-    workers = os.cpu_count() if n_jobs < 0 else n_jobs
-    return max(1, (os.cpu_count() or 1) // max(workers, 1))
-
-
 def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event=None):
     """Run ``config.n_searches`` single-seed searches, then select one cell by retraining.
 
@@ -42,12 +32,15 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
     Returns a :class:`SearchResult`.
     """
     clock = Clock(config.max_time)
-    config = replace(config, num_threads=threads_per_worker(n_jobs) or config.num_threads)
+    # Every run on the same number of torch threads (1 unless set), whatever n_jobs is: the
+    # thread count changes the order of floating-point sums, so it must not depend on n_jobs.
+    config = replace(config, num_threads=config.num_threads or 1)
     single = replace(config, n_searches=1, selection_epochs=0)
     seeds = resolve_seeds(random_state, config.n_searches)
-    if n_jobs in (None, 1):
-        runs = (_search_run(single, task, seed, index, device, on_event)
-                for index, seed in enumerate(seeds))
+    if n_jobs in (None, 1):  # one after the other, each within what is left of max_time
+        runs = (_search_run(replace(single, max_time=_time_left(clock)), task, seed, index,
+                            device, on_event)
+                for index, seed in enumerate(seeds) if index == 0 or not clock.expired())
     else:
         runs = Parallel(n_jobs=n_jobs)(  # a list: Ray's backend returns no generators
             delayed(_search_run)(single, task, seed, index, device, None)
@@ -63,6 +56,11 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
         capped = capped or run_capped
     best = _select(candidates, config, task, device, n_jobs, clock, on_event)
     return SearchResult(best, history, candidates, capped or clock.capped)
+
+
+def _time_left(clock: Clock):
+    left = clock.remaining()
+    return None if left is None else max(left, 1e-3)
 
 
 def _search_run(config, task, seed, index, device, on_event):

@@ -8,6 +8,8 @@ derived cells' entry nodes, gated residual update and output weights.
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -129,7 +131,7 @@ def _check_supernet_args(input_size, hidden_size, backbone, init_nodes, max_node
     if backbone not in SEARCH_CELLS:
         raise ValueError(f"`backbone` must be one of {BACKBONES}, got {backbone!r}.")
     for name, v in (("input_size", input_size), ("hidden_size", hidden_size), ("init_nodes", init_nodes)):
-        if not isinstance(v, int) or v < 1:
+        if not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"`{name}` must be an int >= 1, got {v!r}.")
-    if not isinstance(max_nodes, int) or max_nodes < init_nodes:
+    if not isinstance(max_nodes, numbers.Integral) or max_nodes < init_nodes:
         raise ValueError(f"`max_nodes` must be an int >= init_nodes ({init_nodes}), got {max_nodes!r}.")
