@@ -90,15 +90,16 @@ class BaseForecaster(BaseEstimator):
             data = SeriesData(self.last_window_, self.last_index_[-self.lookback_:],
                               list(getattr(self, "feature_names_in_", range(self.n_features_in_))),
                               self.fitted_on_frame_)
-            index_for_future = self.last_index_
+            index_for_future, n_rows = self.last_index_, self.split_.n_rows
         else:
             data = self._check_new_series(X, self.lookback_, "predict")
-            index_for_future = data.index
+            index_for_future, n_rows = data.index, len(data.index)
         forecast = self._forecast_origins(data, np.array([len(data.values)]))[0]  # (H, T)
         if not data.is_frame:
             return forecast
         return pd.DataFrame(forecast, columns=self.target_names_,
-                            index=future_index(index_for_future, self.horizon, self.freq_))
+                            index=future_index(index_for_future, self.horizon, self.freq_,
+                                               n_rows))
 
     def _check_new_series(self, X, min_rows: int, method: str) -> SeriesData:
         data = check_series(self, X, reset=False, missing=self.missing)

@@ -115,6 +115,17 @@ def test_future_index_kinds():
     irregular = pd.DatetimeIndex(["2020-01-01", "2020-01-03", "2020-01-04"])
     assert list(future_index(irregular, 2)) == [3, 4]
     assert list(future_index(pd.RangeIndex(10, 20, 2), 2)) == [20, 22]
+    years = pd.Index(np.arange(2000, 2040))
+    assert list(future_index(years[-5:], 2, n_rows=40)) == [2040, 2041]
+    assert list(future_index(pd.Index([1, 2, 4]), 2)) == [3, 4]  # irregular: row count
+    assert list(future_index(irregular[-2:], 2, n_rows=10)) == [10, 11]
+
+
+def test_predict_labels_follow_a_numeric_index(series):
+    by_year = series.iloc[:40].set_axis(pd.Index(np.arange(2000, 2040), name="year"))
+    est = fit(by_year)
+    assert list(est.predict().index) == [2040, 2041]
+    assert list(est.predict(by_year.iloc[:30]).index) == [2030, 2031]
 
 
 MEMORY_PROBE = """

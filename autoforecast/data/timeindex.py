@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+import numpy as np
 import pandas as pd
 
 
@@ -31,13 +32,16 @@ def infer_freq(index: pd.Index):
     return None
 
 
-def future_index(index: pd.Index, horizon: int, freq=None) -> pd.Index:
+def future_index(index: pd.Index, horizon: int, freq=None, n_rows: int | None = None) -> pd.Index:
     """Labels of the ``horizon`` rows after ``index``.
 
     Timestamps continue at the index's frequency (given, set or inferred); periods continue by
-    one period a step; a RangeIndex continues with its step; anything else becomes a RangeIndex
-    that continues the row count.
+    one period a step; a RangeIndex, or a numeric index with a constant step (years, say),
+    continues with its step; anything else (irregular timestamps or numbers) becomes a
+    RangeIndex that continues the row count, ``n_rows`` (the rows of the whole series of
+    which ``index`` may be only the tail; default ``len(index)``).
     """
+    n_rows = len(index) if n_rows is None else n_rows
     if isinstance(index, pd.PeriodIndex):
         return pd.period_range(index[-1] + 1, periods=horizon, freq=index.freq)
     if isinstance(index, pd.DatetimeIndex):
@@ -47,4 +51,8 @@ def future_index(index: pd.Index, horizon: int, freq=None) -> pd.Index:
     if isinstance(index, pd.RangeIndex) and len(index):
         step = index.step
         return pd.RangeIndex(index[-1] + step, index[-1] + step * (horizon + 1), step)
-    return pd.RangeIndex(len(index), len(index) + horizon)
+    if pd.api.types.is_numeric_dtype(index) and len(index) >= 2:
+        steps = np.diff(np.asarray(index))
+        if np.all(steps == steps[0]) and steps[0] > 0:
+            return pd.Index(index[-1] + steps[0] * np.arange(1, horizon + 1), name=index.name)
+    return pd.RangeIndex(n_rows, n_rows + horizon)
