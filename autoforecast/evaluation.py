@@ -25,7 +25,8 @@ def backtest(estimator, X, start=None) -> pd.DataFrame:
     if not len(origins):
         raise ValueError(
             f"backtest start={start!r} leaves no origin with a full horizon of "
-            f"{estimator.horizon} rows inside X ({len(data.values)} rows)."
+            f"{estimator.horizon} rows inside X ({len(data.values)} rows); an int `start` is a "
+            "row position, not an index label (use X.index.get_loc(label) for a numeric label)."
         )
     forecast = estimator._forecast_origins(data, origins)  # (n_origins, horizon, n_targets)
     truth = estimator.truth_at(data, origins)

@@ -77,7 +77,10 @@ def choose_d(z: np.ndarray, max_d: int) -> tuple[int, list]:
             break
         out, error, caught = _quiet(kpss, diffed, regression="c", nlags="auto", **KPSS_KWARGS)
         messages += [f"{w.category.__name__}: {w.message}" for w in caught]
-        if error is not None or out[1] >= 0.05:
+        if error is not None:  # recorded: d stops growing where the test cannot run
+            messages.append(f"KPSS test at d={d} failed ({error}); d kept at {d}")
+            break
+        if out[1] >= 0.05:
             break
         d += 1
     return d, messages
@@ -111,9 +114,19 @@ def fit_series(z: np.ndarray, order, max_p: int, max_d: int, max_q: int) -> Seri
         if fits:
             break
     if not fits:
-        raise RuntimeError(f"every ARIMA fit failed, down to (0, 0, 0): {rejected}")
+        raise ValueError(
+            f"every ARIMA fit of this series failed, down to order (0, 0, 0): {rejected}. "
+            "Check the target column for a constant or degenerate series."
+        )
     aic, best, params = min(fits, key=lambda f: f[0])
     return SeriesFit(best, np.asarray(params), float(aic), rejected, sorted(set(messages)))
+
+
+def _fit_named(z, name, order, max_p, max_d, max_q) -> SeriesFit:
+    try:
+        return fit_series(z, order, max_p, max_d, max_q)
+    except ValueError as err:
+        raise ValueError(f"target {name!r}: {err}") from err
 
 
 def forecast_series(z: np.ndarray, fit: SeriesFit, origins: np.ndarray, horizon: int):
@@ -175,8 +188,9 @@ class ARIMAForecaster(BaseForecaster):
     def _fit_scaled(self, Z, split) -> None:
         history = Z[: split.val_end]  # training + validation parts
         fits = Parallel(n_jobs=self.n_jobs)(
-            delayed(fit_series)(history[:, j], self.order, self.max_p, self.max_d, self.max_q)
-            for j in self.target_idx_)
+            delayed(_fit_named)(history[:, j], name, self.order, self.max_p, self.max_d,
+                                self.max_q)
+            for j, name in zip(self.target_idx_, self.target_names_))
         self.fits_ = fits
         self.orders_ = [f.order for f in fits]
         self.params_ = [f.params for f in fits]
