@@ -26,7 +26,10 @@ ORDER = ["two_input_grow", "darts_fixed", "random", "lstm", "arima", "linear", "
 
 def load() -> pd.DataFrame:
     frames = [pd.read_csv(p) for p in sorted(RESULTS.glob("autocell_*.csv"))]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not frames:
+        return pd.DataFrame()
+    # a run repeated by accident (two processes on one task) counts once: the first row
+    return pd.concat(frames, ignore_index=True).drop_duplicates(["task", "model", "seed"])
 
 
 def task_table(rows: pd.DataFrame, task: str) -> pd.DataFrame:
