@@ -23,7 +23,7 @@ from torch import nn
 from .base import check_positive_int
 from .baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster, NaiveForecaster
 from .cells.derived import build_encoder
-from .cells.heads import ForecastHead
+from .cells.heads import ForecastHead, linear_map, warm_start_heads
 from .cells.model import CellModel
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows
 from .evaluation import skill_table
@@ -48,14 +48,19 @@ class ForecastSearchTask:
     """The search's data for one seed (picklable, for joblib workers)."""
 
     def __init__(self, train: Windows, val: Windows, batch_size, lookback, horizon, n_features,
-                 targets, linear_skip):
+                 targets, linear_skip, linear_map=None):
         self.train, self.val, self.batch_size = train, val, batch_size
         self.shape = (lookback, horizon, n_features, targets, linear_skip)
+        self.linear_map = linear_map  # (coef, intercept) the highway starts at, or None
 
     def head_factory(self, hidden_size: int) -> nn.Module:
-        """The retraining's head: the search ranks cells as they will be used."""
+        """The retraining's head, started as in the retraining: the search ranks cells as they
+        will be used."""
         lookback, horizon, n_features, targets, linear_skip = self.shape
-        return CellHead(hidden_size, lookback, horizon, n_features, targets, linear_skip)
+        head = CellHead(hidden_size, lookback, horizon, n_features, targets, linear_skip)
+        if linear_skip and self.linear_map is not None:
+            head.set_linear_map(*self.linear_map)
+        return head
 
     def __call__(self, seed: int):
         # The supernet's batch normalisation needs at least 2 windows a batch.
@@ -181,8 +186,9 @@ class AutoCellForecaster(NeuralForecaster):
                 f"the search needs at least 2 training and 2 validation windows, got {len(train)} "
                 f"and {0 if val is None else len(val)}; pass a longer series or a larger "
                 f"validation_size (got {self.validation_size!r}).")
-        task = ForecastSearchTask(train, val, int(self.batch_size), self.lookback_, int(self.horizon),
-                                  Z.shape[1], self.target_idx_, self.linear_skip)
+        task = ForecastSearchTask(train, val, int(self.batch_size), self.lookback_,
+                                  int(self.horizon), Z.shape[1], self.target_idx_,
+                                  self.linear_skip, self._linear_map(Z, split))
         config, seed = self._search_config(), self._seed()
         if self.strategy == "random":
             for event in random_search(config, *task(seed), random_state=seed,
@@ -261,6 +267,8 @@ class AutoCellForecaster(NeuralForecaster):
         seed = self._seed()
         with torch_threads(self.n_threads), seed_everything_local(seed):
             module = self._build_module(Z.shape[1], len(self.target_idx_))
+            warm_start_heads(module, *linear_map(Z, self.target_idx_, origins, self.lookback_,
+                                                 self.horizon))
             train_module(module, EpochBatches(windows, self.batch_size, True, seed), None,
                          nn.MSELoss(), epochs=self.best_epoch_ + 1, lr=self.lr,
                          weight_decay=self.weight_decay, patience=None, device=self.device_,

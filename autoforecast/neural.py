@@ -19,6 +19,7 @@ from torch import nn
 
 from .base import BaseForecaster, check_positive_int
 from .data import Windows
+from .cells.heads import linear_map, warm_start_heads
 from .training import seed_everything_local, train_module
 
 logger = logging.getLogger(__name__)
@@ -68,9 +69,10 @@ class NeuralForecaster(BaseForecaster):
     ``verbose`` (log each epoch at INFO level through the ``autoforecast.neural`` logger) and
     ``n_threads`` (torch intra-op threads during fit and predict; None: torch's setting).
 
-    Early stopping also weighs the untrained weights (``best_epoch_ == -1`` when no epoch beat
-    them on the validation part); with the shared head's linear highway they forecast the last
-    value, so a model that learns nothing useful falls back to that forecast, visibly.
+    The shared head's linear highway (``linear_skip``) starts at the least-squares linear map
+    of the training windows (what ``LinearForecaster`` fits), and early stopping also weighs
+    the untrained weights (``best_epoch_ == -1`` when no epoch beat them on the validation
+    part): a model that learns nothing useful on top of the linear map keeps it, visibly.
 
     Fitted: ``module_`` (on the CPU), ``history_`` (one dict per epoch), ``best_epoch_``,
     ``device_``, ``time_capped_``, ``n_targets_``.
@@ -103,6 +105,7 @@ class NeuralForecaster(BaseForecaster):
         self.n_targets_ = len(self.target_idx_)
         with torch_threads(self.n_threads), seed_everything_local(seed):
             module = self._build_module(Z.shape[1], self.n_targets_)
+            warm_start_heads(module, *self._linear_map(Z, split))
             result = self._train(module, *self._split_windows(Z, split),
                                  generator=np.random.default_rng(seed))
         self.module_ = module.cpu().eval()
@@ -115,6 +118,11 @@ class NeuralForecaster(BaseForecaster):
                 f"{self.epochs} epochs; the result depends on this machine's speed and is not "
                 "reproducible. Pass max_time=None for a reproducible fit.",
                 MaxTimeWarning, stacklevel=4)
+
+    def _linear_map(self, Z, split):
+        """The least-squares linear map of the training windows, where the highway starts."""
+        return linear_map(Z, self.target_idx_, split.origins("train", self.lookback_, self.horizon),
+                          self.lookback_, self.horizon)
 
     def _split_windows(self, Z, split) -> tuple[Windows, Windows | None]:
         """Training windows, and validation windows (None when the validation part is empty)."""

@@ -194,3 +194,14 @@ def test_arima_parallel_equals_serial():
     pd.testing.assert_frame_equal(serial.predict(), parallel.predict())
     with pytest.raises(ValueError, match="`order` must be None or"):
         ARIMAForecaster(order=(1, 0)).fit(X)
+
+
+def test_the_highway_starts_at_the_least_squares_linear_map():
+    from autoforecast.baselines import LinearForecaster
+
+    X = make_series(300, n_features=2)
+    est = lstm(lookback=12, horizon=2, epochs=1, lr=1e-12, validation_size=0.2).fit(X)
+    reference = LinearForecaster(lookback=12, horizon=2, validation_size=0.2).fit(X)
+    skip = est.module_.head.skip
+    np.testing.assert_allclose(skip.weight.detach().numpy().T, reference.coef_, atol=1e-5)
+    np.testing.assert_allclose(skip.bias.detach().numpy(), reference.intercept_, atol=1e-5)

@@ -44,9 +44,36 @@ class ForecastHead(nn.Module):
             with torch.no_grad():
                 self.skip.weight[:, -1] = 1.0
 
+    def set_linear_map(self, coef, intercept) -> None:
+        """Start the highway at a given linear map: ``coef`` (lookback, horizon), ``intercept``
+        (horizon,), e.g. the least-squares map of the training part (``linear_map``)."""
+        if self.skip is None:
+            raise ValueError("this head has no linear highway (linear_skip=False).")
+        with torch.no_grad():
+            self.skip.weight.copy_(torch.as_tensor(coef, dtype=self.skip.weight.dtype).T)
+            self.skip.bias.copy_(torch.as_tensor(intercept, dtype=self.skip.bias.dtype))
+
     def forward(self, h_last: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         out = self.hidden(h_last).view(-1, self.horizon, self.n_targets)  # (batch, H, T)
         if self.skip is not None:
             recent = x[:, -self.lookback:, self.targets].transpose(1, 2)  # (batch, T, L)
             out = out + self.skip(recent).transpose(1, 2)  # (batch, H, T)
         return out
+
+
+def linear_map(Z, targets, origins, lookback: int, horizon: int, alpha: float = 1e-4):
+    """The channel-shared least-squares (ridge ``alpha``) map from each target's last
+    ``lookback`` values to its next ``horizon``, on the windows at ``origins`` of ``Z``:
+    ``(coef (lookback, horizon), intercept (horizon,))``, as ``LinearForecaster`` fits it."""
+    from ..baselines.linear import accumulate_moments, solve_ridge
+
+    moments = accumulate_moments(Z[:, targets], origins, lookback, horizon, batch_size=4096)
+    weights = solve_ridge(moments, alpha)
+    return weights[:-1], weights[-1]
+
+
+def warm_start_heads(module: nn.Module, coef, intercept) -> None:
+    """Set the highway of every :class:`ForecastHead` in ``module`` to the given linear map."""
+    for head in module.modules():
+        if isinstance(head, ForecastHead) and head.skip is not None:
+            head.set_linear_map(coef, intercept)
