@@ -36,7 +36,12 @@ from autoforecast.training import TrainingDivergedError, evaluate_loss
 
 def search(config: SearchConfig, train_batches, val_batches, head_factory, loss_fn,
            random_state: int | None = 0, device="cpu", *, model_factory=None, input_size=None):
-    """Run ``config.n_searches`` searches (seeds random_state + i) and select the best cell."""
+    """Run ``config.n_searches`` searches (seeds random_state + i) and select the best cell.
+
+    The runs share ``train_batches``: with a shuffling callable, a run's batch order depends
+    on the runs before it. For runs that depend on their seed alone (and for ``n_jobs``), use
+    :func:`autoforecast.search.parallel.run_searches`, which builds the data per seed.
+    """
     if not isinstance(config, SearchConfig):
         raise TypeError(f"`config` must be a SearchConfig, got {type(config).__name__}.")
     data = SearchData.of((train_batches, val_batches, head_factory, loss_fn, model_factory,
