@@ -16,7 +16,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import torch
 from joblib import Parallel, delayed
 from torch import nn
 
@@ -207,11 +206,6 @@ class AutoCellForecaster(NeuralForecaster):
             warnings.warn(f"max_time={self.max_time}s cut the search short; the cell found is "
                           "not reproducible. Pass max_time=None for a reproducible fit.",
                           MaxTimeWarning, stacklevel=5)
-
-    def _seed(self) -> int:
-        from sklearn.utils import check_random_state
-
-        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
         encoder = build_encoder(self.genotype_, n_features, int(self.hidden_size))

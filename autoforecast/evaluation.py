@@ -9,14 +9,11 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 
-def backtest(estimator, X, start=None) -> pd.DataFrame:
-    """Forecast from every origin from ``start`` on, with inputs reaching back before ``start``.
+def backtest_arrays(estimator, X, start=None):
+    """Forecasts and truths from every origin from ``start`` on (see :func:`backtest`).
 
-    ``start`` is the row (an int position, or any other index label) of the first
-    forecast target; by default the first row with a full window behind it. Returns one row per
-    (origin, step, target): ``origin`` (label of the last observed row), ``step`` (1..horizon),
-    ``time`` (label of the forecast row), ``target``, ``truth`` and ``forecast``. Models with
-    different lookbacks scored from the same ``start`` forecast the same targets.
+    Returns ``(data, origins, truth, forecast)``: the validated series, the origins (row of the
+    first forecast target), and ``truth`` / ``forecast`` of shape (n_origins, horizon, n_targets).
     """
     check_is_fitted(estimator, "scaler_")
     data = estimator._check_new_series(X, estimator.lookback_ + estimator.horizon, "backtest")
@@ -28,8 +25,20 @@ def backtest(estimator, X, start=None) -> pd.DataFrame:
             f"{estimator.horizon} rows inside X ({len(data.values)} rows); an int `start` is a "
             "row position, not an index label (use X.index.get_loc(label) for a numeric label)."
         )
-    forecast = estimator._forecast_origins(data, origins)  # (n_origins, horizon, n_targets)
-    truth = estimator.truth_at(data, origins)
+    forecast = estimator._forecast_origins(data, origins)
+    return data, origins, estimator.truth_at(data, origins), forecast
+
+
+def backtest(estimator, X, start=None) -> pd.DataFrame:
+    """Forecast from every origin from ``start`` on, with inputs reaching back before ``start``.
+
+    ``start`` is the row (an int position, or any other index label) of the first
+    forecast target; by default the first row with a full window behind it. Returns one row per
+    (origin, step, target): ``origin`` (label of the last observed row), ``step`` (1..horizon),
+    ``time`` (label of the forecast row), ``target``, ``truth`` and ``forecast``. Models with
+    different lookbacks scored from the same ``start`` forecast the same targets.
+    """
+    data, origins, truth, forecast = backtest_arrays(estimator, X, start)
     n_origins, horizon, n_targets = forecast.shape
     rows = np.repeat((origins[:, None] + np.arange(horizon)).ravel(), n_targets)
     return pd.DataFrame({
@@ -86,16 +95,16 @@ def skill_table(truth: np.ndarray, forecasts: dict, reference: str, fit_seconds=
     table.index.name = "model"
     for metric in ("rmse", "mae"):
         ref = table.loc[reference, metric]
-        table[f"skill_{metric}"] = [
-            metrics.skill_score(ref, err) if err > 0 else np.nan for err in table[metric]]
+        table[f"skill_{metric}"] = [_safe_metric(metrics.skill_score, ref, err)
+                                    for err in table[metric]]
     return table
 
 
 def _safe_metric(metric, truth, forecast) -> float:
     """A metric, or NaN where it is undefined on these data (constant truth for RSE, ...)."""
+    from .metrics import UndefinedMetricError
+
     try:
         return metric(truth, forecast)
-    except ValueError as err:
-        if "undefined" not in str(err):
-            raise
+    except UndefinedMetricError:
         return float("nan")

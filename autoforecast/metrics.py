@@ -18,9 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "mae", "mse", "rmse", "rse", "corr", "mase", "smape", "skill_score",
+    "UndefinedMetricError", "mae", "mse", "rmse", "rse", "corr", "mase", "smape", "skill_score",
     "METRICS", "HIGHER_IS_BETTER",
 ]
+
+
+class UndefinedMetricError(ValueError):
+    """The metric has no value on these data (constant truth for RSE, ...)."""
 
 
 def _as_finite_array(values, name: str) -> np.ndarray:
@@ -94,7 +98,7 @@ def rse(y_true, y_pred) -> float:
     true, pred = _check_pair(y_true, y_pred)
     spread = np.sum((true - true.mean()) ** 2)
     if spread == 0.0:
-        raise ValueError(
+        raise UndefinedMetricError(
             "rse is undefined when `y_true` is constant (all values equal "
             f"{true.flat[0]!r}): its denominator sum((y - mean(y))^2) is 0. Use mae or rmse."
         )
@@ -121,7 +125,7 @@ def corr(y_true, y_pred) -> float:
     pred_scale = np.sqrt(np.sum(pred_dev**2, axis=0))
     kept = (true_scale > 0) & (pred_scale > 0)
     if not kept.any():
-        raise ValueError(
+        raise UndefinedMetricError(
             f"corr is undefined: each of the {true.shape[1]} series has a constant truth or a "
             "constant prediction over the points, so no correlation can be computed."
         )
@@ -163,7 +167,7 @@ def mase(y_true, y_pred, y_train, m: int = 1) -> float:
     scale = np.mean(np.abs(train[m:] - train[:-m]), axis=0)  # (n_series,)
     flat = np.flatnonzero(scale == 0)
     if flat.size:
-        raise ValueError(
+        raise UndefinedMetricError(
             f"mase is undefined for series {flat.tolist()}: its training data never changes over "
             f"{m} step(s), so the naive scale is 0. Use mae, or leave those series out."
         )
@@ -198,7 +202,7 @@ def skill_score(error_model: float, error_reference: float) -> float:
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"`{name}` must be a finite error >= 0, got {value!r}.")
     if error_reference == 0:
-        raise ValueError(
+        raise UndefinedMetricError(
             "skill_score is undefined when `error_reference` is 0: the reference forecast is "
             "already perfect, so no model can be measured against it. Compare the errors directly."
         )

@@ -101,7 +101,7 @@ class NeuralForecaster(BaseForecaster):
     # ---------------------------------------------------------------------------- fit
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        seed = self._seed()
         self.n_targets_ = len(self.target_idx_)
         with torch_threads(self.n_threads), seed_everything_local(seed):
             module = self._build_module(Z.shape[1], self.n_targets_)
@@ -118,6 +118,10 @@ class NeuralForecaster(BaseForecaster):
                 f"{self.epochs} epochs; the result depends on this machine's speed and is not "
                 "reproducible. Pass max_time=None for a reproducible fit.",
                 MaxTimeWarning, stacklevel=4)
+
+    def _seed(self) -> int:
+        """A seed drawn from ``random_state`` (the same each call for an int ``random_state``)."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _linear_map(self, Z, split):
         """The least-squares linear map of the training windows, where the highway starts."""

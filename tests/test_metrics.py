@@ -148,3 +148,19 @@ def test_registry_names_and_direction():
 def test_rse_of_constant_truth_is_an_error():
     with pytest.raises(ValueError, match="constant"):
         rse([2.0, 2.0], [1.0, 3.0])
+
+
+def test_undefined_metrics_have_their_own_error_type_and_tables_show_nan():
+    import numpy as np
+
+    from autoforecast.evaluation import skill_table
+    from autoforecast.metrics import UndefinedMetricError, rse
+
+    with pytest.raises(UndefinedMetricError):
+        rse([1.0, 1.0], [1.0, 2.0])
+    truth = np.ones((4, 1, 1))  # constant truth: RSE and CORR have no value
+    table = skill_table(truth, {"a": truth + 0.5, "b": truth}, "a")
+    assert np.isnan(table.loc["a", "rse"]) and np.isnan(table.loc["a", "corr"])
+    assert table.loc["a", "mae"] == 0.5 and np.isnan(table.loc["b", "skill_mae"])  # b is perfect
+    with pytest.raises(ValueError, match="must be non-empty|empty"):
+        skill_table(np.ones((0, 1, 1)), {"a": np.ones((0, 1, 1))}, "a")  # other errors still raise

@@ -20,7 +20,9 @@ DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
 
 def n_test_rows(n_rows: int, test_size: float) -> int:
     """Rows in the test part: a fraction of ``n_rows`` when < 1, else a count."""
-    n_test = int(round(test_size * n_rows)) if test_size < 1 else int(test_size)
+    from ..data.splits import n_rows_of
+
+    n_test = n_rows_of(test_size if test_size < 1 else int(test_size), n_rows, "--test-size")
     if not 1 <= n_test < n_rows:
         fail(f"--test-size {test_size} gives {n_test} test row(s) out of {n_rows}; expected at "
              "least 1 and fewer than all rows. Pass a fraction such as 0.2 or a row count.")
@@ -31,7 +33,7 @@ def backtest_models(models: dict, frame: pd.DataFrame, n_test: int, output: Outp
     """Fit each model on the rows before the last ``n_test`` and forecast from every origin in
     them. Returns ``truth`` and ``{name: forecast}`` as ``(n_origins, horizon, n_targets)``,
     and the fit times in seconds."""
-    from ..evaluation import backtest
+    from ..evaluation import backtest_arrays
 
     train_end = len(frame) - n_test
     truth, forecasts, seconds = None, {}, {}
@@ -39,12 +41,8 @@ def backtest_models(models: dict, frame: pd.DataFrame, n_test: int, output: Outp
         started = time.perf_counter()
         fit_with_progress(estimator, frame.iloc[:train_end], output, stage=f"fit {name}")
         seconds[name] = time.perf_counter() - started
-        long = backtest(estimator, frame, start=train_end)
-        shape = (long["origin"].nunique(), estimator.horizon, len(estimator.target_names_))
-        forecasts[name] = long["forecast"].to_numpy().reshape(shape)
-        if truth is None:
-            truth = long["truth"].to_numpy().reshape(shape)
-        output.note(f"{name}: fitted in {seconds[name]:.1f} s, {shape[0]} forecast origin(s)")
+        _, origins, truth, forecasts[name] = backtest_arrays(estimator, frame, start=train_end)
+        output.note(f"{name}: fitted in {seconds[name]:.1f} s, {len(origins)} forecast origin(s)")
     return truth, forecasts, seconds
 
 

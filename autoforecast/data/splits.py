@@ -43,7 +43,8 @@ class Split:
         return np.arange(start, stop - horizon + 1, dtype=np.int64)
 
 
-def _n_rows(size, n: int, name: str) -> int:
+def n_rows_of(size, n: int, name: str) -> int:
+    """A part's size in rows: ``size`` rows (an int) or a fraction of ``n`` (a float in [0, 1))."""
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
         if size < 0:
             raise ValueError(f"`{name}` must be >= 0, got {size}.")
@@ -60,8 +61,8 @@ def _n_rows(size, n: int, name: str) -> int:
 
 def resolve_split(n: int, lookback: int, horizon: int, validation_size, test_size) -> Split:
     """Turn sizes (rows or fractions) into row boundaries, or explain why the data is too short."""
-    n_val = _n_rows(validation_size, n, "validation_size")
-    n_test = _n_rows(test_size, n, "test_size")
+    n_val = n_rows_of(validation_size, n, "validation_size")
+    n_test = n_rows_of(test_size, n, "test_size")
     n_train = n - n_val - n_test
     short = [
         f"{name}={size} gives {rows} rows, fewer than horizon={horizon}"
