@@ -89,3 +89,48 @@ def test_variational_dropout_masks_are_reproducible_and_off_in_eval():
 def test_encoder_rejects_bad_dropout():
     with pytest.raises(ValueError, match="dropout_x"):
         RecurrentEncoder(build_cell(TWO, 2, 4), dropout_x=1.0)
+
+
+def random_genotype(backbone, n_nodes, rng):
+    acts = sorted(ACTIVATIONS)
+    if backbone == "darts":
+        return Genotype("darts", tuple(DartsNode(rng.choice(acts), rng.randrange(i)) for i in range(1, n_nodes + 1)))
+    return Genotype("two_input", tuple(
+        TwoInputNode(rng.choice(sorted(BINARY_OPS)), rng.choice(["x", "h", "skip"]), rng.choice(acts), rng.choice(acts))
+        for _ in range(n_nodes)))
+
+
+def run_and_differentiate(encoder, x, h0, fused):
+    """Outputs, last state and every gradient (parameters, input, initial state) of one path."""
+    encoder.fused = fused
+    encoder.zero_grad()
+    x, h0 = x.clone().requires_grad_(), h0.clone().requires_grad_()
+    torch.manual_seed(1)  # the same dropout masks on both paths
+    outputs, h_last = encoder(x, h0)
+    weights = torch.linspace(-1, 1, outputs.numel(), dtype=x.dtype).view_as(outputs)
+    ((outputs * weights).sum() + (h_last ** 2).sum()).backward()
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in encoder.parameters()]
+    return [outputs, h_last, x.grad, h0.grad, *grads]
+
+
+@pytest.mark.parametrize("backbone", ["darts", "two_input"])
+@pytest.mark.parametrize("seed", range(8))
+def test_whole_sequence_kernels_match_the_step_path_in_value_and_gradient(backbone, seed):
+    """The hand-written backward of cells/fused.py against autograd through the step methods."""
+    import random
+
+    rng = random.Random(seed)
+    genotype = random_genotype(backbone, rng.randint(1, 6), rng)
+    torch.manual_seed(seed)
+    encoder = RecurrentEncoder(build_cell(genotype, 3, 5), dropout_x=0.2,
+                               dropout_h=0.3 if seed % 3 else 0.0).double()
+    with torch.no_grad():  # gates and output weights away from their initial values
+        for p in encoder.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    if seed % 4 == 0:
+        encoder.eval()
+    batch, steps = (1, 1) if seed == 5 else (4, 7)
+    x, h0 = torch.randn(batch, steps, 3, dtype=torch.float64), torch.randn(batch, 5, dtype=torch.float64)
+    for fused, reference in zip(run_and_differentiate(encoder, x, h0, True),
+                                run_and_differentiate(encoder, x, h0, False)):
+        torch.testing.assert_close(fused, reference, rtol=0, atol=1e-12)

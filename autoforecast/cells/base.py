@@ -62,6 +62,8 @@ class RecurrentEncoder(nn.Module):
     re-seeding before a forward reproduces the masks exactly.
     """
 
+    fused = True  # set False on an instance: the step-by-step reference path under autograd
+
     def __init__(self, cell: nn.Module, dropout_x: float = 0.0, dropout_h: float = 0.0):
         super().__init__()
         for name, p in (("dropout_x", dropout_x), ("dropout_h", dropout_h)):
@@ -84,8 +86,10 @@ class RecurrentEncoder(nn.Module):
         mask_h = self._mask(self.dropout_h, (batch, self.hidden_size), x)
         if mask_x is not None:
             x = x * mask_x
-        pre, consts = self.cell.precompute(x)  # (batch, time, F)
         h = x.new_zeros(batch, self.hidden_size) if h0 is None else h0
+        if self.fused and hasattr(self.cell, "sequence"):  # derived cells: whole-sequence kernels
+            return self.cell.sequence(x, h, mask_h)
+        pre, consts = self.cell.precompute(x)  # (batch, time, F)
         outputs = []
         for pre_t in pre.unbind(1):
             h = self.cell.step(pre_t, h if mask_h is None else h * mask_h, consts)

@@ -4,15 +4,34 @@ No architecture weights and no normalisation: node k is ``s_k = lerp(s_{k-1}, m_
 with lambda_k trainable (initialised to 1), and ``h_t = sum_k gamma_k s_k`` (gamma_k = 1/K
 initially, DARTS' mean). Work is fused: input projections of all steps in one matmul outside
 the time loop, and per step one matmul per node that feeds others (all its out-edges at once).
+``step`` is the readable reference; ``sequence`` (what the encoder runs) computes the same
+through the whole-sequence kernels of ``cells/fused.py`` with a hand-written backward.
 """
 
 from __future__ import annotations
+
+import functools
 
 import torch
 from torch import nn
 
 from autoforecast.cells.base import GatedNodes, RecurrentEncoder, new_weight
+from autoforecast.cells.fused import DartsPlan, DartsSequence, TwoInputPlan, TwoInputSequence
 from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS
+
+
+def feature_major(pre: torch.Tensor) -> torch.Tensor:
+    return pre.permute(1, 2, 0).contiguous()  # (batch, time, F) -> (time, F, batch)
+
+
+def transposed(mask):
+    return None if mask is None else mask.t()
+
+
+def batch_major(out: torch.Tensor):
+    """(time, d, batch) -> outputs (batch, time, d) and the last state (batch, d)."""
+    out = out.permute(2, 0, 1).contiguous()
+    return out, out[:, -1]
 
 
 def init_darts_entry(cell, input_size: int, d: int) -> None:
@@ -73,6 +92,19 @@ class DartsCell(GatedNodes):
             states.append(states[-1].lerp(e, lam[i - 1]))
         return self.combine(states[1:], gamma)
 
+    @functools.cached_property
+    def plan(self) -> DartsPlan:  # cached, not set in __init__: models pickled before it still load
+        return DartsPlan.from_nodes(self.genotype.nodes)
+
+    def sequence(self, x, h0, mask_h):
+        """All steps at once (``cells/fused.py``): ``(outputs (B, T, d), h_T)``, as the steps compute."""
+        d = self.hidden_size
+        wcats = [torch.cat([self.weights[i - 1][:, :d] for i in kids] + [self.weights[i - 1][:, d:] for i in kids], 1)
+                 for kids in self.plan.kids if kids]  # per source: [c-parts | z-parts], (d, 2d n)
+        out = DartsSequence.apply(self.plan, feature_major(x @ self.w0x), h0.t(), transposed(mask_h),
+                                  self.w0h, torch.stack(list(self.lambdas)), self.gamma_vector(), *wcats)
+        return batch_major(out)
+
 
 class TwoInputCell(GatedNodes):
     """Two-input cell (genotype nodes: TwoInputNode), chain of nodes k = 1..K."""
@@ -121,6 +153,20 @@ class TwoInputCell(GatedNodes):
             m = op(act_a(u), act_b(q_pre[i]))
             states.append(states[-1].lerp(m, lam[i]))
         return self.combine(states[1:], gamma)
+
+    @functools.cached_property
+    def plan(self) -> TwoInputPlan:  # cached, not set in __init__: models pickled before it still load
+        nodes = self.genotype.nodes
+        return TwoInputPlan(ops=tuple(n.op for n in nodes), act_a=tuple(n.act_a for n in nodes),
+                            act_b=tuple(n.act_b for n in nodes), x_nodes=tuple(self.x_nodes),
+                            h_nodes=tuple(self.h_nodes), skip_nodes=tuple(self.skip_nodes))
+
+    def sequence(self, x, h0, mask_h):
+        """All steps at once (``cells/fused.py``): ``(outputs (B, T, d), h_T)``, as the steps compute."""
+        pre, (wh, bh, wa, ba, lam, gamma) = self.precompute(x)
+        out = TwoInputSequence.apply(self.plan, feature_major(pre), h0.t(), transposed(mask_h), wh, bh,
+                                     lam, gamma, *wa, *ba)
+        return batch_major(out)
 
 
 CELLS = {"darts": DartsCell, "two_input": TwoInputCell}
