@@ -20,7 +20,9 @@ Runs (one row each in benchmarks/results/lm_ptb.csv, lm_ptb_<size>.csv for other
 the finished ones): ``autocell`` (search + retraining; the fitted model is kept in
 benchmarks/results/lm_ptb_autocell.joblib), ``lstm`` (nn.LSTM sized to the same parameter
 count, same budget, same seed), ``throughput_cell`` / ``throughput_lstm`` (training tokens per
-second of the two networks on the same 40 segments).
+second of the two networks on the same 40 segments; ``--throughput-label _L`` measures them
+again as ``throughput_cell_L`` / ``throughput_lstm_L``, for example after a change of the cell
+code, without touching the other rows).
 """
 
 from __future__ import annotations
@@ -143,6 +145,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=int, default=64, help="embedding = hidden size of the cell")
     parser.add_argument("--epochs", type=int, default=3, help="at most; --max-time also caps")
+    parser.add_argument("--throughput-label", default="",
+                        help="measure the throughput rows again under new names, e.g. after a code change")
     args = parser.parse_args()
     suffix = configure(args.size, args.epochs)
     torch.set_num_threads(1)
@@ -150,8 +154,8 @@ def main():
     log = ResultLog(RESULTS / f"lm_ptb{suffix}.csv", ("run", "seed", "max_time"))
     runs = {"autocell": lambda: run_autocell(parts, args.max_time, args.seed),
             "lstm": lambda: run_lstm(parts, args.max_time, args.seed),
-            "throughput_cell": lambda: run_throughput(parts, "cell"),
-            "throughput_lstm": lambda: run_throughput(parts, "lstm")}
+            f"throughput_cell{args.throughput_label}": lambda: run_throughput(parts, "cell"),
+            f"throughput_lstm{args.throughput_label}": lambda: run_throughput(parts, "lstm")}
     fields = ("parameters", "hidden_size", "genotype", "val_perplexity", "test_perplexity", "epochs",
               "train_tokens", "train_seconds", "tokens_per_second", "wall_seconds")
     for name, run in runs.items():
