@@ -40,16 +40,15 @@ def _act_into(name: str, z: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     return out.copy_(z)  # identity
 
 
-def _act_grad_into(name: str, grad: torch.Tensor, a: torch.Tensor, out: torch.Tensor) -> None:
+def _act_grad_into(name: str, grad: torch.Tensor, a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """out = grad * f'(z), written through f's output a = f(z), one fused kernel each."""
     if name == "tanh":
-        aten.tanh_backward.grad_input(grad, a, grad_input=out)
-    elif name == "sigmoid":
-        aten.sigmoid_backward.grad_input(grad, a, grad_input=out)
-    elif name == "relu":
-        aten.threshold_backward.grad_input(grad, a, 0, grad_input=out)
-    else:  # identity
-        out.copy_(grad)
+        return aten.tanh_backward.grad_input(grad, a, grad_input=out)
+    if name == "sigmoid":
+        return aten.sigmoid_backward.grad_input(grad, a, grad_input=out)
+    if name == "relu":
+        return aten.threshold_backward.grad_input(grad, a, 0, grad_input=out)
+    return out.copy_(grad)  # identity
 
 
 def _combine_into(states: torch.Tensor, gamma: torch.Tensor, out: torch.Tensor) -> None:
@@ -177,52 +176,72 @@ class DartsSequence(torch.autograd.Function):
         sources, (steps, k1, d, batch) = plan.sources, S.shape
         k, n_src = k1 - 1, len(plan.sources)
         W, G, A, E = (dict(zip(sources, saved[8 + n * n_src:8 + (n + 1) * n_src])) for n in range(4))
+        kids = {j: len(plan.kids[j]) for j in sources}
         DH, gamma3 = _output_grads(grad_h, gamma)
         DS = _state_grads(S)
-        DE = {j: S.new_empty(steps, len(plan.kids[j]), d, batch) for j in sources}
-        DY = {j: S.new_empty(steps, w.shape[1], batch) for j, w in W.items()}
-        DY0 = S.new_empty(steps, 2 * d, batch)
+        DE = {j: S.new_empty(steps, n, d, batch) for j, n in kids.items()}  # de_i, by source
+        DY = {j: S.new_empty(steps, 2, n, d, batch) for j, n in kids.items()}  # [dc; dz] of the edges
+        DY0 = S.new_empty(steps, 2, d, batch)
+        # e = lerp(s, a, g) with g = sigmoid(c), a = f(z) gives dc = de (a - s) g (1 - g),
+        # dz = de g f'(z), ds += de (1 - g): these coefficients hold no recurrence, so they are
+        # formed for all steps at once here, and the time loop multiplies by de only
+        coef = {j: _highway_coefficients(S[:, j], G[j].view(steps, n, d, batch), A[j].view(steps, n, d, batch),
+                                         plan.act_groups(j, 1)) for j, n in kids.items()}
+        c0 = _highway_coefficients(HM, G0, A0, [("tanh", 0, d)])
+        c0 = [c.unbind(0) for c in c0]
+        coef = {j: [c.unbind(0) for c in cs] for j, cs in coef.items()}
         de_of = [None] + [DE[plan.inputs[i - 1]][:, plan.slot(i)].unbind(0) for i in range(1, k + 1)]
-        Sv, DSv, DS_t, DHv, DY0v = _by_time_and_node(S), _by_time_and_node(DS), DS.unbind(0), DH.unbind(0), DY0.unbind(0)
-        Gv, Av, DEv, DYv = ({j: b.unbind(0) for j, b in x.items()} for x in (G, A, DE, DY))
-        groups = {j: plan.act_groups(j, d) for j in sources}
-        lam_t = lam.unbind()
+        DSv, DS_t, DHv = _by_time_and_node(DS), DS.unbind(0), DH.unbind(0)
+        DEv = {j: b.unbind(0) for j, b in DE.items()}
+        DYc, DYz = ({j: b[:, part].unbind(0) for j, b in DY.items()} for part in (0, 1))
+        DYflat = {j: b.view(steps, -1, batch).unbind(0) for j, b in DY.items()}
+        DY0c, DY0z, DY0flat = DY0[:, 0].unbind(0), DY0[:, 1].unbind(0), DY0.view(steps, -1, batch).unbind(0)
+        lam_t, keep = lam.unbind(), [1.0 - v for v in lam.tolist()]
 
         def source_backward(j, t):
             """Gradients through every edge out of s_j at step t, added into ds_j."""
-            nd, s_j, dy = len(plan.kids[j]) * d, Sv[t][j], DYv[j][t]
-            p, g, a = DEv[j][t], Gv[j][t].view(-1, d, batch), Av[j][t].view(-1, d, batch)
-            pg = p * g  # e = s_j + g (a - s_j): ds_j += p (1 - g), dg = p (a - s_j), da = p g
-            DSv[t][j].add_(torch.sub(p, pg).sum(0))
-            aten.sigmoid_backward.grad_input((a - s_j).mul_(p).view(nd, batch), Gv[j][t], grad_input=dy[:nd])
-            pg = pg.view(nd, batch)
-            for act, lo, hi in groups[j]:
-                _act_grad_into(act, pg[lo:hi], Av[j][t][lo:hi], dy[nd + lo:nd + hi])
-            DSv[t][j].addmm_(W[j], dy)
+            p, (c_dc, c_dz, c_ds) = DEv[j][t], coef[j]
+            torch.mul(p, c_dc[t], out=DYc[j][t])
+            torch.mul(p, c_dz[t], out=DYz[j][t])
+            DSv[t][j].add_(torch.mul(p, c_ds[t]).sum(0)).addmm_(W[j], DYflat[j][t])
 
         dhm = None
         for t in reversed(range(steps)):
             dh = DHv[t] if dhm is None else DHv[t].add_(dhm)  # becomes the total dL/dh_t
             torch.mul(gamma3, dh, out=DS_t[t][1:])
             for i in range(k, 0, -1):
-                if i in DYv:
+                if i in kids:
                     source_backward(i, t)
                 ds, j = DSv[t][i], i - 1  # s_i = lerp(s_{i-1}, e_i, lambda_i)
-                de = torch.mul(ds, lam_t[j], out=de_of[i][t])
-                DSv[t][j].add_(ds).sub_(de)
-            if 0 in DYv:
+                torch.mul(ds, lam_t[j], out=de_of[i][t])
+                DSv[t][j].add_(ds, alpha=keep[j])
+            if 0 in kids:
                 source_backward(0, t)
-            ds0, g0, a0, hm, dy = DSv[t][0], G0[t], A0[t], HM[t], DY0v[t]  # s_0 = lerp(hm, a0, g0)
-            pg = ds0 * g0
-            aten.sigmoid_backward.grad_input((a0 - hm).mul_(ds0), g0, grad_input=dy[:d])
-            aten.tanh_backward.grad_input(pg, a0, grad_input=dy[d:])
-            dhm = torch.addmm(ds0 - pg, w0h, dy)
+            ds0 = DSv[t][0]  # s_0 = lerp(hm, tanh(z_0), sigmoid(c_0))
+            torch.mul(ds0, c0[0][t], out=DY0c[t])
+            torch.mul(ds0, c0[1][t], out=DY0z[t])
+            dhm = torch.addmm(torch.mul(ds0, c0[2][t]), w0h, DY0flat[t])
             if mask is not None:
                 dhm.mul_(mask)
         e_nodes = [E[plan.inputs[i - 1]][:, plan.slot(i)] for i in range(1, k + 1)]
         dgamma, dlam = _gate_grads(S, [e - S[:, i] for i, e in enumerate(e_nodes)], DS, DH)
-        dwcats = [_contract(S[:, j], DY[j]) for j in sources]
-        return (None, DY0, dhm, None, _contract(HM, DY0), dlam, dgamma, *dwcats)
+        dwcats = [_contract(S[:, j], DY[j].view(steps, -1, batch)) for j in sources]
+        dy0 = DY0.view(steps, -1, batch)
+        return (None, dy0, dhm, None, _contract(HM, dy0), dlam, dgamma, *dwcats)
+
+
+def _highway_coefficients(s, g, a, groups):
+    """For e = lerp(s, a, g), g = sigmoid(c), a = f(z), over all steps: the factors of de in dc,
+    dz and ds: (a - s) g (1 - g), g f'(z), 1 - g. ``s`` broadcasts against ``g`` and ``a``
+    ((T, n, d, B) with s (T, d, B): one state feeding n edges); ``groups`` (activation, first,
+    end) index dimension 1 of ``a`` for n > 1, or its rows otherwise."""
+    if g.dim() == 4:
+        s = s.unsqueeze(1)
+    c_dc = aten.sigmoid_backward(a - s, g)
+    c_dz = torch.empty_like(g)
+    for act, lo, hi in groups:
+        _act_grad_into(act, g[:, lo:hi], a[:, lo:hi], c_dz[:, lo:hi])
+    return c_dc, c_dz, 1 - g
 
 
 @dataclass(frozen=True)
@@ -291,50 +310,38 @@ class TwoInputSequence(torch.autograd.Function):
     def backward(ctx, grad_h):
         S, PA, PB, M, HM, mask, wh, lam, gamma, *wa = ctx.saved_tensors
         plan, (steps, k1, d, batch) = ctx.plan, S.shape
-        k, slots, lam_t = k1 - 1, plan.side_slots(d), lam.unbind()
+        k, slots, keep = k1 - 1, plan.side_slots(d), [1.0 - v for v in lam.tolist()]
         DH, gamma3 = _output_grads(grad_h, gamma)
         DS = _state_grads(S)
         # gradients of the projections, (T, rows, B); the rows no op reads stay zero
         DPRE = S.new_empty(steps, d * (1 + len(plan.x_nodes)), batch)
         DHP = S.new_empty(steps, wh.shape[1], batch)
         DU = [S.new_empty(steps, w.shape[1], batch) for w in wa]
+        targets = {"x": DPRE, "h": DHP}
+        du_of, dq_of = [], []  # per node, per step: where dL/du and dL/dq go
         for i, op in enumerate(plan.ops):
-            if op == "right":
-                DU[i][:, :d].zero_()
-            if op == "left":
-                where, row = slots[i]
-                (DU[i - 1] if where == "skip" else {"x": DPRE, "h": DHP}[where])[:, row:row + d].zero_()
-        Sv, DSv, (PAv, PBv) = _by_time_and_node(S), _by_time_and_node(DS), ([b.unbind(0) for b in x] for x in (PA, PB))
-        DUv = [b.unbind(0) for b in DU]
-        DS_t, DHv, DPREv, DHPv = DS.unbind(0), DH.unbind(0), DPRE.unbind(0), DHP.unbind(0)
+            where, row = slots[i]
+            dq = (DU[i - 1] if where == "skip" else targets[where])[:, row:row + d]
+            du_of.append(DU[i][:, :d].unbind(0) if op != "right" else DU[i][:, :d].zero_())
+            dq_of.append(dq.unbind(0) if op != "left" else dq.zero_())
+        coef = [_node_coefficients(plan, i, PA[i], PB[i], lam[i]) for i in range(k)]
+        coef = [tuple(None if c is None else c.unbind(0) for c in cs) for cs in coef]
+        c0 = (1 - S[:, 0] * S[:, 0]).unbind(0)  # s_0 = tanh(pre_x + hp_0)
+        DSv, DS_t, DHv, DUv = _by_time_and_node(DS), DS.unbind(0), DH.unbind(0), [b.unbind(0) for b in DU]
+        DPRE0, DHP0, DHPv = DPRE[:, :d].unbind(0), DHP[:, :d].unbind(0), DHP.unbind(0)
         dhm = None
         for t in reversed(range(steps)):
             dh = DHv[t] if dhm is None else DHv[t].add_(dhm)
             torch.mul(gamma3, dh, out=DS_t[t][1:])
-            targets = {"x": DPREv[t], "h": DHPv[t]}
             for i in range(k - 1, -1, -1):
-                op, ds_next, a, b = plan.ops[i], DSv[t][i + 1], PAv[i][t], PBv[i][t]
-                dm = torch.mul(ds_next, lam_t[i])  # s_{i+1} = lerp(s_i, m_i, lambda_i)
-                DSv[t][i].add_(ds_next).sub_(dm)
-                if op == "add":
-                    da, db = dm, dm
-                elif op == "hadamard":
-                    da, db = dm * b, dm * a
-                elif op == "gate":
-                    sa, tb = torch.sigmoid(a), torch.tanh(b)
-                    da = aten.sigmoid_backward(dm * tb, sa)
-                    db = aten.tanh_backward(dm * sa, tb)
-                else:
-                    da, db = (dm, None) if op == "left" else (None, dm)
-                if da is not None:
-                    _act_grad_into(plan.act_a[i], da, a, DUv[i][t][:d])
-                if db is not None:
-                    where, row = slots[i]
-                    target = DUv[i - 1][t] if where == "skip" else targets[where]
-                    _act_grad_into(plan.act_b[i], db, b, target[row:row + d])
-                DSv[t][i].addmm_(wa[i], DUv[i][t])
-            dz = aten.tanh_backward.grad_input(DSv[t][0], Sv[t][0], grad_input=DPREv[t][:d])
-            DHPv[t][:d] = dz  # s_0 = tanh(pre_x + hp_0)
+                ds_next, (c_u, c_q) = DSv[t][i + 1], coef[i]  # s_{i+1} = lerp(s_i, m_i, lambda_i)
+                if c_u is not None:
+                    torch.mul(ds_next, c_u[t], out=du_of[i][t])
+                if c_q is not None:
+                    torch.mul(ds_next, c_q[t], out=dq_of[i][t])
+                DSv[t][i].add_(ds_next, alpha=keep[i]).addmm_(wa[i], DUv[i][t])
+            torch.mul(DSv[t][0], c0[t], out=DPRE0[t])
+            torch.mul(DSv[t][0], c0[t], out=DHP0[t])
             dhm = wh @ DHPv[t]
             if mask is not None:
                 dhm.mul_(mask)
@@ -342,3 +349,24 @@ class TwoInputSequence(torch.autograd.Function):
         dwa = [_contract(S[:, i], DU[i]) for i in range(k)]
         dba = [g.sum((0, 2)) for g in DU]
         return (None, DPRE, dhm, None, _contract(HM, DHP), DHP.sum((0, 2)), dlam, dgamma, *dwa, *dba)
+
+
+def _node_coefficients(plan: TwoInputPlan, i: int, a, b, lam):
+    """For s_{i+1} = lerp(s_i, op(a, b), lambda), a = f_a(u), b = f_b(q), over all steps: the
+    factors of ds_{i+1} in du and dq (None where the op ignores that input)."""
+    op = plan.ops[i]
+    if op == "add":
+        da, db = lam.expand_as(a), lam.expand_as(b)
+    elif op == "hadamard":
+        da, db = lam * b, lam * a
+    elif op == "gate":
+        sa, tb = torch.sigmoid(a), torch.tanh(b)
+        da, db = aten.sigmoid_backward(lam * tb, sa), aten.tanh_backward(lam * sa, tb)
+    else:
+        da, db = (lam.expand_as(a), None) if op == "left" else (None, lam.expand_as(b))
+    out = []
+    for grad, value, act in ((da, a, plan.act_a[i]), (db, b, plan.act_b[i])):
+        if grad is not None:
+            grad = _act_grad_into(act, grad, value, torch.empty_like(value))
+        out.append(grad)
+    return out
