@@ -213,6 +213,13 @@ class AutoCellLanguageModel(BaseEstimator):
         return LanguageModelNet(encoder, len(self.vocabulary_), self.embedding_size,
                                 self.dropout_e, self.dropout_o)
 
+    def _rebuild_module(self, attribute: str) -> LanguageModelNet:
+        """An untrained network shaped like the fitted ``module_`` or ``baseline_module_`` (the
+        safe model format stores weights only; ``module_`` is rebuilt first)."""
+        if attribute == "baseline_module_":
+            return self._lstm_net(n_parameters(self.module_))
+        return self._cell_net()
+
     def _lstm_net(self, n_params: int) -> LanguageModelNet:
         hidden = lstm_hidden_for(n_params, len(self.vocabulary_), self.embedding_size)
         return LanguageModelNet(LSTMEncoder(self.embedding_size, hidden, self.dropout_x),

@@ -3,8 +3,8 @@
 A ``.afm`` file is a zip archive of ``meta.json`` (the estimator's class, parameters and
 fitted state as JSON) and ``tensors.pt`` (arrays and module weights, read back with
 ``torch.load(weights_only=True)``). Loading builds only the classes named in ``ESTIMATORS`` and
-``DATACLASSES`` below; modules are rebuilt by the estimator's own ``_build_module`` and then
-given the stored weights. Use it for model files from others; joblib files are pickles.
+``DATACLASSES`` below; modules are rebuilt empty by the estimator (``_rebuild_module(attribute)``
+where it has one, else ``_build_module``) and then given the stored weights. Use it for model files from others; joblib files are pickles.
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ def _registries():
                             SeasonalNaiveForecaster)
     from .baselines.arima import SeriesFit
     from .data import SeriesScaler, Split
+    from .data.text import Vocabulary
     from .estimators import AutoCellForecaster
+    from .language_model import AutoCellLanguageModel
     from .search import Candidate, DartsNode, Genotype, SearchResult, TwoInputNode
 
     estimators = [AutoCellForecaster, LSTMForecaster, LinearForecaster, ARIMAForecaster,
-                  NaiveForecaster, SeasonalNaiveForecaster]
-    dataclasses_ = [Split, SeriesFit, SearchResult, Candidate, Genotype, DartsNode, TwoInputNode]
+                  NaiveForecaster, SeasonalNaiveForecaster, AutoCellLanguageModel]
+    dataclasses_ = [Split, SeriesFit, SearchResult, Candidate, Genotype, DartsNode, TwoInputNode,
+                    Vocabulary]
     return ({c.__name__: c for c in estimators}, {c.__name__: c for c in dataclasses_},
             SeriesScaler)
 
@@ -187,8 +190,11 @@ class _Decoder:
         return est
 
     def rebuild_modules(self) -> None:
-        for est, attr, prefix in self.modules:
-            module = est._build_module(est.n_features_in_, len(est.target_idx_))
+        for est, attr, prefix in self.modules:  # in the order the estimator set them
+            if hasattr(est, "_rebuild_module"):
+                module = est._rebuild_module(attr)
+            else:
+                module = est._build_module(est.n_features_in_, len(est.target_idx_))
             weights = {k[len(prefix) + 1:]: t for k, t in self.tensors.items()
                        if k.startswith(prefix + ".")}
             module.load_state_dict(weights, strict=True)

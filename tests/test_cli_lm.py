@@ -47,6 +47,17 @@ def test_score_and_generate(model_file, tmp_path):
     assert first.output.startswith("the cat ")
 
 
+def test_safe_model_file(model_file, tmp_path):
+    """``lm fit --out x.afm`` writes the safe format; ``lm score`` reads it like a joblib file."""
+    _, corpus, _ = model_file
+    out = tmp_path / "lm.afm"
+    result = invoke("lm", "fit", corpus, "--out", out, "--budget", "tiny", "--epochs", "1",
+                    "--search-epochs", "1", "--bptt", "8", "--device", "cpu", "--no-baseline", "-q")
+    assert result.exit_code == 0, result.output
+    result = invoke("lm", "score", out, corpus)
+    assert result.exit_code == 0 and "perplexity:" in result.output, result.output
+
+
 def test_errors_are_one_line(model_file, tmp_path):
     out, corpus, _ = model_file
     result = invoke("lm", "fit", tmp_path / "missing.txt")

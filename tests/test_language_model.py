@@ -209,6 +209,19 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert joblib.load(path).vocabulary_.index == fitted.vocabulary_.index
 
 
+def test_safe_format_round_trip(fitted, tmp_path):
+    """The .afm file (no pickle): same perplexities, samples, report, cell and baseline weights."""
+    path = autoforecast.save(fitted, tmp_path / "lm.afm")
+    loaded = autoforecast.load(path, allow_pickle=False)
+    assert loaded.get_params() == fitted.get_params() and loaded.genotype_ == fitted.genotype_
+    assert loaded.vocabulary_ == fitted.vocabulary_ and loaded.report_.equals(fitted.report_)
+    assert loaded.perplexity(REPEAT[:6]) == fitted.perplexity(REPEAT[:6])
+    assert loaded.generate("a dog", 6, random_state=0) == fitted.generate("a dog", 6, random_state=0)
+    for name in ("module_", "baseline_module_"):
+        for (key, a), b in zip(getattr(fitted, name).state_dict().items(), getattr(loaded, name).state_dict().values()):
+            assert torch.equal(a, b), f"{name}.{key}"
+
+
 def test_validation_and_test_corpora_and_errors(tmp_path):
     with pytest.raises(NotFittedError):
         tiny().perplexity(["a b"])

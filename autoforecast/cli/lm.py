@@ -93,9 +93,6 @@ def lm_fit(
     output = Output.from_flags(ctx, quiet, verbose)
     with user_errors():
         check_writable(out)
-        if out is not None and out.suffix == ".afm":
-            raise ValueError(f"{out}: the safe .afm format does not store language models yet; "
-                             "give a .joblib path.")
         check_device(device.value)
         train, val, test_text = _corpora(corpus, dataset, validation, test)
         settings = {**LM_BUDGETS[budget.value], "backbone": backbone.value, "mode": mode.value,
