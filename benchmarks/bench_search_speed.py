@@ -4,9 +4,12 @@
 
 For each size (about 50k parameters with window 48, about 500k with window 168), a derived
 DARTS cell (8 nodes) and a derived two-input cell (4 nodes) are sized to the LSTM's parameter
-count; one training step (forward, backward, Adam) on the same batch is timed (median), and
-achieved FLOP/s is reported as a fraction of this machine's float32 matmul peak measured in
-the same run. FLOPs: counted by torch's FlopCounterMode for our cells (matmuls, forward and
+count; each is run twice, through the whole-sequence kernels of ``cells/fused.py`` (what
+training uses) and through the step-by-step reference path under autograd ("step path"). One
+training step (forward, backward, Adam) on the same batch is timed (median over ``--steps``
+rounds in which every model takes one step in turn, so that load changes of a shared machine
+fall on all alike), and achieved FLOP/s is reported as a fraction of this machine's float32
+matmul peak measured in the same run. FLOPs: counted by torch's FlopCounterMode for our cells (matmuls, forward and
 backward); for the LSTM (whose fused CPU kernel the counter does not see) 3 x the forward
 matmul FLOPs, 2 B T (n_in + d) 4d. The supernet row is one first-order search step (an
 architecture step on a validation batch plus a weight step) of a 4-node two-input supernet.
@@ -67,15 +70,19 @@ def matmul_peak(seconds: float = 2.0) -> float:
     return best
 
 
-def time_steps(step, steps: int) -> float:
-    for _ in range(3):
-        step()
-    times = []
+def time_interleaved(step_fns, steps: int) -> list[float]:
+    """Median seconds per step of each function, timed in rotation (one step of each in turn)
+    so that a change in the machine's load falls on all of them alike."""
+    for step in step_fns:
+        for _ in range(2):
+            step()
+    times = [[] for _ in step_fns]
     for _ in range(steps):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        for step, record in zip(step_fns, times):
+            t = time.perf_counter()
+            step()
+            record.append(time.perf_counter() - t)
+    return [statistics.median(record) for record in times]
 
 
 def train_step(model, x, y):
@@ -107,14 +114,6 @@ def counted_flops(step) -> float:
     return counter.get_total_flops()
 
 
-def measure(name, model, step, flops, steps, peak, lstm_time):
-    seconds = time_steps(step, steps)
-    ratio = seconds / lstm_time if lstm_time else 1.0
-    print(f"| {name} | {n_params(model.encoder):,} | {seconds * 1e3:.1f} | {ratio:.2f} | "
-          f"{flops / seconds / peak:.3f} |", flush=True)
-    return seconds
-
-
 def run_size(target: int, window: int, steps: int, peak: float) -> None:
     x, y = torch.randn(BATCH, window, N_IN), torch.randn(BATCH, 1)
     d_lstm = fit_hidden(LSTMEncoder, target)
@@ -125,17 +124,22 @@ def run_size(target: int, window: int, steps: int, peak: float) -> None:
     print("| model | parameters | step (ms) | time / LSTM | fraction of matmul peak |")
     print("|---|---|---|---|---|")
     lstm = CellModel(LSTMEncoder(d_lstm), LastStateHead(d_lstm))
-    lstm_flops = 3 * 2 * BATCH * window * (N_IN + d_lstm) * 4 * d_lstm
-    base = measure("LSTM", lstm, train_step(lstm, x, y), lstm_flops, steps, peak, None)
+    rows = [("LSTM", lstm, train_step(lstm, x, y), 3 * 2 * BATCH * window * (N_IN + d_lstm) * 4 * d_lstm)]
     for name, genotype, d in (("DARTS derived (8 nodes)", DARTS_V2, d_darts),
                               ("two-input derived (4 nodes)", TWO_INPUT, d_two)):
-        model = CellModel(RecurrentEncoder(build_cell(genotype, N_IN, d)), LastStateHead(d))
-        measure(name, model, train_step(model, x, y), counted_flops(train_step(model, x, y)),
-                steps, peak, base)
+        for fused in (True, False):  # the whole-sequence kernels, then the step-by-step reference
+            model = CellModel(RecurrentEncoder(build_cell(genotype, N_IN, d)), LastStateHead(d))
+            model.encoder.fused = fused
+            rows.append((name if fused else f"{name}, step path", model, train_step(model, x, y),
+                         counted_flops(train_step(model, x, y))))
     net = SuperNet(N_IN, d_two, "two_input", init_nodes=4, max_nodes=4)
     model = CellModel(net, LastStateHead(d_two))
-    measure("two-input supernet search step (4 nodes)", model, search_step(model, net, x, y),
-            counted_flops(search_step(model, net, x, y)), steps, peak, base)
+    rows.append(("two-input supernet search step (4 nodes)", model, search_step(model, net, x, y),
+                 counted_flops(search_step(model, net, x, y))))
+    times = time_interleaved([row[2] for row in rows], steps)
+    for (name, model, _, flops), seconds in zip(rows, times):
+        print(f"| {name} | {n_params(model.encoder):,} | {seconds * 1e3:.1f} | {seconds / times[0]:.2f} | "
+              f"{flops / seconds / peak:.3f} |", flush=True)
 
 
 def main() -> None:
