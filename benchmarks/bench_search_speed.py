@@ -9,9 +9,9 @@ training uses) and through the step-by-step reference path under autograd ("step
 training step (forward, backward, Adam) on the same batch is timed (median over ``--steps``
 rounds in which every model takes one step in turn, so that load changes of a shared machine
 fall on all alike), and achieved FLOP/s is reported as a fraction of this machine's float32
-matmul peak measured in the same run. FLOPs: counted by torch's FlopCounterMode for our cells (matmuls, forward and
-backward); for the LSTM (whose fused CPU kernel the counter does not see) 3 x the forward
-matmul FLOPs, 2 B T (n_in + d) 4d. The supernet row is one first-order search step (an
+matmul peak measured in the same run. FLOPs: counted by torch's FlopCounterMode for our cells
+(matmuls, forward and backward, in-place ``addmm_`` included); for the LSTM (whose fused CPU
+kernel the counter does not see) 3 x the forward matmul FLOPs, 2 B T (n_in + d) 4d. The supernet row is one first-order search step (an
 architecture step on a validation batch plus a weight step) of a 4-node two-input supernet.
 """
 
@@ -108,8 +108,13 @@ def search_step(model, net, x, y):
     return step
 
 
+def addmm_inplace_flop(self_shape, a_shape, b_shape, *args, out_shape=None, **kwargs) -> int:
+    """FlopCounterMode counts ``addmm`` but not the in-place ``addmm_`` the fused backward uses."""
+    return 2 * a_shape[0] * a_shape[1] * b_shape[1]
+
+
 def counted_flops(step) -> float:
-    with FlopCounterMode(display=False) as counter:
+    with FlopCounterMode(display=False, custom_mapping={torch.ops.aten.addmm_: addmm_inplace_flop}) as counter:
         step()
     return counter.get_total_flops()
 
