@@ -3,8 +3,9 @@
 A ``.afm`` file is a zip archive of ``meta.json`` (the estimator's class, parameters and
 fitted state as JSON) and ``tensors.pt`` (arrays and module weights, read back with
 ``torch.load(weights_only=True)``). Loading builds only the classes named in ``ESTIMATORS`` and
-``DATACLASSES`` below; modules are rebuilt empty by the estimator (``_rebuild_module(attribute)``
-where it has one, else ``_build_module``) and then given the stored weights. Use it for model files from others; joblib files are pickles.
+``DATACLASSES`` below; modules are rebuilt empty by the estimator
+(``_rebuild_module(attribute)`` where it has one, else ``_build_module``) and then given the
+stored weights. Use it for model files from others; joblib files are pickles.
 """
 
 from __future__ import annotations

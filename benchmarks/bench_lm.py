@@ -16,10 +16,10 @@ training tokens, at most ``--max-time`` seconds. Each model then trains from scr
 most ``--max-time`` seconds (checked after every segment; validation after each epoch and at
 the cap), scored on valid and test with 10 streams, state carried across segments.
 
-Runs (one row each in benchmarks/results/lm_ptb.csv, lm_ptb_<size>.csv for other sizes, written as each finishes; a rerun skips
-the finished ones): ``autocell`` (search + retraining; the fitted model is kept in
-benchmarks/results/lm_ptb_autocell.joblib), ``lstm`` (nn.LSTM sized to the same parameter
-count, same budget, same seed), ``throughput_cell`` / ``throughput_lstm`` (training tokens per
+Runs (one row each in benchmarks/results/lm_ptb.csv, or lm_ptb_<size>.csv for other sizes,
+written as each finishes; a rerun skips the finished ones): ``autocell`` (search + retraining;
+the fitted model is kept in benchmarks/results/lm_ptb_autocell[_<size>].joblib), ``lstm``
+(nn.LSTM sized to the same parameter count, same budget, same seed), ``throughput_cell`` / ``throughput_lstm`` (training tokens per
 second of the two networks on the same 40 segments; ``--throughput-label _L`` measures them
 again as ``throughput_cell_L`` / ``throughput_lstm_L``, for example after a change of the cell
 code, without touching the other rows).

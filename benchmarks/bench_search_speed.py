@@ -1,6 +1,6 @@
 """Speed of the derived cells and of the supernet's search step against torch.nn.LSTM.
 
-    python benchmarks/bench_search_speed.py [--threads 1] [--steps 20]
+    python benchmarks/bench_search_speed.py [--threads 1] [--steps 20] [--compile]
 
 For each size (about 50k parameters with window 48, about 500k with window 168), a derived
 DARTS cell (8 nodes) and a derived two-input cell (4 nodes) are sized to the LSTM's parameter
@@ -11,8 +11,11 @@ rounds in which every model takes one step in turn, so that load changes of a sh
 fall on all alike), and achieved FLOP/s is reported as a fraction of this machine's float32
 matmul peak measured in the same run. FLOPs: counted by torch's FlopCounterMode for our cells
 (matmuls, forward and backward, in-place ``addmm_`` included); for the LSTM (whose fused CPU
-kernel the counter does not see) 3 x the forward matmul FLOPs, 2 B T (n_in + d) 4d. The supernet row is one first-order search step (an
-architecture step on a validation batch plus a weight step) of a 4-node two-input supernet.
+kernel the counter does not see) 3 x the forward matmul FLOPs, 2 B T (n_in + d) 4d. The
+supernet row is one first-order search step (an architecture step on a validation batch plus a
+weight step) of a 4-node two-input supernet.
+``--compile`` adds, at the small size, each derived cell's step path compiled whole (forward
+and backward) by ``torch.compile``, with the seconds its compilation took.
 """
 
 from __future__ import annotations
@@ -119,7 +122,20 @@ def counted_flops(step) -> float:
     return counter.get_total_flops()
 
 
-def run_size(target: int, window: int, steps: int, peak: float) -> None:
+def compiled_row(name, genotype, d, x, y):
+    """The step path under ``torch.compile`` (the whole model, forward and backward), compiled
+    by its first training step; its FLOPs are the step path's."""
+    model = CellModel(RecurrentEncoder(build_cell(genotype, N_IN, d)), LastStateHead(d))
+    model.encoder.fused = False
+    flops = counted_flops(train_step(model, x, y))
+    step = train_step(torch.compile(model, dynamic=False), x, y)
+    started = time.perf_counter()
+    step()
+    seconds = time.perf_counter() - started
+    return (f"{name}, step path under torch.compile ({seconds:.0f} s to compile)", model, step, flops)
+
+
+def run_size(target: int, window: int, steps: int, peak: float, compile_: bool = False) -> None:
     x, y = torch.randn(BATCH, window, N_IN), torch.randn(BATCH, 1)
     d_lstm = fit_hidden(LSTMEncoder, target)
     d_darts = fit_hidden(lambda d: build_cell(DARTS_V2, N_IN, d), target)
@@ -137,6 +153,8 @@ def run_size(target: int, window: int, steps: int, peak: float) -> None:
             model.encoder.fused = fused
             rows.append((name if fused else f"{name}, step path", model, train_step(model, x, y),
                          counted_flops(train_step(model, x, y))))
+        if compile_:
+            rows.append(compiled_row(name, genotype, d, x, y))
     net = SuperNet(N_IN, d_two, "two_input", init_nodes=4, max_nodes=4)
     model = CellModel(net, LastStateHead(d_two))
     rows.append(("two-input supernet search step (4 nodes)", model, search_step(model, net, x, y),
@@ -151,6 +169,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--compile", action="store_true",
+                        help="also time the derived cells under torch.compile at the small size "
+                             "(minutes of compilation each; needs a C++ compiler)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -158,7 +179,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.threads} thread(s), float32 matmul peak "
           f"{peak / 1e9:.1f} GFLOP/s (1024x1024x1024, best of 2 s)")
     for target, window in ((50_000, 48), (500_000, 168)):
-        run_size(target, window, args.steps, peak)
+        run_size(target, window, args.steps, peak, args.compile and target == 50_000)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ class DartsCell(GatedNodes):
     def sequence(self, x, h0, mask_h):
         """All steps at once (``cells/fused.py``): ``(outputs (B, T, d), h_T)``, as the steps compute."""
         d = self.hidden_size
-        wcats = [torch.cat([self.weights[i - 1][:, :d] for i in kids] + [self.weights[i - 1][:, d:] for i in kids], 1)
+        w = list(self.weights)  # W_i is w[i - 1]
+        wcats = [torch.cat([w[i - 1][:, :d] for i in kids] + [w[i - 1][:, d:] for i in kids], 1)
                  for kids in self.plan.kids if kids]  # per source: [c-parts | z-parts], (d, 2d n)
         out = DartsSequence.apply(self.plan, feature_major(x @ self.w0x), h0.t(), transposed(mask_h),
                                   self.w0h, torch.stack(list(self.lambdas)), self.gamma_vector(), *wcats)

@@ -145,7 +145,8 @@ class DartsSequence(torch.autograd.Function):
         groups = {j: plan.act_groups(j, d) for j in plan.sources}
         e_of = [None] + [E[plan.inputs[i - 1]][:, plan.slot(i)].unbind(0) for i in range(1, k + 1)]
         Sv, (Gv, Av, Ev) = _by_time_and_node(S), ({j: b.unbind(0) for j, b in x.items()} for x in (G, A, E))
-        S_t, HMv, Hv, G0v, A0v, pre_v = S.unbind(0), HM.unbind(0), H.unbind(0), G0.unbind(0), A0.unbind(0), pre.unbind(0)
+        S_t, HMv, Hv, pre_v = S.unbind(0), HM.unbind(0), H.unbind(0), pre.unbind(0)
+        G0v, A0v = G0.unbind(0), A0.unbind(0)
         lamf, w0h_t, h = lam.tolist(), w0h.t(), h0
         for t in range(steps):
             hm = torch.mul(h, mask, out=HMv[t]) if mask is not None else HMv[t].copy_(h)
@@ -185,8 +186,9 @@ class DartsSequence(torch.autograd.Function):
         # e = lerp(s, a, g) with g = sigmoid(c), a = f(z) gives dc = de (a - s) g (1 - g),
         # dz = de g f'(z), ds += de (1 - g): these coefficients hold no recurrence, so they are
         # formed for all steps at once here, and the time loop multiplies by de only
-        coef = {j: _highway_coefficients(S[:, j], G[j].view(steps, n, d, batch), A[j].view(steps, n, d, batch),
-                                         plan.act_groups(j, 1)) for j, n in kids.items()}
+        coef = {j: _highway_coefficients(S[:, j], G[j].view(steps, n, d, batch),
+                                         A[j].view(steps, n, d, batch), plan.act_groups(j, 1))
+                for j, n in kids.items()}
         c0 = _highway_coefficients(HM, G0, A0, [("tanh", 0, d)])
         c0 = [c.unbind(0) for c in c0]
         coef = {j: [c.unbind(0) for c in cs] for j, cs in coef.items()}
