@@ -12,9 +12,12 @@ the backward needs in ``(time, feature, batch)`` buffers. Layout and batching:
   activations (one call per activation: the children of ``s_j`` are ordered by activation) and
   their highway mixes ``e_i = lerp(s_j, f(z_i), sigmoid(c_i))`` are one operation each over
   all children; the backward does the same per source state;
-- the backward walks time in reverse computing only gradients with respect to states, and forms
-  every weight gradient at the end as one contraction over all time steps and the batch, and
-  the gradients of the gates lambda and the output weights gamma as one reduction each.
+- the backward first forms, for all steps at once, the factors of each step's gradient that
+  hold no recurrence (activation and gate derivatives, through the saved values); it then walks
+  time in reverse computing only gradients with respect to states (a few multiplications and
+  one matmul per state that feeds others), and forms every weight gradient at the end as one
+  contraction over all time steps and the batch, and the gradients of the gates lambda and the
+  output weights gamma as one reduction each.
 
 The functions compute exactly what :meth:`DartsCell.step` / :meth:`TwoInputCell.step` compute
 (checked in float64 in ``tests/test_cells.py``); the step methods remain the reference.
@@ -234,9 +237,10 @@ class DartsSequence(torch.autograd.Function):
 
 def _highway_coefficients(s, g, a, groups):
     """For e = lerp(s, a, g), g = sigmoid(c), a = f(z), over all steps: the factors of de in dc,
-    dz and ds: (a - s) g (1 - g), g f'(z), 1 - g. ``s`` broadcasts against ``g`` and ``a``
-    ((T, n, d, B) with s (T, d, B): one state feeding n edges); ``groups`` (activation, first,
-    end) index dimension 1 of ``a`` for n > 1, or its rows otherwise."""
+    dz and ds: (a - s) g (1 - g), g f'(z), 1 - g. Either the n edges out of one state
+    (``g``, ``a`` of (T, n, d, B), ``s`` of (T, d, B) broadcast over them; ``groups``
+    (activation, first, end) count edges) or the entry node (all three (T, d, B); ``groups``
+    count rows)."""
     if g.dim() == 4:
         s = s.unsqueeze(1)
     c_dc = aten.sigmoid_backward(a - s, g)
