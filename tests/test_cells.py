@@ -134,3 +134,16 @@ def test_whole_sequence_kernels_match_the_step_path_in_value_and_gradient(backbo
     for fused, reference in zip(run_and_differentiate(encoder, x, h0, True),
                                 run_and_differentiate(encoder, x, h0, False)):
         torch.testing.assert_close(fused, reference, rtol=0, atol=1e-12)
+
+
+def test_cells_pickled_before_their_first_forward_run_after_loading():
+    """The kernels' plan is derived on first use, so cells pickled without it (as by earlier
+    versions) load and run."""
+    import pickle
+
+    for genotype in (DARTS, TWO):
+        encoder = RecurrentEncoder(build_cell(genotype, 3, 4))
+        loaded = pickle.loads(pickle.dumps(encoder))
+        assert "plan" not in vars(loaded.cell)
+        x = torch.randn(2, 5, 3)
+        torch.testing.assert_close(loaded(x)[0], encoder(x)[0])
