@@ -68,6 +68,17 @@ def check_writable(*paths: Optional[Path]) -> None:
             raise PermissionError(f"cannot write {path}: permission denied; choose another path.")
 
 
+# ------------------------------------------------------------------------------ training options
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+DeviceOpt = Annotated[Device, typer.Option(help="Where to train.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
+
+
 # ------------------------------------------------------------------------------------ output
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Show no progress and no notes; results and errors only.")]

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import typer
 
-from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, LastOpt, Missing, MissingOpt,
-                     Output, QuietOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model,
-                     check_device, check_writable, fail, fit_with_progress, user_errors)
-from .fitting import BUDGETS, Budget, Device, TargetOpt
+from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt, Missing,
+                     MissingOpt, Output, QuietOpt, SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt,
+                     build_model, check_device, check_writable, fail, fit_with_progress, user_errors)
+from .fitting import BUDGETS, Budget, TargetOpt
 
 DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
 
@@ -82,8 +82,8 @@ def evaluate(
                                                   show_default=False)] = None,
     hidden_size: Annotated[Optional[int], typer.Option(min=1, help="Hidden units (overrides the budget).",
                                                        show_default=False)] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    device: Annotated[Device, typer.Option(help="Where to train.")] = Device.auto,
+    seed: SeedOpt = 0,
+    device: DeviceOpt = Device.auto,
     missing: MissingOpt = Missing.raise_,
     last: LastOpt = None,
     csv: Annotated[Optional[Path], typer.Option(help="Also write the table as CSV.",

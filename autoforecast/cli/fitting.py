@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, LastOpt, Missing, MissingOpt,
-                     Output, QuietOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model,
-                     check_device, check_writable, fit_with_progress, user_errors)
+from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt, Missing,
+                     MissingOpt, Output, QuietOpt, SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt,
+                     build_model, check_device, check_writable, fit_with_progress, user_errors)
 
 
 class Backbone(str, Enum):
@@ -21,12 +21,6 @@ class Backbone(str, Enum):
 class Mode(str, Enum):
     grow_then_prune = "grow_then_prune"
     grow_and_prune = "grow_and_prune"
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
 
 
 class FitModel(str, Enum):
@@ -95,8 +89,8 @@ def fit(
     baseline: Annotated[Optional[list[str]], typer.Option(
         "--baseline", "-b", help="Reference model in the skill report: lstm, arima, linear, naive "
         "(repeat; default: naive, lstm, arima; 'none' for no report).", show_default=False)] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")] = 0,
-    device: Annotated[Device, typer.Option(help="Where to train.")] = Device.auto,
+    seed: SeedOpt = 0,
+    device: DeviceOpt = Device.auto,
     missing: MissingOpt = Missing.raise_,
     last: LastOpt = None,
     quiet: QuietOpt = False,

@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import (Output, ProgressView, QuietOpt, VerboseOpt, check_device, check_writable,
-                     fail, user_errors)
-from .fitting import Backbone, Device, Mode
+from .common import (Device, DeviceOpt, Output, ProgressView, QuietOpt, SeedOpt, VerboseOpt,
+                     check_device, check_writable, fail, user_errors)
+from .fitting import Backbone, Mode
 
 lm_app = typer.Typer(name="lm", no_args_is_help=True,
                      help="Word-level language models with a searched recurrent cell.")
@@ -82,8 +82,8 @@ def lm_fit(
         min=1, help="Seconds for the search, and for each model's training.",
         show_default=False)] = None,
     baseline: Annotated[bool, typer.Option(help="Also train an LSTM of the same size and budget.")] = True,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")] = 0,
-    device: Annotated[Device, typer.Option(help="Where to train.")] = Device.auto,
+    seed: SeedOpt = 0,
+    device: DeviceOpt = Device.auto,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ):
