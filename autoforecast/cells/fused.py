@@ -12,12 +12,14 @@ the backward needs in ``(time, feature, batch)`` buffers. Layout and batching:
   activations (one call per activation: the children of ``s_j`` are ordered by activation) and
   their highway mixes ``e_i = lerp(s_j, f(z_i), sigmoid(c_i))`` are one operation each over
   all children; the backward does the same per source state;
-- the backward first forms, for all steps at once, the factors of each step's gradient that
-  hold no recurrence (activation and gate derivatives, through the saved values); it then walks
-  time in reverse computing only gradients with respect to states (a few multiplications and
-  one matmul per state that feeds others), and forms every weight gradient at the end as one
-  contraction over all time steps and the batch, and the gradients of the gates lambda and the
-  output weights gamma as one reduction each.
+- the backward walks time in reverse once. Everything it needs for one step lives in small
+  buffers that stay in cache: the state gradients of the step, the edges' or nodes' gradient
+  factors (formed in the loop from the saved gates and activations), and each weight gradient
+  is accumulated by one matmul per step into the same matrix. Forming those factors or the
+  weight gradients for all steps at once beforehand (an earlier version) cost more than it
+  saved: whole-sequence temporaries of tens of MB are freshly allocated and page-faulted at
+  every training step (measured in ``docs/search.md``). Only the gradient of the input
+  projections and the gates' per-step terms (lambda, gamma) are kept for every step.
 
 The functions compute exactly what :meth:`DartsCell.step` / :meth:`TwoInputCell.step` compute
 (checked in float64 in ``tests/test_cells.py``); the step methods remain the reference.
@@ -59,42 +61,9 @@ def _combine_into(states: torch.Tensor, gamma: torch.Tensor, out: torch.Tensor) 
     torch.mv(states.reshape(states.shape[0], -1).t(), gamma, out=out.view(-1))
 
 
-def _contract(inputs: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
-    """sum over time and batch of inputs_t grads_t^T: (T, d, B), (T, n, B) -> (d, n), one matmul.
-
-    Both are first copied to (feature, time * batch), batch staying the inner dimension (the time
-    loop wants each step's block contiguous; one big matmul beats a small one per step).
-    """
-    flat = [x.transpose(0, 1).reshape(x.shape[1], -1) for x in (inputs, grads)]
-    return flat[0] @ flat[1].t()
-
-
-def _state_grads(states: torch.Tensor) -> torch.Tensor:
-    """The (T, K+1, d, B) buffer of dL/ds; only s_0's part needs zeros (the others are first
-    written by the gamma product of each step)."""
-    ds = torch.empty_like(states)
-    ds[:, 0].zero_()
-    return ds
-
-
 def _by_time_and_node(states: torch.Tensor):
     """Views [t][k] of a (T, K, d, B) buffer, made once rather than indexed at every use."""
     return [list(at_t.unbind(0)) for at_t in states.unbind(0)]
-
-
-def _output_grads(grad_h, gamma):
-    """A fresh (T, d, B) buffer of dL/dh_t (the backward adds the recurrent part into it), and
-    gamma shaped for broadcasting over (K, d, B)."""
-    return torch.empty_like(grad_h).copy_(grad_h), gamma.view(-1, 1, 1)
-
-
-def _gate_grads(states, deltas, ds, dh):
-    """dL/dgamma_k = sum_t <s_k, dh_t> (states (T, K+1, d, B), dh (T, d, B)), and
-    dL/dlambda_k = sum <delta_k, ds_k> for s_k = lerp(s_{k-1}, m_k, lambda_k), delta_k = m_k - s_{k-1}."""
-    steps, k = states.shape[0], states.shape[1] - 1
-    dgamma = torch.bmm(states[:, 1:].reshape(steps, k, -1), dh.reshape(steps, -1, 1)).sum((0, 2))
-    dlam = torch.stack([(delta * ds[:, i + 1]).sum() for i, delta in enumerate(deltas)])
-    return dgamma, dlam
 
 
 @dataclass(frozen=True)
@@ -178,76 +147,89 @@ class DartsSequence(torch.autograd.Function):
         plan, saved = ctx.plan, ctx.saved_tensors
         S, G0, A0, HM, mask, w0h, lam, gamma = saved[:8]
         sources, (steps, k1, d, batch) = plan.sources, S.shape
-        k, n_src = k1 - 1, len(plan.sources)
+        k, n_src = k1 - 1, len(sources)
         W, G, A, E = (dict(zip(sources, saved[8 + n * n_src:8 + (n + 1) * n_src])) for n in range(4))
-        kids = {j: len(plan.kids[j]) for j in sources}
-        DH, gamma3 = _output_grads(grad_h, gamma)
-        DS = _state_grads(S)
-        DE = {j: S.new_empty(steps, n, d, batch) for j, n in kids.items()}  # de_i, by source
-        DY = {j: S.new_empty(steps, 2, n, d, batch) for j, n in kids.items()}  # [dc; dz] of the edges
-        DY0 = S.new_empty(steps, 2, d, batch)
-        # e = lerp(s, a, g) with g = sigmoid(c), a = f(z) gives dc = de (a - s) g (1 - g),
-        # dz = de g f'(z), ds += de (1 - g): these coefficients hold no recurrence, so they are
-        # formed for all steps at once here, and the time loop multiplies by de only
-        coef = {j: _highway_coefficients(S[:, j], G[j].view(steps, n, d, batch),
-                                         A[j].view(steps, n, d, batch), plan.act_groups(j, 1))
-                for j, n in kids.items()}
-        c0 = _highway_coefficients(HM, G0, A0, [("tanh", 0, d)])
-        c0 = [c.unbind(0) for c in c0]
-        coef = {j: [c.unbind(0) for c in cs] for j, cs in coef.items()}
-        de_of = [None] + [DE[plan.inputs[i - 1]][:, plan.slot(i)].unbind(0) for i in range(1, k + 1)]
-        DSv, DS_t, DHv = _by_time_and_node(DS), DS.unbind(0), DH.unbind(0)
-        DEv = {j: b.unbind(0) for j, b in DE.items()}
-        DYc, DYz = ({j: b[:, part].unbind(0) for j, b in DY.items()} for part in (0, 1))
-        DYflat = {j: b.view(steps, -1, batch).unbind(0) for j, b in DY.items()}
-        DY0c, DY0z, DY0flat = DY0[:, 0].unbind(0), DY0[:, 1].unbind(0), DY0.view(steps, -1, batch).unbind(0)
-        lam_t, keep = lam.unbind(), [1.0 - v for v in lam.tolist()]
-
-        def source_backward(j, t):
-            """Gradients through every edge out of s_j at step t, added into ds_j."""
-            p, (c_dc, c_dz, c_ds) = DEv[j][t], coef[j]
-            torch.mul(p, c_dc[t], out=DYc[j][t])
-            torch.mul(p, c_dz[t], out=DYz[j][t])
-            DSv[t][j].add_(torch.mul(p, c_ds[t]).sum(0)).addmm_(W[j], DYflat[j][t])
-
+        new = S.new_empty
+        # kept for every step: the gradient of the input projections and the gates' terms;
+        # the state gradients live for one step in small buffers that stay in cache
+        DY0, DGAMMA, DLAM = new(steps, 2, d, batch), new(steps, k), new(steps, k)
+        DS, DELTA, DH = new(k1, d, batch), new(k, d, batch), new(d, batch)
+        edges = {j: _EdgesBackward(W[j], S[:, j], G[j], A[j], E[j], plan.act_groups(j, 1), DS[j])
+                 for j in sources}
+        dw0h = torch.zeros_like(w0h)
+        de_of = [None] + [edges[plan.inputs[i - 1]].de[plan.slot(i)] for i in range(1, k + 1)]
+        e_of = [None] + [E[plan.inputs[i - 1]][:, plan.slot(i)].unbind(0) for i in range(1, k + 1)]
+        lam_t, keep, gamma3 = lam.unbind(), [1.0 - v for v in lam.tolist()], gamma.view(-1, 1, 1)
+        DSv, DS_out, delta_v = DS.unbind(0), DS[1:], DELTA.unbind(0)
+        St, S_out = _by_time_and_node(S), S.view(steps, k1, -1)[:, 1:].unbind(0)
+        grad_v, DY0v, HMv = grad_h.contiguous().unbind(0), DY0.unbind(0), HM.unbind(0)
+        DGv, DLv, G0v, A0v = DGAMMA.unbind(0), DLAM.unbind(0), G0.unbind(0), A0.unbind(0)
+        q0, r0 = torch.empty_like(DH), torch.empty_like(DH)
         dhm = None
         for t in reversed(range(steps)):
-            dh = DHv[t] if dhm is None else DHv[t].add_(dhm)  # becomes the total dL/dh_t
-            torch.mul(gamma3, dh, out=DS_t[t][1:])
+            dh = grad_v[t] if dhm is None else torch.add(grad_v[t], dhm, out=DH)  # total dL/dh_t
+            torch.mul(gamma3, dh, out=DS_out)
+            torch.mv(S_out[t], dh.view(-1), out=DGv[t])
+            DSv[0].zero_()
             for i in range(k, 0, -1):
-                if i in kids:
-                    source_backward(i, t)
-                ds, j = DSv[t][i], i - 1  # s_i = lerp(s_{i-1}, e_i, lambda_i)
-                torch.mul(ds, lam_t[j], out=de_of[i][t])
-                DSv[t][j].add_(ds, alpha=keep[j])
-            if 0 in kids:
-                source_backward(0, t)
-            ds0 = DSv[t][0]  # s_0 = lerp(hm, tanh(z_0), sigmoid(c_0))
-            torch.mul(ds0, c0[0][t], out=DY0c[t])
-            torch.mul(ds0, c0[1][t], out=DY0z[t])
-            dhm = torch.addmm(torch.mul(ds0, c0[2][t]), w0h, DY0flat[t])
+                if i in edges:
+                    edges[i].backward(t)
+                ds, j = DSv[i], i - 1  # s_i = lerp(s_{i-1}, e_i, lambda_i)
+                torch.mul(ds, lam_t[j], out=de_of[i])
+                DSv[j].add_(ds, alpha=keep[j])
+            if 0 in edges:
+                edges[0].backward(t)
+            for i in range(1, k + 1):  # dL/dlambda_i = <e_i - s_{i-1}, ds_i>
+                torch.sub(e_of[i][t], St[t][i - 1], out=delta_v[i - 1])
+            torch.sum(DELTA.mul_(DS_out).view(k, -1), 1, out=DLv[t])
+            ds0, hm, dy0 = DSv[0], HMv[t], DY0v[t]  # s_0 = lerp(hm, tanh(z_0), sigmoid(c_0))
+            torch.mul(ds0, G0v[t], out=q0)  # as _EdgesBackward, for one edge out of hm
+            aten.tanh_backward.grad_input(q0, A0v[t], grad_input=dy0[1])
+            torch.sub(ds0, q0, out=r0)
+            torch.mul(torch.sub(St[t][0], hm, out=q0), r0, out=dy0[0])
+            flat = dy0.view(-1, batch)
+            dhm = torch.addmm(r0, w0h, flat)
+            dw0h.addmm_(hm, flat.t())
             if mask is not None:
                 dhm.mul_(mask)
-        e_nodes = [E[plan.inputs[i - 1]][:, plan.slot(i)] for i in range(1, k + 1)]
-        dgamma, dlam = _gate_grads(S, [e - S[:, i] for i, e in enumerate(e_nodes)], DS, DH)
-        dwcats = [_contract(S[:, j], DY[j].view(steps, -1, batch)) for j in sources]
-        dy0 = DY0.view(steps, -1, batch)
-        return (None, dy0, dhm, None, _contract(HM, dy0), dlam, dgamma, *dwcats)
+        return (None, DY0.view(steps, -1, batch), dhm, None, dw0h, DLAM.sum(0), DGAMMA.sum(0),
+                *(e.dw for e in edges.values()))
 
 
-def _highway_coefficients(s, g, a, groups):
-    """For e = lerp(s, a, g), g = sigmoid(c), a = f(z), over all steps: the factors of de in dc,
-    dz and ds: (a - s) g (1 - g), g f'(z), 1 - g. Either the n edges out of one state
-    (``g``, ``a`` of (T, n, d, B), ``s`` of (T, d, B) broadcast over them; ``groups``
-    (activation, first, end) count edges) or the entry node (all three (T, d, B); ``groups``
-    count rows)."""
-    if g.dim() == 4:
-        s = s.unsqueeze(1)
-    c_dc = aten.sigmoid_backward(a - s, g)
-    c_dz = torch.empty_like(g)
-    for act, lo, hi in groups:
-        _act_grad_into(act, g[:, lo:hi], a[:, lo:hi], c_dz[:, lo:hi])
-    return c_dc, c_dz, 1 - g
+class _EdgesBackward:
+    """Backward, one step at a time, through every edge e = lerp(s_j, f(z), sigmoid(c)) out of a
+    state s_j: given de (written into ``self.de`` by the caller), dz = de g f'(z),
+    dc = de (1 - g) g (f(z) - s_j) = de (1 - g) (e - s_j), and ds_j += de (1 - g) + W [dc; dz];
+    the weight gradient is accumulated step by step."""
+
+    def __init__(self, w, s, g, a, e, groups, ds):
+        (steps, n, d, batch), new = e.shape, e.new_empty
+        self.w, self.ds, self.dw = w, ds, torch.zeros_like(w)
+        self.s, self.e = s.unbind(0), e.unbind(0)
+        self.g, self.a = g.view(steps, n, d, batch).unbind(0), a.view(steps, n, d, batch).unbind(0)
+        self.de, self.q, self.r = new(n, d, batch), new(n, d, batch), new(n, d, batch)
+        self.dy = new(2, n, d, batch)  # [dc; dz]
+        self.flat = self.dy.view(-1, batch)
+        self.flat_t = self.flat.t()
+        self.groups = [(act, slice(lo, hi)) for act, lo, hi in groups]
+        self.dz = [self.dy[1, part] for _, part in self.groups]
+        self.qs = [self.q[part] for _, part in self.groups]
+        self.single = n == 1
+
+    def backward(self, t: int) -> None:
+        p, q, r, s, ds = self.de, self.q, self.r, self.s[t], self.ds
+        torch.mul(p, self.g[t], out=q)
+        if len(self.groups) == 1:
+            _act_grad_into(self.groups[0][0], q, self.a[t], self.dz[0])
+        else:
+            a = self.a[t]
+            for (act, part), qs, dz in zip(self.groups, self.qs, self.dz):
+                _act_grad_into(act, qs, a[part], dz)
+        torch.sub(p, q, out=r)
+        ds.add_(r[0] if self.single else r.sum(0))
+        torch.mul(torch.sub(self.e[t], s, out=q), r, out=self.dy[0])
+        ds.addmm_(self.w, self.flat)
+        self.dw.addmm_(s, self.flat_t)
 
 
 @dataclass(frozen=True)
@@ -258,6 +240,10 @@ class TwoInputPlan:
     x_nodes: tuple[int, ...]  # nodes whose side input comes from pre, in pre's row order
     h_nodes: tuple[int, ...]  # ... from h (rows of the h projection after the entry's)
     skip_nodes: tuple[int, ...]  # ... from s_{i-1} (extra rows of node i-1's projection)
+
+    @property
+    def gate_nodes(self) -> tuple[int, ...]:
+        return tuple(i for i, op in enumerate(self.ops) if op == "gate")
 
     def side_slots(self, d: int):
         """Node i's side input as (where, first row): "x" in pre, "h" in hp, "skip" in u_{i-1}."""
@@ -273,106 +259,131 @@ class TwoInputSequence(torch.autograd.Function):
     def forward(ctx, plan: TwoInputPlan, pre, h0, mask, wh, bh, lam, gamma, *wab):
         (steps, _, batch), d, k = pre.shape, h0.shape[0], len(plan.ops)
         wa_t, ba = [w.t() for w in wab[:k]], [b.unsqueeze(1) for b in wab[k:]]
-        S = pre.new_empty(steps, k + 1, d, batch)
-        PA, PB, M = (pre.new_empty(k, steps, d, batch) for _ in range(3))  # PA unset for "right",
-        # PB for "left": the backward reads neither there
-        HM, H = pre.new_empty(steps, d, batch), pre.new_empty(steps, d, batch)
-        Sv, (PAv, PBv, Mv) = _by_time_and_node(S), ([b.unbind(0) for b in x] for x in (PA, PB, M))
+        new, slots = pre.new_empty, plan.side_slots(d)
+        S, PA, PB, M = new(steps, k + 1, d, batch), *(new(steps, k, d, batch) for _ in range(3))
+        # PA is unset for "right", PB for "left": the backward reads neither there; a gate keeps
+        # its sigmoid(a) and tanh(b) (SG, TG) for the backward
+        gates = plan.gate_nodes
+        SG, TG = new(steps, len(gates), d, batch), new(steps, len(gates), d, batch)
+        HM, H = new(steps, d, batch), new(steps, d, batch)
+        for i in plan.x_nodes:  # a side input read from x holds no recurrence: all steps at once
+            if plan.ops[i] != "left":
+                row = slots[i][1]
+                _act_into(plan.act_b[i], pre[:, row:row + d], PB[:, i])
+        Sv, PAv, PBv, Mv, SGv, TGv = map(_by_time_and_node, (S, PA, PB, M, SG, TG))
         S_t, HMv, Hv, pre_v = S.unbind(0), HM.unbind(0), H.unbind(0), pre.unbind(0)
-        slots, lamf, wh_t, bh1, h = plan.side_slots(d), lam.tolist(), wh.t(), bh.unsqueeze(1), h0
+        lamf, wh_t, bh1, h = lam.tolist(), wh.t(), bh.unsqueeze(1), h0
         for t in range(steps):
             hm = torch.mul(h, mask, out=HMv[t]) if mask is not None else HMv[t].copy_(h)
             hp = torch.addmm(bh1, wh_t, hm)  # entry h-part, then the h-side nodes' projections
-            sides = {"x": pre_v[t], "h": hp}
             torch.tanh(torch.add(pre_v[t][:d], hp[:d]), out=Sv[t][0])
             u_prev = None
             for i, op in enumerate(plan.ops):
                 u = torch.addmm(ba[i], wa_t[i], Sv[t][i])  # (d or 2d, B)
                 where, row = slots[i]
-                q = (u_prev if where == "skip" else sides[where])[row:row + d]
-                u_prev = u
-                a, b, m = PAv[i][t], PBv[i][t], Mv[i][t]
+                a, b, m = PAv[t][i], PBv[t][i], Mv[t][i]
                 if op != "right":
                     _act_into(plan.act_a[i], u[:d], a)
-                if op != "left":
-                    _act_into(plan.act_b[i], q, b)
+                if op != "left" and where != "x":
+                    _act_into(plan.act_b[i], (u_prev if where == "skip" else hp)[row:row + d], b)
+                u_prev = u
                 if op == "add":
                     torch.add(a, b, out=m)
                 elif op == "hadamard":
                     torch.mul(a, b, out=m)
                 elif op == "gate":
-                    torch.mul(torch.sigmoid(a), torch.tanh(b), out=m)
+                    n = gates.index(i)
+                    torch.mul(torch.sigmoid(a, out=SGv[t][n]), torch.tanh(b, out=TGv[t][n]), out=m)
                 else:
                     m.copy_(a if op == "left" else b)
                 torch.lerp(Sv[t][i], m, lamf[i], out=Sv[t][i + 1])
             _combine_into(S_t[t][1:], gamma, Hv[t])
             h = Hv[t]
         ctx.plan = plan
-        ctx.save_for_backward(S, PA, PB, M, HM, mask, wh, lam, gamma, *wab[:k])
+        ctx.save_for_backward(S, PA, PB, M, SG, TG, HM, mask, wh, lam, gamma, *wab[:k])
         return H
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_h):
-        S, PA, PB, M, HM, mask, wh, lam, gamma, *wa = ctx.saved_tensors
+        S, PA, PB, M, SG, TG, HM, mask, wh, lam, gamma, *wa = ctx.saved_tensors
         plan, (steps, k1, d, batch) = ctx.plan, S.shape
-        k, slots, keep = k1 - 1, plan.side_slots(d), [1.0 - v for v in lam.tolist()]
-        DH, gamma3 = _output_grads(grad_h, gamma)
-        DS = _state_grads(S)
-        # gradients of the projections, (T, rows, B); the rows no op reads stay zero
-        DPRE = S.new_empty(steps, d * (1 + len(plan.x_nodes)), batch)
-        DHP = S.new_empty(steps, wh.shape[1], batch)
-        DU = [S.new_empty(steps, w.shape[1], batch) for w in wa]
-        targets = {"x": DPRE, "h": DHP}
-        du_of, dq_of = [], []  # per node, per step: where dL/du and dL/dq go
+        k, slots, new = k1 - 1, plan.side_slots(d), S.new_empty
+        keep, gamma3 = [1.0 - v for v in lam.tolist()], gamma.view(-1, 1, 1)
+        # kept for every step: the gradient of pre and the bias and gate terms; the other
+        # gradients live for one step in small buffers (rows no op reads stay zero)
+        DPRE = S.new_zeros(steps, d * (1 + len(plan.x_nodes)), batch)
+        DHP, DU = S.new_zeros(wh.shape[1], batch), [S.new_zeros(w.shape[1], batch) for w in wa]
+        DS, DH, DELTA = new(k1, d, batch), new(d, batch), new(k, d, batch)
+        DGAMMA, DLAM, DBH = new(steps, k), new(steps, k), new(steps, wh.shape[1])
+        DBA = [new(steps, w.shape[1]) for w in wa]
+        dwh, dwa = torch.zeros_like(wh), [torch.zeros_like(w) for w in wa]
+        nodes = []
         for i, op in enumerate(plan.ops):
             where, row = slots[i]
-            dq = (DU[i - 1] if where == "skip" else targets[where])[:, row:row + d]
-            du_of.append(DU[i][:, :d].unbind(0) if op != "right" else DU[i][:, :d].zero_())
-            dq_of.append(dq.unbind(0) if op != "left" else dq.zero_())
-        coef = [_node_coefficients(plan, i, PA[i], PB[i], lam[i]) for i in range(k)]
-        coef = [tuple(None if c is None else c.unbind(0) for c in cs) for cs in coef]
-        c0 = (1 - S[:, 0] * S[:, 0]).unbind(0)  # s_0 = tanh(pre_x + hp_0)
-        DSv, DS_t, DHv, DUv = _by_time_and_node(DS), DS.unbind(0), DH.unbind(0), [b.unbind(0) for b in DU]
-        DPRE0, DHP0, DHPv = DPRE[:, :d].unbind(0), DHP[:, :d].unbind(0), DHP.unbind(0)
+            dq = (DPRE[:, row:row + d].unbind(0) if where == "x" else
+                  [(DU[i - 1] if where == "skip" else DHP)[row:row + d]] * steps)
+            gate = plan.gate_nodes.index(i) if op == "gate" else None
+            sa, tb = (None, None) if gate is None else (SG[:, gate], TG[:, gate])
+            nodes.append(_NodeBackward(plan, i, lam[i].item(), PA[:, i], PB[:, i], sa, tb, DU[i][:d], dq))
+        St, S_out, DSv = _by_time_and_node(S), S.view(steps, k1, -1)[:, 1:].unbind(0), DS.unbind(0)
+        grad_v, HMv, DPRE0 = grad_h.contiguous().unbind(0), HM.unbind(0), DPRE[:, :d].unbind(0)
+        DGv, DLv, DBHv, DBAv = DGAMMA.unbind(0), DLAM.unbind(0), DBH.unbind(0), [b.unbind(0) for b in DBA]
+        M_v, S_prev, DU_t, DHP_t = M.unbind(0), S[:, :-1].unbind(0), [u.t() for u in DU], DHP.t()
         dhm = None
         for t in reversed(range(steps)):
-            dh = DHv[t] if dhm is None else DHv[t].add_(dhm)
-            torch.mul(gamma3, dh, out=DS_t[t][1:])
-            for i in range(k - 1, -1, -1):
-                ds_next, (c_u, c_q) = DSv[t][i + 1], coef[i]  # s_{i+1} = lerp(s_i, m_i, lambda_i)
-                if c_u is not None:
-                    torch.mul(ds_next, c_u[t], out=du_of[i][t])
-                if c_q is not None:
-                    torch.mul(ds_next, c_q[t], out=dq_of[i][t])
-                DSv[t][i].add_(ds_next, alpha=keep[i]).addmm_(wa[i], DUv[i][t])
-            torch.mul(DSv[t][0], c0[t], out=DPRE0[t])
-            torch.mul(DSv[t][0], c0[t], out=DHP0[t])
-            dhm = wh @ DHPv[t]
+            dh = grad_v[t] if dhm is None else torch.add(grad_v[t], dhm, out=DH)  # total dL/dh_t
+            torch.mul(gamma3, dh, out=DS[1:])
+            torch.mv(S_out[t], dh.view(-1), out=DGv[t])
+            for i in range(k - 1, -1, -1):  # s_{i+1} = lerp(s_i, m_i, lambda_i)
+                ds_next = DSv[i + 1]
+                nodes[i].backward(ds_next, t)
+                if i:
+                    DSv[i].add_(ds_next, alpha=keep[i])
+                else:
+                    torch.mul(ds_next, keep[0], out=DSv[0])
+                DSv[i].addmm_(wa[i], DU[i])
+                dwa[i].addmm_(St[t][i], DU_t[i])
+                torch.sum(DU[i], 1, out=DBAv[i][t])
+            torch.sum(torch.sub(M_v[t], S_prev[t], out=DELTA).mul_(DS[1:]).view(k, -1), 1, out=DLv[t])
+            aten.tanh_backward.grad_input(DSv[0], St[t][0], grad_input=DPRE0[t])  # s_0 = tanh(...)
+            DHP[:d].copy_(DPRE0[t])
+            dhm = wh @ DHP
+            dwh.addmm_(HMv[t], DHP_t)
+            torch.sum(DHP, 1, out=DBHv[t])
             if mask is not None:
                 dhm.mul_(mask)
-        dgamma, dlam = _gate_grads(S, [M[i] - S[:, i] for i in range(k)], DS, DH)
-        dwa = [_contract(S[:, i], DU[i]) for i in range(k)]
-        dba = [g.sum((0, 2)) for g in DU]
-        return (None, DPRE, dhm, None, _contract(HM, DHP), DHP.sum((0, 2)), dlam, dgamma, *dwa, *dba)
+        return (None, DPRE, dhm, None, dwh, DBH.sum(0), DLAM.sum(0), DGAMMA.sum(0), *dwa,
+                *(b.sum(0) for b in DBA))
 
 
-def _node_coefficients(plan: TwoInputPlan, i: int, a, b, lam):
-    """For s_{i+1} = lerp(s_i, op(a, b), lambda), a = f_a(u), b = f_b(q), over all steps: the
-    factors of ds_{i+1} in du and dq (None where the op ignores that input)."""
-    op = plan.ops[i]
-    if op == "add":
-        da, db = lam.expand_as(a), lam.expand_as(b)
-    elif op == "hadamard":
-        da, db = lam * b, lam * a
-    elif op == "gate":
-        sa, tb = torch.sigmoid(a), torch.tanh(b)
-        da, db = aten.sigmoid_backward(lam * tb, sa), aten.tanh_backward(lam * sa, tb)
-    else:
-        da, db = (lam.expand_as(a), None) if op == "left" else (None, lam.expand_as(b))
-    out = []
-    for grad, value, act in ((da, a, plan.act_a[i]), (db, b, plan.act_b[i])):
-        if grad is not None:
-            grad = _act_grad_into(act, grad, value, torch.empty_like(value))
-        out.append(grad)
-    return out
+class _NodeBackward:
+    """Backward, one step at a time, of a two-input node's m = op(a, b), a = f_a(u), b = f_b(q),
+    through s_{i+1} = lerp(s_i, m, lambda): given ds_{i+1}, writes du and dq (nothing for the
+    input the op ignores). ``dq`` holds one view per step (the side input's rows)."""
+
+    def __init__(self, plan, i, lam, a, b, sa, tb, du, dq):
+        self.op, self.lam, self.du, self.dq = plan.ops[i], lam, du, dq
+        self.act_a, self.act_b = plan.act_a[i], plan.act_b[i]
+        self.a, self.b = a.unbind(0), b.unbind(0)
+        self.sa, self.tb = (None, None) if sa is None else (sa.unbind(0), tb.unbind(0))
+        self.lds, self.tmp = torch.empty_like(du), torch.empty_like(du)
+
+    def backward(self, ds, t: int) -> None:
+        op, lds = self.op, torch.mul(ds, self.lam, out=self.lds)  # dL/dm
+        if op == "add":
+            _act_grad_into(self.act_a, lds, self.a[t], self.du)
+            _act_grad_into(self.act_b, lds, self.b[t], self.dq[t])
+        elif op == "left":
+            _act_grad_into(self.act_a, lds, self.a[t], self.du)
+        elif op == "right":
+            _act_grad_into(self.act_b, lds, self.b[t], self.dq[t])
+        elif op == "hadamard":
+            _act_grad_into(self.act_a, torch.mul(lds, self.b[t], out=self.tmp), self.a[t], self.du)
+            _act_grad_into(self.act_b, torch.mul(lds, self.a[t], out=self.tmp), self.b[t], self.dq[t])
+        else:  # gate: m = sigmoid(a) tanh(b)
+            sa, tb, tmp = self.sa[t], self.tb[t], self.tmp
+            aten.sigmoid_backward.grad_input(torch.mul(lds, tb, out=tmp), sa, grad_input=tmp)
+            _act_grad_into(self.act_a, tmp, self.a[t], self.du)
+            aten.tanh_backward.grad_input(torch.mul(lds, sa, out=tmp), tb, grad_input=tmp)
+            _act_grad_into(self.act_b, tmp, self.b[t], self.dq[t])
