@@ -1,8 +1,9 @@
 """Speed of the derived cells and of the supernet's search step against torch.nn.LSTM.
 
-    python benchmarks/bench_search_speed.py [--threads 1] [--steps 20] [--compile]
+    python benchmarks/bench_search_speed.py [--threads 1] [--steps 20] [--batch 64] [--sizes small,large] [--compile]
 
-For each size (about 50k parameters with window 48, about 500k with window 168), a derived
+For each size (``small``: about 50k parameters with window 48, ``large``: about 500k with
+window 168; batch 64 and 8 input series unless ``--batch`` says otherwise), a derived
 DARTS cell (8 nodes) and a derived two-input cell (4 nodes) are sized to the LSTM's parameter
 count; each is run twice, through the whole-sequence kernels of ``cells/fused.py`` (what
 training uses) and through the step-by-step reference path under autograd ("step path"). One
@@ -32,7 +33,7 @@ from autoforecast.cells import CellModel, LastStateHead, RecurrentEncoder
 from autoforecast.search import DartsNode, Genotype, SuperNet, TwoInputNode, build_cell
 from autoforecast.search.architect import Architect
 
-N_IN, BATCH = 8, 64
+N_IN = 8
 DARTS_V2 = Genotype("darts", tuple(DartsNode(op, j) for op, j in [
     ("sigmoid", 0), ("relu", 1), ("relu", 1), ("identity", 1), ("tanh", 2), ("sigmoid", 5),
     ("tanh", 3), ("relu", 5)]))  # DARTS' published recurrent cell (second order)
@@ -135,17 +136,17 @@ def compiled_row(name, genotype, d, x, y):
     return (f"{name}, step path under torch.compile ({seconds:.0f} s to compile)", model, step, flops)
 
 
-def run_size(target: int, window: int, steps: int, peak: float, compile_: bool = False) -> None:
-    x, y = torch.randn(BATCH, window, N_IN), torch.randn(BATCH, 1)
+def run_size(target: int, window: int, batch: int, steps: int, peak: float, compile_: bool = False) -> None:
+    x, y = torch.randn(batch, window, N_IN), torch.randn(batch, 1)
     d_lstm = fit_hidden(LSTMEncoder, target)
     d_darts = fit_hidden(lambda d: build_cell(DARTS_V2, N_IN, d), target)
     d_two = fit_hidden(lambda d: build_cell(TWO_INPUT, N_IN, d), target)
-    print(f"\n~{target:,} parameters, window {window}, batch {BATCH}, hidden LSTM {d_lstm}, "
+    print(f"\n~{target:,} parameters, window {window}, batch {batch}, hidden LSTM {d_lstm}, "
           f"DARTS {d_darts}, two-input {d_two}\n")
     print("| model | parameters | step (ms) | time / LSTM | fraction of matmul peak |")
     print("|---|---|---|---|---|")
     lstm = CellModel(LSTMEncoder(d_lstm), LastStateHead(d_lstm))
-    rows = [("LSTM", lstm, train_step(lstm, x, y), 3 * 2 * BATCH * window * (N_IN + d_lstm) * 4 * d_lstm)]
+    rows = [("LSTM", lstm, train_step(lstm, x, y), 3 * 2 * batch * window * (N_IN + d_lstm) * 4 * d_lstm)]
     for name, genotype, d in (("DARTS derived (8 nodes)", DARTS_V2, d_darts),
                               ("two-input derived (4 nodes)", TWO_INPUT, d_two)):
         for fused in (True, False):  # the whole-sequence kernels, then the step-by-step reference
@@ -169,17 +170,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--sizes", default="small,large",
+                        help="small: ~50k parameters, window 48; large: ~500k parameters, window 168")
     parser.add_argument("--compile", action="store_true",
                         help="also time the derived cells under torch.compile at the small size "
                              "(minutes of compilation each; needs a C++ compiler)")
     args = parser.parse_args()
+    sizes = {"small": (50_000, 48), "large": (500_000, 168)}
+    names = args.sizes.split(",")
+    if not set(names) <= set(sizes):
+        parser.error(f"--sizes takes a comma-separated list of {sorted(sizes)}, got {args.sizes!r}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     peak = matmul_peak()
     print(f"torch {torch.__version__}, {args.threads} thread(s), float32 matmul peak "
           f"{peak / 1e9:.1f} GFLOP/s (1024x1024x1024, best of 2 s)")
-    for target, window in ((50_000, 48), (500_000, 168)):
-        run_size(target, window, args.steps, peak, args.compile and target == 50_000)
+    for name in names:
+        target, window = sizes[name]
+        run_size(target, window, args.batch, args.steps, peak, args.compile and name == "small")
 
 
 if __name__ == "__main__":
