@@ -263,7 +263,7 @@ class TwoInputSequence(torch.autograd.Function):
         S, PA, PB, M = new(steps, k + 1, d, batch), *(new(steps, k, d, batch) for _ in range(3))
         # PA is unset for "right", PB for "left": the backward reads neither there; a gate keeps
         # its sigmoid(a) and tanh(b) (SG, TG) for the backward
-        gates = plan.gate_nodes
+        gates = {i: n for n, i in enumerate(plan.gate_nodes)}  # node -> its slot in SG, TG
         SG, TG = new(steps, len(gates), d, batch), new(steps, len(gates), d, batch)
         HM, H = new(steps, d, batch), new(steps, d, batch)
         for i in plan.x_nodes:  # a side input read from x holds no recurrence: all steps at once
@@ -292,7 +292,7 @@ class TwoInputSequence(torch.autograd.Function):
                 elif op == "hadamard":
                     torch.mul(a, b, out=m)
                 elif op == "gate":
-                    n = gates.index(i)
+                    n = gates[i]
                     torch.mul(torch.sigmoid(a, out=SGv[t][n]), torch.tanh(b, out=TGv[t][n]), out=m)
                 else:
                     m.copy_(a if op == "left" else b)
