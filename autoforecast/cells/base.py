@@ -18,6 +18,8 @@ import math
 import torch
 from torch import nn
 
+from autoforecast.cells.ops import weighted_sum
+
 
 def uniform_(tensor: torch.Tensor, fan_in: int) -> torch.Tensor:
     bound = 1.0 / math.sqrt(fan_in)
@@ -51,7 +53,7 @@ class GatedNodes(nn.Module):
         """h_t = sum_k gamma_k s_k over states s_1..s_K, each (batch, hidden)."""
         if len(states) == 1:
             return states[0] * gamma[0]
-        return torch.stack(states, -1) @ gamma  # (batch, hidden, K) @ (K,) -> (batch, hidden)
+        return weighted_sum(states, gamma)
 
 
 class RecurrentEncoder(nn.Module):

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from autoforecast.cells.base import new_weight
-from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
+from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS, weighted_sum
 from autoforecast.search.genotype import DartsNode, TwoInputNode
 
 _ACT_FNS = tuple(ACTIVATIONS.values())
@@ -25,8 +25,8 @@ def _arch(*shape) -> nn.Parameter:
 
 
 def mix(fns, z: torch.Tensor, w: torch.Tensor, *args) -> torch.Tensor:
-    """sum_o w_o fn_o(z, *args): stack the candidates on a last axis and contract with w."""
-    return torch.stack([fn(z, *args) for fn in fns], -1) @ w  # (..., n_ops) @ (n_ops,)
+    """sum_o w_o fn_o(z, *args)."""
+    return weighted_sum([fn(z, *args) for fn in fns], w)
 
 
 class NodeNorm(nn.Module):
@@ -104,7 +104,7 @@ class TwoInputSearchNode(nn.Module):
             c = self.choice
             pq = ACTIVATIONS[c.act_a](u_a), ACTIVATIONS[c.act_b](q_cands[SIDE_INPUTS.index(c.side)])
             return self.norm(BINARY_OPS[c.op](*pq))
-        u_b = torch.stack(q_cands, -1) @ w["delta"]  # (batch, d): b_k B_k + q_k
+        u_b = weighted_sum(q_cands, w["delta"])  # (batch, d): b_k B_k + q_k
         p_ = mix(_ACT_FNS, u_a, w["act_a"]) if "act_a" in w else torch.tanh(u_a)
         q_ = mix(_ACT_FNS, u_b, w["act_b"]) if "act_b" in w else torch.tanh(u_b)
         return self.norm(mix(_BIN_FNS, p_, w["beta"], q_))
