@@ -129,7 +129,7 @@ def test_whole_sequence_kernels_match_the_step_path_in_value_and_gradient(backbo
             p.add_(0.3 * torch.randn_like(p))
     if seed % 4 == 0:
         encoder.eval()
-    batch, steps = (1, 1) if seed == 5 else (4, 19)  # 19: chunks of the weight gradients, see fused.CHUNK
+    batch, steps = (1, 1) if seed == 5 else (4, 19)  # gradients carried back over many steps
     x, h0 = torch.randn(batch, steps, 3, dtype=torch.float64), torch.randn(batch, 5, dtype=torch.float64)
     for fused, reference in zip(run_and_differentiate(encoder, x, h0, True),
                                 run_and_differentiate(encoder, x, h0, False)):

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autoforecast.cells.base import new_weight
-from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS, weighted_sum
+from autoforecast.cells.base import new_weight, weighted_sum
+from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
 from autoforecast.search.genotype import DartsNode, TwoInputNode
 
 _ACT_FNS = tuple(ACTIVATIONS.values())
