@@ -153,18 +153,17 @@ class DartsSequence(torch.autograd.Function):
         # kept for every step: the gradient of the input projections and the gates' terms;
         # the state gradients live for one step in small buffers that stay in cache
         DY0, DGAMMA, DLAM = new(steps, 2, d, batch), new(steps, k), new(steps, k)
-        DS, DELTA, DH = new(k1, d, batch), new(k, d, batch), new(d, batch)
+        DS, DELTA, DH, DHM = new(k1, d, batch), new(k, d, batch), new(d, batch), new(d, batch)
         edges = {j: _EdgesBackward(W[j], S[:, j], G[j], A[j], E[j], plan.act_groups(j, 1), DS[j])
                  for j in sources}
-        dw0h = torch.zeros_like(w0h)
+        entry = _EdgesBackward(w0h, HM, G0, A0, S[:, :1], [("tanh", 0, 1)], DHM,
+                               dy=DY0.view(steps, 2, 1, d, batch), de=DS[:1], assign=True)
         de_of = [None] + [edges[plan.inputs[i - 1]].de[plan.slot(i)] for i in range(1, k + 1)]
         e_of = [None] + [E[plan.inputs[i - 1]][:, plan.slot(i)].unbind(0) for i in range(1, k + 1)]
         lam_t, keep, gamma3 = lam.unbind(), [1.0 - v for v in lam.tolist()], gamma.view(-1, 1, 1)
         DSv, DS_out, delta_v = DS.unbind(0), DS[1:], DELTA.unbind(0)
         St, S_out = _by_time_and_node(S), S.view(steps, k1, -1)[:, 1:].unbind(0)
-        grad_v, DY0v, HMv = grad_h.contiguous().unbind(0), DY0.unbind(0), HM.unbind(0)
-        DGv, DLv, G0v, A0v = DGAMMA.unbind(0), DLAM.unbind(0), G0.unbind(0), A0.unbind(0)
-        q0, r0 = torch.empty_like(DH), torch.empty_like(DH)
+        grad_v, DGv, DLv = grad_h.contiguous().unbind(0), DGAMMA.unbind(0), DLAM.unbind(0)
         dhm = None
         for t in reversed(range(steps)):
             dh = grad_v[t] if dhm is None else torch.add(grad_v[t], dhm, out=DH)  # total dL/dh_t
@@ -182,54 +181,55 @@ class DartsSequence(torch.autograd.Function):
             for i in range(1, k + 1):  # dL/dlambda_i = <e_i - s_{i-1}, ds_i>
                 torch.sub(e_of[i][t], St[t][i - 1], out=delta_v[i - 1])
             torch.sum(DELTA.mul_(DS_out).view(k, -1), 1, out=DLv[t])
-            ds0, hm, dy0 = DSv[0], HMv[t], DY0v[t]  # s_0 = lerp(hm, tanh(z_0), sigmoid(c_0))
-            torch.mul(ds0, G0v[t], out=q0)  # as _EdgesBackward, for one edge out of hm
-            aten.tanh_backward.grad_input(q0, A0v[t], grad_input=dy0[1])
-            torch.sub(ds0, q0, out=r0)
-            torch.mul(torch.sub(St[t][0], hm, out=q0), r0, out=dy0[0])
-            flat = dy0.view(-1, batch)
-            dhm = torch.addmm(r0, w0h, flat)
-            dw0h.addmm_(hm, flat.t())
-            if mask is not None:
-                dhm.mul_(mask)
-        return (None, DY0.view(steps, -1, batch), dhm, None, dw0h, DLAM.sum(0), DGAMMA.sum(0),
+            entry.backward(t)  # dL/dhm, into DHM
+            dhm = DHM if mask is None else DHM.mul_(mask)
+        return (None, DY0.view(steps, -1, batch), dhm, None, entry.dw, DLAM.sum(0), DGAMMA.sum(0),
                 *(e.dw for e in edges.values()))
 
 
 class _EdgesBackward:
     """Backward, one step at a time, through every edge e = lerp(s_j, f(z), sigmoid(c)) out of a
     state s_j: given de (written into ``self.de`` by the caller), dz = de g f'(z),
-    dc = de (1 - g) g (f(z) - s_j) = de (1 - g) (e - s_j), and ds_j += de (1 - g) + W [dc; dz];
-    the weight gradient is accumulated step by step."""
+    dc = de (1 - g) g (f(z) - s_j) = de (1 - g) (e - s_j), and ds_j += de (1 - g) + W [dc; dz]
+    (``ds_j =`` with ``assign``); the weight gradient is accumulated step by step.
 
-    def __init__(self, w, s, g, a, e, groups, ds):
+    ``[dc; dz]`` goes to a one-step buffer, or to ``dy`` (T, 2, n, d, B) when the caller keeps it
+    for every step; ``de`` may be given (a view the caller writes) instead of a new buffer.
+    The entry node s_0 = lerp(hm, tanh(z_0), sigmoid(c_0)) is one such edge out of hm."""
+
+    def __init__(self, w, s, g, a, e, groups, ds, dy=None, de=None, assign=False):
         (steps, n, d, batch), new = e.shape, e.new_empty
-        self.w, self.ds, self.dw = w, ds, torch.zeros_like(w)
+        self.w, self.ds, self.dw, self.assign = w, ds, torch.zeros_like(w), assign
         self.s, self.e = s.unbind(0), e.unbind(0)
         self.g, self.a = g.view(steps, n, d, batch).unbind(0), a.view(steps, n, d, batch).unbind(0)
-        self.de, self.q, self.r = new(n, d, batch), new(n, d, batch), new(n, d, batch)
-        self.dy = new(2, n, d, batch)  # [dc; dz]
-        self.flat = self.dy.view(-1, batch)
-        self.flat_t = self.flat.t()
+        self.de = new(n, d, batch) if de is None else de
+        self.q, self.r = new(n, d, batch), new(n, d, batch)
         self.groups = [(act, slice(lo, hi)) for act, lo, hi in groups]
-        self.dz = [self.dy[1, part] for _, part in self.groups]
         self.qs = [self.q[part] for _, part in self.groups]
         self.single = n == 1
+        self.per_step = dy is not None
+        # per step (or once, for the one-step buffer): [dc; dz] flat, its transpose, dc, dz parts
+        self.views = [(y.view(-1, batch), y.view(-1, batch).t(), y[0], [y[1, part] for _, part in self.groups])
+                      for y in (dy.unbind(0) if self.per_step else [new(2, n, d, batch)])]
 
     def backward(self, t: int) -> None:
         p, q, r, s, ds = self.de, self.q, self.r, self.s[t], self.ds
+        flat, flat_t, dc, dz = self.views[t if self.per_step else 0]
         torch.mul(p, self.g[t], out=q)
         if len(self.groups) == 1:
-            _act_grad_into(self.groups[0][0], q, self.a[t], self.dz[0])
+            _act_grad_into(self.groups[0][0], q, self.a[t], dz[0])
         else:
             a = self.a[t]
-            for (act, part), qs, dz in zip(self.groups, self.qs, self.dz):
-                _act_grad_into(act, qs, a[part], dz)
+            for (act, part), q_part, dz_part in zip(self.groups, self.qs, dz):
+                _act_grad_into(act, q_part, a[part], dz_part)
         torch.sub(p, q, out=r)
-        ds.add_(r[0] if self.single else r.sum(0))
-        torch.mul(torch.sub(self.e[t], s, out=q), r, out=self.dy[0])
-        ds.addmm_(self.w, self.flat)
-        self.dw.addmm_(s, self.flat_t)
+        torch.mul(torch.sub(self.e[t], s, out=q), r, out=dc)
+        direct = r[0] if self.single else r.sum(0)
+        if self.assign:
+            torch.addmm(direct, self.w, flat, out=ds)
+        else:
+            ds.add_(direct).addmm_(self.w, flat)
+        self.dw.addmm_(s, flat_t)
 
 
 @dataclass(frozen=True)
