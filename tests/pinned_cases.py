@@ -1,0 +1,164 @@
+"""The cases behind ``tests/pinned/``: results of version 0.1 recorded before the consolidation
+(issue 12) moved code, so that the moved code can be checked to compute the same.
+
+``python tests/pinned_cases.py`` writes ``tests/pinned/values.json`` and the model files
+(``*.joblib``, ``*.afm``); ``tests/test_pinned.py`` recomputes every value and loads every file.
+Regenerate only when a change of results is intended, and say so in the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+HERE = Path(__file__).resolve().parent
+PINNED = HERE / "pinned"
+sys.path.insert(0, str(HERE))
+
+LOOKBACK, HORIZON = 6, 3
+TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0, n_threads=1)
+SEARCH = dict(hidden_size=4, max_nodes=2, grow_every=1, search_epochs=2, n_searches=1,
+              baselines=("naive", "linear"), **TORCH)
+LM_TEXT = ["the cat sat on the mat", "a dog ran to the park", "the cat ate a fish"] * 30
+
+
+def series() -> pd.DataFrame:
+    from conftest import make_series
+
+    return make_series(120, 3)
+
+
+def forecasters() -> dict:
+    """name -> unfitted forecaster, one of every kind (both backbones, random cells)."""
+    from autoforecast.baselines import (ARIMAForecaster, LinearForecaster, LSTMForecaster,
+                                        NaiveForecaster, SeasonalNaiveForecaster)
+    from autoforecast.estimators import AutoCellForecaster
+
+    common = dict(lookback=LOOKBACK, horizon=HORIZON)
+    return {
+        "naive": NaiveForecaster(**common),
+        "seasonal_naive": SeasonalNaiveForecaster(season=12, horizon=HORIZON),
+        "linear": LinearForecaster(**common),
+        "linear_auto": LinearForecaster(alpha="auto", validation_size=0.2, **common),
+        "lstm": LSTMForecaster(hidden_size=8, validation_size=0.2, **common, **TORCH),
+        "arima": ARIMAForecaster(lookback=20, horizon=HORIZON, max_p=1, max_d=1, max_q=1),
+        "autocell": AutoCellForecaster(**common, **SEARCH),
+        "autocell_darts": AutoCellForecaster(backbone="darts", **common, **SEARCH),
+        "autocell_random": AutoCellForecaster(strategy="random", **common, **SEARCH),
+        "autocell_refit": AutoCellForecaster(refit=True, **common, **(SEARCH | {"epochs": 3})),
+    }
+
+
+def forecaster_values(name: str, est, frame: pd.DataFrame) -> dict:
+    out = {"predict": est.predict().to_numpy().tolist(),
+           "predict_head": est.predict(frame.iloc[:80]).to_numpy().tolist(),
+           "score": est.score(frame.iloc[60:]),
+           "backtest": est.backtest(frame, start=100)["forecast"].tolist()}
+    if hasattr(est, "genotype_"):
+        out["genotype"] = est.genotype_.to_dict()
+        out["report"] = est.report_[["mae", "rmse"]].to_dict()
+        out["best_epoch"] = int(est.best_epoch_)
+    return out
+
+
+def planted(seed: int, n: int):
+    """Next value = product of two lagged inputs (the search tests' planted task)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 4, 2, generator=g) * 2 - 1  # (batch, time, input)
+    y = (x[:, -1, 0] * x[:, -2, 1]).unsqueeze(-1)
+    return x, y / y.std()
+
+
+class Batches:
+    def __init__(self, x, y, size=64):
+        self.x, self.y, self.size = x, y, size
+
+    def __call__(self):
+        return [(self.x[i:i + self.size], self.y[i:i + self.size])
+                for i in range(0, len(self.x), self.size)]
+
+
+class PlantedTask:
+    """``task(seed)`` of ``run_searches``: the planted data, a last-state head, MSE."""
+
+    def __call__(self, seed):
+        from autoforecast.cells.model import LastStateHead
+
+        return (Batches(*planted(1, 256)), Batches(*planted(2, 128)), LastStateHead,
+                nn.functional.mse_loss)
+
+
+def search_config(backbone: str, **kw):
+    from autoforecast.search import SearchConfig
+
+    base = dict(backbone=backbone, hidden_size=4, init_nodes=1, max_nodes=3, epochs=4,
+                grow_every=1, warmup_epochs=1, growth_warmup_steps=1, num_threads=1)
+    return SearchConfig(**(base | kw))
+
+
+def search_genotypes(backbone: str, mode: str = "grow_then_prune") -> list:
+    """The genotype of one tiny search per seed 0..4 (one seed a run)."""
+    from autoforecast.search.parallel import run_searches
+
+    config = search_config(backbone, mode=mode)
+    return [run_searches(config, PlantedTask(), seed).genotype.to_dict() for seed in range(5)]
+
+
+def multi_seed(backbone: str) -> dict:
+    """Three seeds and the selection among them, through the one multi-seed entry."""
+    from autoforecast.search.parallel import run_searches
+
+    config = search_config(backbone, n_searches=3, selection_epochs=1)
+    result = run_searches(config, PlantedTask(), 7)
+    return {"genotype": result.genotype.to_dict(),
+            "candidates": [[c.genotype.to_dict(), c.seed, c.selection_val_loss]
+                           for c in result.candidates],
+            "history_rows": len(result.history)}
+
+
+def language_model():
+    from autoforecast.language_model import AutoCellLanguageModel
+
+    return AutoCellLanguageModel(embedding_size=8, hidden_size=8, max_nodes=2, search_epochs=2,
+                                 epochs=3, bptt=8, batch_size=4, lr=1e-2, dropout_x=0.0,
+                                 dropout_o=0.0, random_state=0, device="cpu", n_threads=1)
+
+
+def lm_values(lm) -> dict:
+    return {"genotype": lm.genotype_.to_dict(),
+            "report": lm.report_[["val_perplexity", "test_perplexity", "parameters"]].to_dict(),
+            "perplexity": lm.perplexity(["the cat sat on a dog", "a fish ran"])}
+
+
+def main() -> None:
+    from autoforecast import __version__, save
+
+    torch.set_num_threads(1)
+    PINNED.mkdir(exist_ok=True)
+    frame = series()
+    values = {"version": __version__, "forecasters": {}, "searches": {}}
+    for name, est in forecasters().items():
+        est.fit(frame)
+        values["forecasters"][name] = forecaster_values(name, est, frame)
+        save(est, PINNED / f"{name}.joblib")
+        if name != "linear_auto":  # 0.1 cannot store alpha_scores_ (float keys) safely
+            save(est, PINNED / f"{name}.afm")
+    for backbone in ("two_input", "darts"):
+        values["searches"][backbone] = search_genotypes(backbone)
+        values["searches"][f"{backbone}_grow_and_prune"] = search_genotypes(backbone, "grow_and_prune")
+        values["searches"][f"{backbone}_multi_seed"] = multi_seed(backbone)
+    lm = language_model().fit(LM_TEXT)
+    values["language_model"] = lm_values(lm)
+    save(lm, PINNED / "language_model.joblib")
+    save(lm, PINNED / "language_model.afm")
+    (PINNED / "values.json").write_text(json.dumps(values, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Version 0.1's results, pinned before the consolidation moved code (``tests/pinned_cases.py``).
+
+Every forecaster, tiny searches of both backbones (seeds 0-4, both modes, several seeds with
+selection) and the tiny language model must compute what 0.1 computed, and the model files 0.1
+wrote (joblib and safe format) must load and forecast the same.
+"""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import pinned_cases as cases
+from autoforecast import load
+
+VALUES = json.loads((cases.PINNED / "values.json").read_text())
+TOL = dict(rtol=1e-6, atol=1e-8)  # the same arithmetic; room for another CPU's rounding
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return cases.series()
+
+
+def _numeric(value) -> bool:
+    """A number, or a (nested) list of numbers only."""
+    if isinstance(value, list):
+        return all(_numeric(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def assert_same(got, pinned, path="") -> None:
+    """Recursive comparison: numbers within TOL, everything else equal."""
+    if _numeric(pinned):
+        np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(pinned, dtype=float),
+                                   err_msg=path, **TOL)
+    elif isinstance(pinned, dict):
+        assert set(got) == set(pinned), path
+        for key in pinned:
+            assert_same(got[key], pinned[key], f"{path}.{key}")
+    elif isinstance(pinned, list):
+        assert len(got) == len(pinned), path
+        for i, (g, p) in enumerate(zip(got, pinned)):
+            assert_same(g, p, f"{path}[{i}]")
+    else:
+        assert got == pinned, path
+
+
+@pytest.mark.parametrize("name", sorted(VALUES["forecasters"]))
+def test_forecaster_computes_what_0_1_computed(name, frame):
+    est = cases.forecasters()[name].fit(frame)
+    assert_same(cases.forecaster_values(name, est, frame), VALUES["forecasters"][name], name)
+
+
+@pytest.mark.parametrize("name", sorted(VALUES["searches"]))
+def test_search_finds_what_0_1_found(name):
+    backbone = name.split("_grow")[0].split("_multi")[0]
+    if name.endswith("multi_seed"):
+        got = cases.multi_seed(backbone)
+    else:
+        got = cases.search_genotypes(backbone, "grow_and_prune" if "grow_and" in name
+                                     else "grow_then_prune")
+    assert_same(got, VALUES["searches"][name], name)
+
+
+def test_language_model_computes_what_0_1_computed():
+    lm = cases.language_model().fit(cases.LM_TEXT)
+    assert_same(cases.lm_values(lm), VALUES["language_model"])
+
+
+def _pinned_files():
+    return sorted(p.name for p in cases.PINNED.iterdir() if p.suffix in (".joblib", ".afm"))
+
+
+@pytest.mark.parametrize("file", _pinned_files())
+def test_model_files_of_0_1_load_and_forecast_the_same(file, frame):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "saved by another version", if bumped
+        est = load(cases.PINNED / file)
+    name = file.rsplit(".", 1)[0]
+    if name == "language_model":
+        assert est.perplexity(["the cat sat on a dog", "a fish ran"]) == pytest.approx(
+            VALUES["language_model"]["perplexity"], rel=1e-6)
+        return
+    pinned = VALUES["forecasters"][name]
+    np.testing.assert_allclose(est.predict().to_numpy(), pinned["predict"], **TOL)
+    np.testing.assert_allclose(est.predict(frame.iloc[:80]).to_numpy(), pinned["predict_head"],
+                               **TOL)
