@@ -22,7 +22,8 @@ from torch import nn
 from .base import check_positive_int
 from .baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster, NaiveForecaster
 from .cells.derived import build_encoder
-from .cells.heads import ForecastHead, linear_map, warm_start_heads
+from .cells.heads import ForecastHead, warm_start_heads
+from .ridge import linear_map
 from .cells.model import CellModel
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows
 from .evaluation import skill_table

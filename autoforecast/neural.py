@@ -19,7 +19,8 @@ from torch import nn
 
 from .base import BaseForecaster, check_positive_int
 from .data import Windows
-from .cells.heads import linear_map, warm_start_heads
+from .cells.heads import warm_start_heads
+from .ridge import linear_map
 from .training import seed_everything_local, train_module
 
 logger = logging.getLogger(__name__)

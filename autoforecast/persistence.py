@@ -16,55 +16,22 @@ the file, instead of a traceback from deep inside pickle or zipfile.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import warnings
 from pathlib import Path
 
 import joblib
 from sklearn.base import BaseEstimator
+
+from ._version import __version__
+from .files import atomic_path
 
 
 class ModelFileError(ValueError):
     """The file is not a complete model file written by autoforecast."""
 
 
-@contextlib.contextmanager
-def atomic_path(path, suffix: str = ""):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot write to {str(path)!r}: it is a folder; give a file name.")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist."
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _mode_for(path))  # mkstemp made it owner-only
-        os.replace(tmp, path)
-    except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 SAFE_SUFFIX = ".afm"
 FORMATS = ("joblib", "safe")
-
-
-def _mode_for(path: Path) -> int:
-    """The mode of the file being replaced, else what a plain ``open`` would give."""
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def save(estimator, path, format: str | None = None, compress: int = 3) -> Path:
@@ -80,7 +47,7 @@ def save(estimator, path, format: str | None = None, compress: int = 3) -> Path:
         raise ValueError(f"`format` must be one of {FORMATS}, got {format!r}.")
     with atomic_path(path) as tmp:
         if format == "safe":
-            from .safe_format import write_safe
+            from .safe_format import write_safe  # imports torch: only when a safe file is written
 
             with open(tmp, "wb") as handle:
                 write_safe(estimator, handle)
@@ -127,10 +94,7 @@ def load(path, allow_pickle: bool = True):
 
 
 def _load_safe(path: Path):
-    import warnings
-
-    from . import __version__
-    from .safe_format import read_safe
+    from .safe_format import read_safe  # imports torch: only when a safe file is read
 
     try:
         estimator, saved_by = read_safe(path)

@@ -2,8 +2,9 @@
 
 A ``.afm`` file is a zip archive of ``meta.json`` (the estimator's class, parameters and
 fitted state as JSON) and ``tensors.pt`` (arrays and module weights, read back with
-``torch.load(weights_only=True)``). Loading builds only the classes named in ``ESTIMATORS`` and
-``DATACLASSES`` below; modules are rebuilt empty by the estimator
+``torch.load(weights_only=True)``). Loading builds only the classes of a declared allowlist:
+the estimators of the model registry (:mod:`autoforecast.models`), and ``DATACLASSES`` and
+``SCALER`` below, each imported when a file names it; modules are rebuilt empty by the estimator
 (``_rebuild_module(attribute)`` where it has one, else ``_build_module``) and then given the
 stored weights. Use it for model files from others; joblib files are pickles.
 """
@@ -11,6 +12,7 @@ stored weights. Use it for model files from others; joblib files are pickles.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import io
 import json
 import zipfile
@@ -20,25 +22,45 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ._version import __version__
+from .models import MODELS
+
 FORMAT = "autoforecast-safe/1"
 
 
-def _registries():
-    from .baselines import (ARIMAForecaster, LinearForecaster, LSTMForecaster, NaiveForecaster,
-                            SeasonalNaiveForecaster)
-    from .baselines.arima import SeriesFit
-    from .data import SeriesScaler, Split
-    from .data.text import Vocabulary
-    from .estimators import AutoCellForecaster
-    from .language_model import AutoCellLanguageModel
-    from .search import Candidate, DartsNode, Genotype, SearchResult, TwoInputNode
+# What a safe file may hold besides plain values: the registered estimators
+# (:mod:`autoforecast.models`), these dataclasses and the scaler, named where they live and
+# imported only when a file needs them.
+DATACLASSES = (
+    "autoforecast.data.splits:Split",
+    "autoforecast.data.text:Vocabulary",
+    "autoforecast.baselines.arima:SeriesFit",
+    "autoforecast.search.events:SearchResult",
+    "autoforecast.search.events:Candidate",
+    "autoforecast.search.genotype:Genotype",
+    "autoforecast.search.genotype:DartsNode",
+    "autoforecast.search.genotype:TwoInputNode",
+)
+SCALER = "autoforecast.data.scaling:SeriesScaler"
 
-    estimators = [AutoCellForecaster, LSTMForecaster, LinearForecaster, ARIMAForecaster,
-                  NaiveForecaster, SeasonalNaiveForecaster, AutoCellLanguageModel]
-    dataclasses_ = [Split, SeriesFit, SearchResult, Candidate, Genotype, DartsNode, TwoInputNode,
-                    Vocabulary]
-    return ({c.__name__: c for c in estimators}, {c.__name__: c for c in dataclasses_},
-            SeriesScaler)
+
+class _Allowed:
+    """The allowlist, by class name (what a file stores), resolved on first use of each."""
+
+    def __init__(self):
+        targets = [m.target for m in MODELS.values()] + list(DATACLASSES) + [SCALER]
+        self.targets = {t.rpartition(":")[2]: t for t in targets}
+        self.estimators = {m.class_name for m in MODELS.values()}
+        self.dataclasses = {t.rpartition(":")[2] for t in DATACLASSES}
+
+    def holds(self, value) -> bool:
+        """Whether ``value`` is an instance of exactly an allowed class (not a namesake)."""
+        kind = type(value)
+        return self.targets.get(kind.__name__) == f"{kind.__module__}:{kind.__qualname__}"
+
+    def load(self, name: str) -> type:
+        module, _, attr = self.targets[name].partition(":")
+        return getattr(importlib.import_module(module), attr)
 
 
 class UnsupportedModelError(TypeError, ValueError):
@@ -50,7 +72,7 @@ class _Encoder:
 
     def __init__(self):
         self.tensors: dict[str, torch.Tensor] = {}
-        self.estimators, self.dataclasses, self.scaler = _registries()
+        self.allowed = _Allowed()
 
     def encode(self, value, key: str):
         if value is None or isinstance(value, (bool, int, float, str)):
@@ -70,9 +92,13 @@ class _Encoder:
             items = [self.encode(v, f"{key}.{i}") for i, v in enumerate(value)]
             return items if isinstance(value, list) else {"__tuple__": items}
         if isinstance(value, dict):
-            if not all(isinstance(k, str) for k in value):
-                raise TypeError(f"{key}: dict keys must be strings for the safe format.")
-            return {"__dict__": {k: self.encode(v, f"{key}.{k}") for k, v in value.items()}}
+            if all(isinstance(k, str) for k in value):
+                return {"__dict__": {k: self.encode(v, f"{key}.{k}") for k, v in value.items()}}
+            if not all(isinstance(k, (bool, int, float, np.generic)) for k in value):
+                raise UnsupportedModelError(f"{key}: dict keys must be strings or numbers for the "
+                                            "safe format; save this model with joblib instead.")
+            return {"__pairs__": [[self.encode(k, key), self.encode(v, f"{key}.{i}")]
+                                  for i, (k, v) in enumerate(value.items())]}
         return self._encode_object(value, key)
 
     def _encode_object(self, value, key: str):
@@ -87,11 +113,12 @@ class _Encoder:
             return {"__offset__": value.freqstr}
         if isinstance(value, torch.device):
             return {"__device__": str(value)}
-        if isinstance(value, self.scaler):
+        name, allowed = type(value).__name__, self.allowed
+        if allowed.holds(value) and name == SCALER.rpartition(":")[2]:
             return {"__scaler__": self.encode(dict(vars(value)), key)}
-        if type(value).__name__ in self.estimators and hasattr(value, "get_params"):
+        if allowed.holds(value) and name in allowed.estimators:
             return {"__estimator__": encode_estimator(value, self, key)}
-        if dataclasses.is_dataclass(value) and type(value).__name__ in self.dataclasses:
+        if allowed.holds(value) and name in allowed.dataclasses:
             fields = {f.name: self.encode(getattr(value, f.name), f"{key}.{f.name}")
                       for f in dataclasses.fields(value)}
             return {"__dataclass__": type(value).__name__, "fields": fields}
@@ -103,7 +130,7 @@ class _Encoder:
 
 def encode_estimator(est, encoder: _Encoder, prefix: str = "") -> dict:
     name = type(est).__name__
-    if name not in encoder.estimators:
+    if not (encoder.allowed.holds(est) and name in encoder.allowed.estimators):
         raise UnsupportedModelError(
             f"the safe format cannot store a {name}; save it with joblib (a .joblib path).")
     state = {k: encoder.encode(v, f"{prefix}{k}") for k, v in vars(est).items()
@@ -139,7 +166,7 @@ def _index_from_json(data: dict) -> pd.Index:
 class _Decoder:
     def __init__(self, tensors: dict):
         self.tensors = tensors
-        self.estimators, self.dataclasses, self.scaler = _registries()
+        self.allowed = _Allowed()
         self.modules: list = []  # (estimator, attribute, weights prefix), rebuilt at the end
 
     def decode(self, value, owner=None, attr=None):
@@ -157,6 +184,7 @@ class _Decoder:
             "__objects__": lambda v: np.array([self.decode(x) for x in v], dtype=object),
             "__tuple__": lambda v: tuple(self.decode(x) for x in v),
             "__dict__": lambda v: {k: self.decode(x) for k, x in v.items()},
+            "__pairs__": lambda v: {self.decode(k): self.decode(x) for k, x in v},
             "__frame__": lambda v: pd.DataFrame(
                 dict(zip(v["columns"], (self.decode(x) for x in v["values"]))),
                 index=_index_from_json(v["index"])),
@@ -172,20 +200,19 @@ class _Decoder:
         return decoders[tag](value[tag])
 
     def _scaler(self, data):
-        scaler = self.scaler()
+        scaler = self.allowed.load(SCALER.rpartition(":")[2])()
         vars(scaler).update(self.decode(data))
         return scaler
 
     def _dataclass(self, name: str, fields: dict):
-        if name not in self.dataclasses:
+        if name not in self.allowed.dataclasses:
             raise ValueError(f"a safe model file names an unknown type {name!r}.")
-        return self.dataclasses[name](**{k: self.decode(v) for k, v in fields.items()})
+        return self.allowed.load(name)(**{k: self.decode(v) for k, v in fields.items()})
 
     def estimator(self, data: dict):
-        cls = self.estimators.get(data["class"])
-        if cls is None:
+        if data["class"] not in self.allowed.estimators:
             raise ValueError(f"a safe model file names an unknown estimator {data['class']!r}.")
-        est = cls(**self.decode(data["params"]))
+        est = self.allowed.load(data["class"])(**self.decode(data["params"]))
         for name, value in data["state"].items():
             setattr(est, name, self.decode(value, est, name))
         return est
@@ -204,8 +231,6 @@ class _Decoder:
 
 def write_safe(est, handle) -> None:
     """Write ``est`` in the safe format to a binary file object."""
-    from . import __version__
-
     encoder = _Encoder()
     meta = {"format": FORMAT, "autoforecast": __version__,
             "estimator": encode_estimator(est, encoder)}

@@ -13,7 +13,7 @@ from statsmodels.tsa.arima.model import ARIMA
 
 from autoforecast.baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster
 from autoforecast.baselines import arima as arima_module
-from autoforecast.baselines.linear import batched_moments, lagged_moments
+from autoforecast.ridge import batched_moments, lagged_moments
 from autoforecast.cells.heads import ForecastHead
 from autoforecast.neural import MaxTimeWarning
 from autoforecast.training import evaluate_loss

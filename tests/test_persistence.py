@@ -132,3 +132,24 @@ def test_safe_format_explains_what_it_cannot_store(tmp_path):
 
     with pytest.raises(TypeError, match="save this model with joblib"):
         _Encoder().encode(io.BytesIO(), "weird_")
+
+
+def test_safe_format_refuses_a_namesake_of_an_allowed_class(series, tmp_path):
+    from autoforecast.baselines import NaiveForecaster as Allowed
+
+    class NaiveForecaster(Allowed):  # same name, another class: not on the allowlist
+        pass
+
+    est = NaiveForecaster(lookback=2, horizon=1).fit(series)
+    with pytest.raises(TypeError, match="cannot store a NaiveForecaster"):
+        autoforecast.save(est, tmp_path / "m.afm")
+    assert not (tmp_path / "m.afm").exists()
+
+
+def test_safe_format_stores_dicts_with_number_keys(series, tmp_path):
+    from autoforecast.baselines import LinearForecaster
+
+    est = LinearForecaster(lookback=4, horizon=2, alpha="auto", validation_size=0.2).fit(series)
+    back = autoforecast.load(autoforecast.save(est, tmp_path / "m.afm"), allow_pickle=False)
+    assert back.alpha_scores_ == est.alpha_scores_ and back.alpha_ == est.alpha_
+    np.testing.assert_array_equal(back.predict().to_numpy(), est.predict().to_numpy())

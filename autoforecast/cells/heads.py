@@ -46,7 +46,8 @@ class ForecastHead(nn.Module):
 
     def set_linear_map(self, coef, intercept) -> None:
         """Start the highway at a given linear map: ``coef`` (lookback, horizon), ``intercept``
-        (horizon,), e.g. the least-squares map of the training part (``linear_map``)."""
+        (horizon,), e.g. the least-squares map of the training part
+        (:func:`autoforecast.ridge.linear_map`)."""
         if self.skip is None:
             raise ValueError("this head has no linear highway (linear_skip=False).")
         with torch.no_grad():
@@ -59,17 +60,6 @@ class ForecastHead(nn.Module):
             recent = x[:, -self.lookback:, self.targets].transpose(1, 2)  # (batch, T, L)
             out = out + self.skip(recent).transpose(1, 2)  # (batch, H, T)
         return out
-
-
-def linear_map(Z, targets, origins, lookback: int, horizon: int, alpha: float = 1e-4):
-    """The channel-shared least-squares (ridge ``alpha``) map from each target's last
-    ``lookback`` values to its next ``horizon``, on the windows at ``origins`` of ``Z``:
-    ``(coef (lookback, horizon), intercept (horizon,))``, as ``LinearForecaster`` fits it."""
-    from ..baselines.linear import accumulate_moments, solve_ridge
-
-    moments = accumulate_moments(Z[:, targets], origins, lookback, horizon, batch_size=4096)
-    weights = solve_ridge(moments, alpha)
-    return weights[:-1], weights[-1]
 
 
 def warm_start_heads(module: nn.Module, coef, intercept) -> None:

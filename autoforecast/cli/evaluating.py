@@ -96,7 +96,7 @@ def evaluate(
     """Backtest models on the last part of the series and print a comparison table."""
     from ..data import write_frame_csv
     from ..evaluation import skill_table
-    from ..persistence import atomic_path
+    from ..files import atomic_path
 
     output = Output.from_flags(ctx, quiet, verbose)
     with user_errors():

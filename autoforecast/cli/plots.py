@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from ..persistence import atomic_path
+from ..files import atomic_path
 
 SIDE_LABELS = {"x": "x_t", "h": "h_{t-1}"}
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..persistence import atomic_path
+from ..files import atomic_path
 
 TIME_COLUMN_NAMES = ("date", "datetime", "time", "timestamp", "ds")
 
