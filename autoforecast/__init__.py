@@ -4,26 +4,29 @@
     est = AutoCellForecaster(lookback=48, horizon=6).fit(frame)
     est.report_      # skill against LSTM and ARIMA on the held-out part
     est.predict()    # the next 6 steps
+
+The baselines are here too (``LSTMForecaster``, ``ARIMAForecaster``, ``LinearForecaster``,
+``NaiveForecaster``, ``SeasonalNaiveForecaster``), with ``AutoCellLanguageModel``: every
+estimator of the model registry (:mod:`autoforecast.models`).
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
+from .models import class_names
+from .persistence import ModelFileError, load, save
 
-from .evaluation import backtest  # noqa: E402
-from .persistence import ModelFileError, load, save  # noqa: E402
+_LAZY = {"backtest": "evaluation", "compare_models": "evaluation"}
 
 
 def __getattr__(name):
-    """The estimators import torch; load them on first use, not with the package."""
-    if name == "AutoCellForecaster":
-        from .estimators import AutoCellForecaster
+    """Estimators and evaluation import torch: load them on first use, not with the package."""
+    entry = class_names().get(name)
+    if entry is not None:
+        return entry.load()
+    if name in _LAZY:
+        from importlib import import_module
 
-        return AutoCellForecaster
-    if name == "AutoCellLanguageModel":
-        from .language_model import AutoCellLanguageModel
-
-        return AutoCellLanguageModel
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'autoforecast' has no attribute {name!r}")
 
 
-__all__ = ["AutoCellForecaster", "AutoCellLanguageModel", "ModelFileError", "__version__",
-           "backtest", "load", "save"]
+__all__ = sorted([*class_names(), *_LAZY, "ModelFileError", "__version__", "load", "save"])

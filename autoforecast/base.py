@@ -22,9 +22,11 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from .data import (NotEnoughDataError, SeriesData, SeriesScaler, Windows, check_series,
-                   future_index, resolve_split, resolve_target)
+from ._version import __version__
+from .data import (NotEnoughDataError, SeriesData, SeriesScaler, check_series, future_index,
+                   future_values, resolve_split, resolve_target)
 from .data.timeindex import infer_freq
+from .evaluation import backtest
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
@@ -101,6 +103,29 @@ class BaseForecaster(BaseEstimator):
                             index=future_index(index_for_future, self.horizon, self.freq_,
                                                n_rows))
 
+    def predict_at(self, X, origins) -> np.ndarray:
+        """Forecasts from many origins of ``X`` at once: (n_origins, horizon, n_targets).
+
+        An origin ``t`` is a row position, ``lookback_ <= t <= len(X)``: its forecast is of rows
+        ``t .. t + horizon - 1`` from the rows before ``t`` (the last ``lookback_`` of them; ARIMA
+        filters all of them). ``predict(X)`` is the origin ``len(X)``; backtests and scores use
+        many. Forecasts are in the original units, as arrays whatever ``X`` is.
+        """
+        check_is_fitted(self, "scaler_")
+        data = self._check_new_series(X, self.lookback_, "predict_at")
+        return self._forecast_origins(data, self._check_origins(origins, len(data.values)))
+
+    def _check_origins(self, origins, n_rows: int) -> np.ndarray:
+        origins = np.asarray(origins)
+        if origins.ndim != 1 or not len(origins) or origins.dtype.kind not in "iu":
+            raise ValueError("`origins` must be a non-empty 1-D sequence of int row positions, got "
+                             f"{origins.dtype} of shape {origins.shape}.")
+        if origins.min() < self.lookback_ or origins.max() > n_rows:
+            raise ValueError(
+                f"`origins` must lie in [lookback_={self.lookback_}, len(X)={n_rows}] (a forecast "
+                f"needs lookback_ rows before its origin), got [{origins.min()}, {origins.max()}].")
+        return origins.astype(np.int64)
+
     def _check_new_series(self, X, min_rows: int, method: str) -> SeriesData:
         data = check_series(self, X, reset=False, missing=self.missing)
         if len(data.values) < min_rows:
@@ -127,20 +152,12 @@ class BaseForecaster(BaseEstimator):
         data = self._check_new_series(X, self.lookback_ + self.horizon, "score")
         origins = np.arange(self.lookback_, len(data.values) - self.horizon + 1)
         forecast = self._forecast_origins(data, origins)
-        truth = self.truth_at(data, origins)
+        truth = future_values(data.values, origins, self.horizon, self.target_idx_)
         n_targets = len(self.target_idx_)
         return float(r2_score(truth.reshape(-1, n_targets), forecast.reshape(-1, n_targets)))
 
-    def truth_at(self, data: SeriesData, origins: np.ndarray) -> np.ndarray:
-        """Observed targets after each origin: (n_origins, horizon, n_targets)."""
-        windows = Windows(data.values, origins, self.lookback_, self.horizon, self.target_idx_,
-                          dtype=None)
-        return windows.targets_at(np.arange(len(origins))).numpy()
-
     def backtest(self, X, start=None) -> pd.DataFrame:
         """Forecasts from every origin from ``start`` on; see :func:`autoforecast.backtest`."""
-        from .evaluation import backtest
-
         return backtest(self, X, start=start)
 
     # ---------------------------------------------------------------------- subclasses
@@ -151,16 +168,12 @@ class BaseForecaster(BaseEstimator):
         raise NotImplementedError
 
     def __getstate__(self):
-        from . import __version__
-
         state = super().__getstate__()
         if type(self).__module__.startswith("autoforecast."):
             state["_autoforecast_version"] = __version__
         return state
 
     def __setstate__(self, state):
-        from . import __version__
-
         saved = state.pop("_autoforecast_version", None)
         if saved is not None and saved != __version__:
             warnings.warn(

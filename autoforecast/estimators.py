@@ -20,20 +20,23 @@ from joblib import Parallel, delayed
 from torch import nn
 
 from .base import check_positive_int
-from .baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster, NaiveForecaster
 from .cells.derived import build_encoder
 from .cells.heads import ForecastHead, warm_start_heads
 from .ridge import linear_map
 from .cells.model import CellModel
-from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows
+from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows, future_values
 from .evaluation import skill_table
 from .events import ProgressEvent, stderr_renderer
+from .models import model_class, model_names
 from .neural import MaxTimeWarning, NeuralForecaster, resolve_device, torch_threads
 from .search import SearchConfig, random_search
 from .search.parallel import run_searches
 from .training import seed_everything_local, train_module
 
-BASELINES = ("lstm", "arima", "naive", "linear")
+BASELINES = model_names(baseline=True)
+# settings the baselines take from the estimator when they have them (the LSTM: all of them)
+SHARED_WITH_BASELINES = ("hidden_size", "linear_skip", "epochs", "batch_size", "lr",
+                         "weight_decay", "patience", "device", "n_threads")
 STRATEGIES = ("search", "random")
 
 
@@ -216,17 +219,18 @@ class AutoCellForecaster(NeuralForecaster):
 
     # ------------------------------------------------------------------- report
     def _baseline(self, name: str):
-        common = dict(lookback=self.lookback_, horizon=self.horizon,
-                      target=list(self.target_idx_), missing="raise")
-        if name == "lstm":  # same hidden size, head, budget and early stopping as the cell
-            return LSTMForecaster(hidden_size=self.hidden_size, linear_skip=self.linear_skip,
-                                  epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                                  weight_decay=self.weight_decay, patience=self.patience,
-                                  device=self.device, random_state=self._seed(),
-                                  n_threads=self.n_threads, **common)
-        if name == "arima":  # one process: the baselines themselves run in parallel
-            return ARIMAForecaster(n_jobs=1, **common)
-        return {"naive": NaiveForecaster, "linear": LinearForecaster}[name](**common)
+        """The baseline ``name`` of the model registry, on the same windows, and for a neural
+        one with the same hidden size, head, budget and early stopping as the cell."""
+        cls = model_class(name)
+        accepted = cls().get_params()
+        settings = {k: getattr(self, k) for k in SHARED_WITH_BASELINES if k in accepted}
+        settings |= dict(lookback=self.lookback_, horizon=self.horizon,
+                         target=list(self.target_idx_), missing="raise")
+        if "random_state" in accepted:
+            settings["random_state"] = self._seed()
+        if "n_jobs" in accepted:  # one process: the baselines themselves run in parallel
+            settings["n_jobs"] = 1
+        return cls(**settings)
 
     def _report(self, Z, split) -> None:
         self.baselines_ = {}
@@ -242,11 +246,11 @@ class AutoCellForecaster(NeuralForecaster):
         data = SeriesData(values, pd.RangeIndex(len(values)), list(range(values.shape[1])), False)
         origins = split.origins("test", self.lookback_, self.horizon)
         forecasts = {"autocell": self._forecast_origins(data, origins)}
-        forecasts |= {name: est._forecast_origins(data, origins)
-                      for name, est in self.baselines_.items()}
+        forecasts |= {name: est.predict_at(values, origins) for name, est in self.baselines_.items()}
         seconds = {"autocell": round(self.fit_seconds_, 2)}
         seconds |= {name: round(s, 2) for name, (_, s) in zip(self.baselines, fitted)}
-        self.report_ = skill_table(self.truth_at(data, origins), forecasts, "autocell", seconds)
+        truth = future_values(values, origins, self.horizon, self.target_idx_)
+        self.report_ = skill_table(truth, forecasts, "autocell", seconds)
         self._emit("report", 1, 1, "skill on the test part:\n" + self.report_.to_string())
 
     def _refit_all(self, Z) -> None:

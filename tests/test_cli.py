@@ -333,6 +333,31 @@ def test_bugs_keep_their_traceback(csv, monkeypatch):
     assert isinstance(result.exception, RuntimeError)
 
 
+@pytest.mark.parametrize("args, fragment", [
+    (["fit", "--model", "lstm", "--backbone", "darts"], "--backbone does not apply to --model lstm"),
+    (["fit", "--model", "naive", "--budget", "tiny", "--seed", "3"],
+     "--budget, --seed do not apply to --model naive"),
+    (["evaluate", "--model", "naive", "--model", "linear", "--hidden-size", "8"],
+     "--hidden-size does not apply to the models naive, linear"),
+])
+def test_options_for_another_model_are_refused(csv, tmp_path, args, fragment):
+    assert_one_line_error(invoke(*args[:1], csv, *args[1:], "--out" if args[0] == "fit" else
+                                 "--csv", tmp_path / "out"), fragment)
+    assert not (tmp_path / "out").exists()
+
+
+def test_model_choices_come_from_the_registry():
+    from autoforecast.cli.fitting import FitModel
+    from autoforecast.models import model_names
+
+    assert [m.value for m in FitModel] == list(model_names())
+
+
+def test_importing_the_command_line_loads_no_torch():
+    code = "import sys, autoforecast.cli; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
 # -------------------------------------------------------------------------------- progress
 class EventfulForecaster(NaiveForecaster):
     def fit(self, X, y=None, callback=None):

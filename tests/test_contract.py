@@ -98,6 +98,20 @@ def test_backtest_long_table(est, series):
 
 
 @pytest.mark.parametrize("est", FORECASTERS, ids=_ids(FORECASTERS))
+def test_predict_at_many_origins_equals_predict_on_each_history(est, series):
+    est = clone(est).fit(series.iloc[:80])
+    origins = [est.lookback_ + 3, 97, len(series)]
+    many = est.predict_at(series, origins)
+    assert many.shape == (3, est.horizon, series.shape[1])
+    for forecast, t in zip(many, origins):
+        np.testing.assert_allclose(forecast, est.predict(series.iloc[:t]).to_numpy(), atol=1e-9)
+    with pytest.raises(ValueError, match=r"`origins` must lie in \[lookback_="):
+        est.predict_at(series, [len(series) + 1])
+    with pytest.raises(ValueError, match="1-D sequence of int row positions"):
+        est.predict_at(series, [2.5])
+
+
+@pytest.mark.parametrize("est", FORECASTERS, ids=_ids(FORECASTERS))
 def test_joblib_round_trip_in_fresh_process(est, series, tmp_path):
     est = clone(est).fit(series)
     path = tmp_path / "model.joblib"

@@ -18,6 +18,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
 from rich.table import Table
 
 from ..events import ProgressEvent
+from ..models import model_class
 
 # ------------------------------------------------------------------------------------ errors
 def _user_error_types() -> tuple:
@@ -258,28 +259,33 @@ class DataSpec:
 
 
 # ------------------------------------------------------------------------------------ models
-MODELS = ("autocell", "lstm", "arima", "linear", "naive")
+def given_options(ctx: typer.Context, names) -> list[str]:
+    """Those of the command's options ``names`` that the user gave (not left at their default)."""
+    given = ("COMMANDLINE", "ENVIRONMENT")  # by name: typer may ship its own copy of click
+    return [n for n in names if getattr(ctx.get_parameter_source(n), "name", None) in given]
 
 
-def model_class(name: str):
-    """The estimator class behind a model name of the command line."""
-    if name == "autocell":
-        from ..estimators import AutoCellForecaster
+def check_options_apply(given: dict, models) -> None:
+    """Fail when an option the user gave applies to none of ``models`` (registry names).
 
-        return AutoCellForecaster
-    from .. import baselines
-
-    classes = {"lstm": baselines.LSTMForecaster, "arima": baselines.ARIMAForecaster,
-               "linear": baselines.LinearForecaster, "naive": baselines.NaiveForecaster}
-    if name not in classes:
-        fail(f"unknown model {name!r}; expected one of {', '.join(MODELS)}.")
-    return classes[name]
+    ``given``: option name -> the estimator parameters it sets (an option applies to a model
+    that takes at least one of them)."""
+    params = {name: model_class(name)().get_params() for name in models}
+    unused = [option for option, names in given.items()
+              if not any(p in params[m] for m in models for p in names)]
+    if unused:
+        flags = ", ".join("--" + option.replace("_", "-") for option in unused)
+        what = f"--model {models[0]}" if len(models) == 1 else f"the models {', '.join(models)}"
+        fail(f"{flags} {'does' if len(unused) == 1 else 'do'} not apply to {what}; leave "
+             f"{'it' if len(unused) == 1 else 'them'} out.")
 
 
 def build_model(name: str, settings: dict):
-    """An unfitted estimator ``name`` with those of ``settings`` that it accepts (None: default)."""
+    """An unfitted estimator ``name`` of the registry with those of ``settings`` it takes
+    (None: its default). Options given for other models are refused before, by
+    :func:`check_options_apply`."""
     cls = model_class(name)
-    accepted = inspect.signature(cls.__init__).parameters
+    accepted = cls().get_params()
     return cls(**{k: v for k, v in settings.items() if k in accepted and v is not None})
 
 

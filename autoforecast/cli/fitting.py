@@ -10,7 +10,9 @@ import typer
 
 from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt, Missing,
                      MissingOpt, Output, QuietOpt, SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt,
-                     build_model, check_device, check_writable, fit_with_progress, user_errors)
+                     build_model, check_device, check_options_apply, check_writable,
+                     fit_with_progress, given_options, user_errors)
+from ..models import model_names
 
 
 class Backbone(str, Enum):
@@ -23,12 +25,7 @@ class Mode(str, Enum):
     grow_and_prune = "grow_and_prune"
 
 
-class FitModel(str, Enum):
-    autocell = "autocell"
-    lstm = "lstm"
-    arima = "arima"
-    linear = "linear"
-    naive = "naive"
+FitModel = Enum("FitModel", {name: name for name in model_names()}, type=str)
 
 
 class Budget(str, Enum):
@@ -45,6 +42,15 @@ BUDGETS = {
     "medium": dict(search_epochs=20, epochs=50, hidden_size=32, max_nodes=4, n_searches=2),
     "large": dict(search_epochs=50, epochs=150, hidden_size=64, max_nodes=6, n_searches=3),
 }
+
+# The estimator parameters each option of `fit` sets: an option given for a model that takes
+# none of them is refused (``--backbone darts --model lstm``).
+FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("backbone",), "mode": ("mode",),
+               "budget": tuple(BUDGETS["tiny"]), "epochs": ("epochs",),
+               "search_epochs": ("search_epochs",), "hidden_size": ("hidden_size",),
+               "max_nodes": ("max_nodes",), "max_time": ("max_time",),
+               "validation_size": ("validation_size",), "test_size": ("test_size",),
+               "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",)}
 
 OutOpt = Annotated[Optional[Path], typer.Option(
     "--out", "-o", help="Write the fitted model here (joblib file).", show_default=False)]
@@ -67,7 +73,7 @@ def fit(
     lookback: Annotated[int, typer.Option("--lookback", "-l", min=1,
                                           help="Past steps the model reads.")] = 24,
     model: Annotated[FitModel, typer.Option(
-        help="What to fit: the searched cell (autocell) or a reference model.")] = FitModel.autocell,
+        help="What to fit: the searched cell (autocell) or a reference model.")] = FitModel("autocell"),
     backbone: Annotated[Backbone, typer.Option(help="Search space of the cell.")] = Backbone.two_input,
     mode: Annotated[Mode, typer.Option(help="How the search grows and prunes nodes.")] = Mode.grow_then_prune,
     budget: Annotated[Budget, typer.Option(
@@ -87,8 +93,9 @@ def fit(
     test_size: Annotated[float, typer.Option(min=0.0, max=0.9,
                                              help="Last part of the rows held out for the skill report.")] = 0.2,
     baseline: Annotated[Optional[list[str]], typer.Option(
-        "--baseline", "-b", help="Reference model in the skill report: lstm, arima, linear, naive "
-        "(repeat; default: naive, lstm, arima; 'none' for no report).", show_default=False)] = None,
+        "--baseline", "-b", help="Reference model in the skill report: "
+        f"{', '.join(model_names(baseline=True))} (repeat; default: naive, lstm, arima; 'none' "
+        "for no report).", show_default=False)] = None,
     seed: SeedOpt = 0,
     device: DeviceOpt = Device.auto,
     missing: MissingOpt = Missing.raise_,
@@ -99,6 +106,8 @@ def fit(
     """Search a recurrent cell for the series (or fit a reference model) and save the model."""
     output = Output.from_flags(ctx, quiet, verbose)
     with user_errors():
+        check_options_apply({o: FIT_OPTIONS[o] for o in given_options(ctx, FIT_OPTIONS)},
+                            [model.value])
         check_writable(out)
         check_device(device.value)
         spec = DataSpec(data, dataset, time_column, time_format, column, last)

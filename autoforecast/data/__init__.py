@@ -6,7 +6,7 @@ from .scaling import SeriesScaler
 from .splits import Split, resolve_split
 from .timeindex import future_index
 from .validation import SeriesData, check_series, resolve_target
-from .windows import EpochBatches, Windows
+from .windows import EpochBatches, Windows, future_values
 
 __all__ = [
     "MissingValuesError",
@@ -18,6 +18,7 @@ __all__ = [
     "Windows",
     "check_series",
     "future_index",
+    "future_values",
     "read_series_csv",
     "resolve_split",
     "resolve_target",

@@ -85,6 +85,17 @@ class Windows:
                 yield self.inputs(idx)
 
 
+def future_values(values: np.ndarray, origins, horizon: int, columns) -> np.ndarray:
+    """``values[t : t + horizon, columns]`` for every origin ``t``: (n_origins, horizon, n_columns),
+    e.g. the observed targets a forecast from each origin is scored against."""
+    origins = np.asarray(origins, dtype=np.int64)
+    if len(origins) and (origins.min() < 0 or origins.max() + horizon > len(values)):
+        raise ValueError(f"origins must lie in [0, {len(values) - horizon}] for horizon={horizon} "
+                         f"and {len(values)} rows; got [{origins.min()}, {origins.max()}].")
+    rows = origins[:, None] + np.arange(horizon)  # (n_origins, horizon)
+    return values[rows][:, :, np.asarray(columns)]
+
+
 class EpochBatches:
     """A picklable zero-argument callable: each call is one epoch of ``(x, y)`` batches.
 
