@@ -353,6 +353,15 @@ def test_model_choices_come_from_the_registry():
     assert [m.value for m in FitModel] == list(model_names())
 
 
+def test_semicolon_file_is_explained_and_read_with_sep(tmp_path, csv):
+    semi = tmp_path / "semi.csv"
+    semi.write_text(csv.read_text().replace(",", ";"))
+    assert_one_line_error(invoke("fit", semi, "--model", "naive"), "looks ';'-separated",
+                          "--sep ';'")
+    result = invoke("fit", semi, "--model", "naive", "--sep", ";", "-o", tmp_path / "m.joblib")
+    assert result.exit_code == 0, result.output
+
+
 def test_importing_the_command_line_loads_no_torch():
     code = "import sys, autoforecast.cli; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -155,3 +156,13 @@ def test_write_failure_keeps_old_file(tmp_path, monkeypatch):
         write_frame_csv(pd.DataFrame({"a": [1.0]}), target)
     assert target.read_text() == "old\n"
     assert sorted(os.listdir(tmp_path)) == ["out.csv"]
+
+
+@pytest.mark.parametrize("sep, name", [(";", "';'"), ("\t", "tab")])
+def test_a_file_with_another_separator_is_named_and_readable(tmp_path, sep, name):
+    text = GOOD.replace(",", sep).replace("1" + sep + "2", "1,5" + sep + "2")  # a decimal comma
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError, match=f"looks {name}-separated.*" + re.escape(f"sep={sep!r}")):
+        read_series_csv(path)
+    frame = read_series_csv(write(tmp_path, GOOD.replace(",", sep), "ok.csv"), sep=sep)
+    assert list(frame.columns) == ["a", "b"] and isinstance(frame.index, pd.DatetimeIndex)

@@ -217,6 +217,8 @@ ColumnsOpt = Annotated[Optional[list[str]], typer.Option(
 LastOpt = Annotated[Optional[int], typer.Option(
     "--last", min=1, help="Use only the last N rows (a quick run on a long series).",
     show_default=False)]
+SepOpt = Annotated[str, typer.Option(
+    "--sep", help="Field separator of the CSV file, e.g. ';' or '\\t' for tabs.")]
 MissingOpt = Annotated[Missing, typer.Option(
     "--missing", help="What to do with empty cells: fail, carry the last value forward, "
     "or interpolate.")]
@@ -230,6 +232,7 @@ class DataSpec:
     time_format: Optional[str] = None
     columns: Optional[list] = None
     last: Optional[int] = None
+    sep: str = ","
 
     def load(self):
         """The series as a DataFrame, from the file or the shipped data set."""
@@ -249,8 +252,9 @@ class DataSpec:
                 frame = frame[list(self.columns)]
         else:
             time_column = None if self.time_column.lower() == "none" else self.time_column
+            sep = "\t" if self.sep == "\\t" else self.sep
             frame = read_series_csv(self.path, time_column=time_column, columns=self.columns,
-                                    time_format=self.time_format)
+                                    time_format=self.time_format, sep=sep)
         return frame.iloc[-self.last:] if self.last else frame
 
     @property

@@ -12,7 +12,7 @@ import typer
 from ..files import atomic_path
 from ..models import model_names
 from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt, Missing,
-                     MissingOpt, Output, ProgressView, QuietOpt, SeedOpt, TimeColumnOpt,
+                     MissingOpt, Output, SepOpt, ProgressView, QuietOpt, SeedOpt, TimeColumnOpt,
                      TimeFormatOpt, VerboseOpt, build_model, check_device, check_options_apply,
                      check_writable, fail, given_options, user_errors)
 from .fitting import BUDGETS, Budget, TargetOpt
@@ -51,6 +51,7 @@ def evaluate(
     column: ColumnsOpt = None,
     time_column: TimeColumnOpt = "auto",
     time_format: TimeFormatOpt = None,
+    sep: SepOpt = ",",
     horizon: Annotated[int, typer.Option("--horizon", "-H", min=1, help="Steps to forecast.")] = 1,
     lookback: Annotated[int, typer.Option("--lookback", "-l", min=1,
                                           help="Past steps the models read.")] = 24,
@@ -86,7 +87,7 @@ def evaluate(
                             names)
         check_writable(csv, markdown)
         check_device(device.value)
-        frame = DataSpec(data, dataset, time_column, time_format, column, last).load()
+        frame = DataSpec(data, dataset, time_column, time_format, column, last, sep).load()
         settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
                     "target": target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
                     "device": device.value, "random_state": seed}

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt, Missing,
-                     MissingOpt, Output, QuietOpt, SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt,
+                     MissingOpt, Output, SepOpt, QuietOpt, SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt,
                      build_model, check_device, check_options_apply, check_writable,
                      fit_with_progress, given_options, user_errors)
 from ..models import model_names
@@ -68,6 +68,7 @@ def fit(
     column: ColumnsOpt = None,
     time_column: TimeColumnOpt = "auto",
     time_format: TimeFormatOpt = None,
+    sep: SepOpt = ",",
     horizon: Annotated[int, typer.Option("--horizon", "-H", min=1,
                                          help="Steps to forecast.")] = 1,
     lookback: Annotated[int, typer.Option("--lookback", "-l", min=1,
@@ -110,7 +111,7 @@ def fit(
                             [model.value])
         check_writable(out)
         check_device(device.value)
-        spec = DataSpec(data, dataset, time_column, time_format, column, last)
+        spec = DataSpec(data, dataset, time_column, time_format, column, last, sep)
         frame = spec.load()
         settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
                     "target": target or None, "validation_size": validation_size,
@@ -167,6 +168,7 @@ def predict(
     dataset: DatasetOpt = None,
     time_column: TimeColumnOpt = "auto",
     time_format: TimeFormatOpt = None,
+    sep: SepOpt = ",",
     missing: Annotated[Optional[Missing], typer.Option(
         help="Policy for empty cells (default: the one the model was fitted with).",
         show_default=False)] = None,
@@ -183,7 +185,7 @@ def predict(
         estimator = load(model)
         columns = getattr(estimator, "feature_names_in_", None)
         spec = DataSpec(data, dataset, time_column, time_format,
-                        [str(c) for c in columns] if columns is not None else None)
+                        [str(c) for c in columns] if columns is not None else None, sep=sep)
         frame = spec.load()
         if missing is not None:
             estimator.set_params(missing=missing.value)

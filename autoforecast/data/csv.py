@@ -31,6 +31,8 @@ def read_series_csv(path, time_column="auto", columns=None, *, time_format=None,
     as dates, else none (a RangeIndex); a name uses that column; ``None`` uses none.
     ``columns``: names of the columns to keep (default: all but the time column).
     ``time_format``: a ``strftime`` format for the time column (default: inferred).
+    ``sep``: the field separator; a file that looks separated by another one (``;``, tabs,
+    ``|``) is refused with a message that says so.
     """
     path = Path(path)
     frame = _read_raw(path, sep)
@@ -61,6 +63,7 @@ def _read_raw(path: Path, sep: str) -> pd.DataFrame:
         raise IsADirectoryError(f"{path} is a folder; expected a CSV file.")
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist; expected a CSV file. Check the path.")
+    _check_separator(path, sep)
     try:
         frame = pd.read_csv(path, sep=sep)
     except pd.errors.EmptyDataError:
@@ -78,6 +81,25 @@ def _read_raw(path: Path, sep: str) -> pd.DataFrame:
             "expected one row per time step."
         )
     return frame
+
+
+SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def _check_separator(path: Path, sep: str) -> None:
+    """Refuse a file whose header line holds none of ``sep`` but another usual separator (read
+    with the wrong one, its rows come out as one text column or a MultiIndex)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        header = handle.readline().rstrip("\r\n")
+    if sep in header:
+        return
+    for other, name in SEPARATORS.items():
+        if other != sep and other in header:
+            shown = header if len(header) <= 60 else header[:57] + "..."
+            raise ValueError(
+                f"{path} looks {name}-separated, not {sep!r}-separated: its header line is "
+                f"{shown!r}. Pass the separator: read_series_csv(path, sep={other!r}), or "
+                f"--sep {other!r} on the command line.")
 
 
 def _resolve_time_column(frame: pd.DataFrame, time_column, path: Path, time_format):
