@@ -7,18 +7,24 @@
   all test windows on the standardised data.
 
 The data are read from ``$AUTOFORECAST_DATA`` or ``../shared/data`` beside the repository.
+
+Every results row records the code it was measured with (``commit``: the git commit, with
+``+changes`` when the package had uncommitted changes; ``version``: the package's), and
+:func:`code_state` tells a report whether the package changed since.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import subprocess
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from autoforecast import metrics
+from autoforecast import __version__, metrics
 from autoforecast.datasets import ett_split, load_etth1, load_exchange_rate, lstnet_split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,15 +35,51 @@ def data_dir() -> Path:
     return Path(os.environ.get("AUTOFORECAST_DATA", ROOT.parent / "shared" / "data"))
 
 
+MEASURED_CODE = "autoforecast"  # the folder whose changes make a results row stale
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+@lru_cache(maxsize=1)
+def current_commit() -> str:
+    """The commit the package is at, ``+changes`` when it has uncommitted changes."""
+    commit = _git("rev-parse", "--short=10", "HEAD") or "unknown"
+    dirty = _git("status", "--porcelain", "--", MEASURED_CODE)
+    return commit + ("+changes" if dirty else "")
+
+
+@lru_cache(maxsize=None)
+def code_state(commit: str) -> str:
+    """``"current"`` when the package is as it was at ``commit``, ``"older"`` when it changed
+    since, ``"unknown"`` for rows without a commit (written before commits were recorded)."""
+    if not commit or commit == "nan" or commit.startswith("unknown"):
+        return "unknown"
+    if commit.endswith("+changes"):
+        return "older" if commit != current_commit() else "current"
+    same = _git("diff", "--quiet", commit, "--", MEASURED_CODE) is not None
+    return "current" if same else "older"
+
+
 class ResultLog:
-    """A CSV file with one row per finished run; ``done(key)`` tells which runs can be skipped."""
+    """A CSV file with one row per finished run; ``done(key)`` tells which runs can be skipped.
+
+    Each appended row gets ``commit`` and ``version`` (the code it was measured with); a file
+    written before those columns existed is rewritten once with them (empty for old rows)."""
 
     def __init__(self, path: Path, key_fields: tuple[str, ...]):
         self.path, self.key_fields = Path(path), key_fields
-        self.rows = []
+        self.rows, self.fields = [], None
         if self.path.exists():
             with open(self.path, newline="") as handle:
-                self.rows = list(csv.DictReader(handle))
+                reader = csv.DictReader(handle)
+                self.rows, self.fields = list(reader), reader.fieldnames
 
     def key(self, row: dict) -> tuple:
         return tuple(str(row[field]) for field in self.key_fields)
@@ -46,16 +88,29 @@ class ResultLog:
         return self.key(key) in {self.key(row) for row in self.rows}
 
     def append(self, row: dict) -> None:
+        row = {**row, "commit": current_commit(), "version": __version__}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists()
+        if self.fields is not None and not set(row) <= set(self.fields):
+            self._rewrite(self.fields + [k for k in row if k not in self.fields])
         with open(self.path, "a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(row))
-            if new:
+            writer = csv.DictWriter(handle, fieldnames=self.fields or list(row), restval="")
+            if self.fields is None:
                 writer.writeheader()
+                self.fields = list(row)
             writer.writerow(row)
             handle.flush()
             os.fsync(handle.fileno())
         self.rows.append({k: str(v) for k, v in row.items()})
+
+    def _rewrite(self, fields: list[str]) -> None:
+        """The file again with the columns ``fields`` (new ones empty), atomically."""
+        from autoforecast.files import atomic_path
+
+        self.rows, self.fields = [{f: row.get(f, "") for f in fields} for row in self.rows], fields
+        with atomic_path(self.path, suffix=".csv") as tmp, open(tmp, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(self.rows)
 
 
 def exchange_rate_run(estimator, h: int) -> dict:

@@ -16,7 +16,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import RESULTS, ROOT, markdown_table  # noqa: E402
+from common import RESULTS, ROOT, code_state, markdown_table  # noqa: E402
 
 METRIC = {"exchange3": ("rse", "lower"), "exchange24": ("rse", "lower"),
           "etth1_96": ("mse", "lower"), "etth1_336": ("mse", "lower"),
@@ -35,9 +35,12 @@ def load() -> pd.DataFrame:
 def task_table(rows: pd.DataFrame, task: str) -> pd.DataFrame:
     metric, _ = METRIC[task]
     others = [m for m in ("corr", "mae") if rows[m].notna().any()]
+    commits = rows["commit"] if "commit" in rows else pd.Series("", index=rows.index)
+    rows = rows.assign(code=commits.fillna("").astype(str).map(code_state))
     stats = rows.groupby("model").agg(
         seeds=("seed", "nunique"), **{metric: (metric, "mean"), f"{metric}_std": (metric, "std")},
-        **{m: (m, "mean") for m in others}, fit_s=("fit_s", "mean"))
+        **{m: (m, "mean") for m in others}, fit_s=("fit_s", "mean"),
+        code=("code", lambda states: "/".join(sorted(set(states)))))
     return stats.reindex([m for m in ORDER if m in stats.index])
 
 
@@ -64,7 +67,10 @@ def main() -> None:
              "Budgets are those stated in `benchmarks/bench_autocell.py` (hidden 32, 3 search "
              "epochs, 8 retraining epochs, one torch thread). Errors are on the test part of "
              "each protocol; mean over seeds (std in the next column), fit time in seconds "
-             "(search and retraining for the searched models) on a shared 2-core machine.", ""]
+             "(search and retraining for the searched models) on a shared 2-core machine.",
+             "The column `code` says whether each row was measured on the package as it is "
+             "now (`current`), on code that has changed since (`older`: rerun it), or before "
+             "rows recorded their commit (`unknown`).", ""]
     for task in METRIC:
         rows = results[results.task == task] if len(results) else results
         if rows.empty:
@@ -82,6 +88,8 @@ def main() -> None:
 
 
 def _fmt(value) -> str:
+    if isinstance(value, str):
+        return value
     if pd.isna(value):
         return ""
     if float(value).is_integer() and abs(value) < 1000:
