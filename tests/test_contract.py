@@ -23,6 +23,18 @@ ORDER_DEPENDENT = {
 }
 
 
+def test_every_registered_forecaster_is_under_contract():
+    """A forecaster added to the registry must be added to tests/forecasters.py too."""
+    import autoforecast
+    from autoforecast.models import MODELS, model_names
+
+    registered = {MODELS[name].class_name for name in model_names()}
+    assert {type(e).__name__ for e in tiny_forecasters()} == registered
+    assert {type(e).__name__ for e in small_forecasters()} == registered
+    assert all(getattr(autoforecast, name) is MODELS[m].load()
+               for m in model_names() for name in [MODELS[m].class_name])
+
+
 @parametrize_with_checks(tiny_forecasters(), expected_failed_checks=lambda est: ORDER_DEPENDENT)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
