@@ -48,8 +48,8 @@ def search(config: SearchConfig, train_batches, val_batches, head_factory, loss_
             "several seeds call autoforecast.search.parallel.run_searches(config, task, "
             "random_state, device, n_jobs): it runs one search per seed on that seed's own data "
             "(`task(seed)`), so each run depends on its seed only and runs may go in parallel "
-            "(`n_jobs`), then selects one cell by a short retraining. Or pass "
-            "replace(config, n_searches=1).")
+            "(`n_jobs`), then selects one cell by a short retraining. To search one seed, pass "
+            "dataclasses.replace(config, n_searches=1).")
     data = SearchData.of((train_batches, val_batches, head_factory, loss_fn, model_factory,
                           input_size))
     seed = resolve_seeds(random_state, 1)[0]
