@@ -7,11 +7,15 @@ import pytest
 import torch
 from torch import nn
 
+from joblib import parallel_config
+
 from autoforecast.cells import LastStateHead
-from autoforecast.search import SearchConfig, SuperNet, random_search, sample_genotype, search
+from autoforecast.search import (Candidate, DartsNode, Genotype, SearchConfig, SuperNet,
+                                 random_search, run_searches, sample_genotype, search)
 from autoforecast.search.architect import Architect
 from autoforecast.cells.model import CellModel
 from autoforecast.search.growth import PlateauTrigger
+from autoforecast.search.selection import select
 
 LOSS = nn.functional.mse_loss
 
@@ -45,6 +49,23 @@ def run(config, data=None, **kw):
     return events, events[-1].result
 
 
+class Task:
+    """``task(seed)`` of ``run_searches``: the planted product task (the same for every seed)."""
+
+    def __call__(self, seed):
+        return (*task(), LastStateHead, LOSS)
+
+
+def run_several(config, random_state=0, **kw):
+    events = []
+    result = run_searches(config, Task(), random_state, on_event=events.append, **kw)
+    return events, result
+
+
+def epochs(history):
+    return [row for row in history if row["event"] == "epoch"]
+
+
 def test_planted_product_is_found_and_sum_is_not():
     config = SearchConfig(hidden_size=8, init_nodes=1, max_nodes=2, epochs=12, grow_every=6,
                           lr=3e-3, arch_lr=1e-2, stop_patience=None, num_threads=1)
@@ -76,8 +97,12 @@ def test_schedule_growth_and_events():
     kinds = [e.kind for e in events]
     assert kinds.count("epoch") == 5 and kinds.count("grow") == 2 and "prune" not in kinds
     assert [e.n_nodes for e in events if e.kind == "epoch"] == [1, 1, 2, 2, 3]
-    assert [h["arch_active"] for h in result.history] == [False, True, True, True, True]
+    assert kinds[-2:] == ["search_done", "done"]  # one seed: nothing to select
+    assert [h["arch_active"] for h in epochs(result.history)] == [False, True, True, True, True]
+    assert [h["event"] for h in result.history] == ["epoch", "epoch", "grow", "epoch", "epoch",
+                                                    "grow", "epoch"]
     assert len(result.genotype.nodes) == 3 and len(result.candidates) == 1
+    assert result.candidates[0].genotype == result.genotype and result.candidates[0].seed == 0
     assert math.isnan(result.candidates[0].selection_val_loss)  # one search: no retraining
 
 
@@ -128,21 +153,98 @@ def test_second_order_with_zero_step_equals_first_order():
 
 def test_budgets_in_steps_and_time_and_early_stop():
     _, result = run(tiny(max_steps=5, epochs=10))
-    assert result.history[-1]["steps"] == 5 and not result.time_capped
-    _, result = run(tiny(max_time=1e-3, epochs=50, n_searches=3))
-    assert result.time_capped and len(result.history) < 50
+    assert epochs(result.history)[-1]["steps"] == 5 and not result.time_capped
+    _, result = run_several(tiny(max_time=1e-3, epochs=50, n_searches=3))
+    assert result.time_capped and len(epochs(result.history)) < 50
     events, _ = run(tiny(growth="none", max_nodes=1, epochs=20, arch_lr=1e-9, stop_patience=2))
     done = [e for e in events if e.kind == "search_done"][0]
     assert done.reason == "architecture stable" and sum(e.kind == "epoch" for e in events) == 3
 
 
 def test_several_searches_are_selected_by_short_retraining():
-    events, result = run(tiny(n_searches=2, selection_epochs=1), random_state=5)
+    events, result = run_several(tiny(n_searches=2, selection_epochs=1), random_state=5)
     assert [c.seed for c in result.candidates] == [5, 6]
     losses = [c.selection_val_loss for c in result.candidates]
     assert all(math.isfinite(v) for v in losses)
     assert result.genotype == result.candidates[int(np.argmin(losses))].genotype
-    assert [e.kind for e in events[-4:]] == ["candidate", "candidate", "selected", "done"]
+    assert [e.kind for e in events[-3:]] == ["candidate", "candidate", "selected"]
+    assert sorted({row["search"] for row in result.history}) == [0, 1]
+
+
+def test_search_runs_one_seed_and_names_run_searches_for_more():
+    with pytest.raises(ValueError, match=r"n_searches=2.*autoforecast\.search\.parallel\.run_searches"):
+        next(search(tiny(n_searches=2), *task(), LastStateHead, LOSS))
+
+
+def test_one_history_builder_for_search_and_run_searches():
+    config = tiny(mode="grow_and_prune", epochs=3)
+    _, alone = run(config, random_state=3)
+    _, several = run_several(config, random_state=3)
+    assert several.history == alone.history and several.genotype == alone.genotype
+    assert [list(row) for row in alone.history[:3]] == [
+        ["event", "search", "seed", "epoch", "train_loss", "val_loss", "n_nodes", "genotype",
+         "arch_active", "steps"],
+        ["event", "search", "seed", "epoch", "n_nodes"],
+        ["event", "search", "seed", "epoch", "fixed_nodes", "genotype"]]
+
+
+class Budget:
+    """A clock that runs out after ``n`` checks (each started retraining checks it once)."""
+
+    def __init__(self, n=None):
+        self.n, self.checks, self.capped = n, 0, False
+
+    def expired(self):
+        self.checks += 1
+        self.capped = self.n is not None and self.checks > self.n
+        return self.capped
+
+    def remaining(self):
+        return None
+
+
+def fake_retrain(genotype, seed, max_time=None):
+    """A retraining whose loss is read off the genotype and the seed."""
+    return len(genotype.nodes[0].op) + seed / 100
+
+
+def candidates_of(*ops_and_seeds):
+    return [Candidate(Genotype("darts", (DartsNode(op, 0),)), seed, math.nan)
+            for op, seed in ops_and_seeds]
+
+
+@pytest.mark.parametrize("keep,seeds,best", [("first", [1, 2], 0), ("last", [3, 2], 1)])
+def test_selector_retrains_each_genotype_once_with_the_kept_seed(keep, seeds, best):
+    calls = []
+
+    def retrain(genotype, seed, max_time=None):
+        calls.append((genotype.nodes[0].op, seed))
+        return fake_retrain(genotype, seed)
+
+    cands = candidates_of(("relu", 1), ("tanh", 2), ("relu", 3))
+    events = list(select(cands, retrain, Budget(), keep=keep))
+    assert calls == [("relu", seeds[0]), ("tanh", seeds[1])]  # in order of first appearance
+    assert [e.kind for e in events] == ["candidate", "candidate", "candidate", "selected"]
+    assert [c.selection_val_loss for c in cands] == [4 + seeds[0] / 100, 4.02, 4 + seeds[0] / 100]
+    assert events[-1].genotype == cands[best].genotype  # relu 4.01 or 4.03, tanh 4.02
+
+
+def test_selector_through_joblib_equals_here_and_stops_when_the_clock_runs_out():
+    def three():  # losses 7.01, 4.02, 4.00
+        return candidates_of(("sigmoid", 1), ("tanh", 2), ("relu", 0))
+
+    here, pooled, cut = three(), three(), three()
+    best_here = list(select(here, fake_retrain, Budget()))[-1].genotype
+    with parallel_config(backend="threading"):
+        best_pooled = list(select(pooled, fake_retrain, Budget(), n_jobs=2))[-1].genotype
+    assert best_pooled == best_here == here[2].genotype
+    assert [c.selection_val_loss for c in pooled] == [c.selection_val_loss for c in here]
+    events = list(select(cut, fake_retrain, Budget(n=2)))  # two retrainings start, not three
+    assert [e.kind for e in events] == ["candidate", "candidate", "selected"]
+    assert math.isnan(cut[2].selection_val_loss) and events[-1].genotype == cut[1].genotype
+    unretrained = candidates_of(("tanh", 1), ("relu", 2))
+    unretrained[1].search_val_loss = -1.0
+    assert list(select(unretrained, None, Budget()))[-1].genotype == unretrained[1].genotype
 
 
 def test_plateau_trigger():

@@ -3,6 +3,7 @@
     from autoforecast.search import SearchConfig, search
     for event in search(SearchConfig(...), train_batches, val_batches, head_factory, loss_fn):
         ...
+    result = run_searches(SearchConfig(n_searches=4, ...), task, random_state=0)  # several seeds
 """
 
 from autoforecast.cells.derived import build_cell
@@ -11,10 +12,11 @@ from autoforecast.search.events import (Candidate, CandidateEvent, DoneEvent, Ep
                                         PruneEvent, SearchDoneEvent, SearchResult, SelectedEvent)
 from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode
 from autoforecast.search.loop import search
+from autoforecast.search.parallel import run_searches
 from autoforecast.search.random_search import random_search, sample_genotype
 from autoforecast.search.supernet import SuperNet
 
 __all__ = ["Candidate", "CandidateEvent", "DartsNode", "DoneEvent", "EpochEvent", "Genotype",
            "GrowEvent", "PruneEvent", "SearchConfig", "SearchDoneEvent", "SearchResult",
            "SelectedEvent", "SuperNet", "TwoInputNode", "build_cell", "random_search",
-           "sample_genotype", "search"]
+           "run_searches", "sample_genotype", "search"]

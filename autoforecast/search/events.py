@@ -1,4 +1,10 @@
-"""Progress of a search, as events that callers render (the engine prints nothing)."""
+"""Progress of a search, as events that callers render (the engine prints nothing), and the
+history rows built from them.
+
+``history_rows(events, seed)`` is the one builder of a search's history: the ``history`` of
+``search()``'s result, and of ``run_searches``' (``AutoCellForecaster.search_history_``), one
+row per epoch, growth and pruning.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ class Candidate:
 @dataclass
 class SearchResult:
     genotype: Genotype
-    history: list[dict] = field(default_factory=list)  # one dict per search epoch
+    history: list[dict] = field(default_factory=list)  # history_rows(...) (random_search: samples)
     candidates: list[Candidate] = field(default_factory=list)
     time_capped: bool = False
 
@@ -83,3 +89,42 @@ class SelectedEvent:
 class DoneEvent:
     result: SearchResult
     kind: str = "done"
+
+
+def history_rows(events, seed: int) -> list[dict]:
+    """One row per EpochEvent, GrowEvent and PruneEvent of the search run with ``seed``, in
+    order; other events have no row. Every row holds ``event`` (its kind), ``search``,
+    ``seed`` and ``epoch``; then an epoch's figures, the grown size, or the pruned nodes."""
+    return [_ROWS[event.kind](event, seed) for event in events if event.kind in _ROWS]
+
+
+def _epoch_row(event: EpochEvent, seed: int) -> dict:
+    return {"event": "epoch", "search": event.search_index, "seed": seed, "epoch": event.epoch,
+            "train_loss": event.train_loss, "val_loss": event.val_loss, "n_nodes": event.n_nodes,
+            "genotype": event.genotype.to_dict(), "arch_active": event.arch_active,
+            "steps": event.steps}
+
+
+def _grow_row(event: GrowEvent, seed: int) -> dict:
+    return {"event": "grow", "search": event.search_index, "seed": seed, "epoch": event.epoch,
+            "n_nodes": event.n_nodes}
+
+
+def _prune_row(event: PruneEvent, seed: int) -> dict:
+    return {"event": "prune", "search": event.search_index, "seed": seed, "epoch": event.epoch,
+            "fixed_nodes": list(event.fixed_nodes), "genotype": event.genotype.to_dict()}
+
+
+_ROWS = {"epoch": _epoch_row, "grow": _grow_row, "prune": _prune_row}
+
+
+def drive(events, on_event=None):
+    """Run the generator ``events`` to its end, handing each event to ``on_event`` (when given);
+    returns the generator's return value (``return`` in a generator, as ``yield from`` does)."""
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as stop:
+            return stop.value
+        if on_event is not None:
+            on_event(event)

@@ -1,9 +1,9 @@
-"""The search as a generator of events: bilevel alternation, growth, pruning, early stopping,
-several seeds and selection (METHOD.md 3 and 4).
+"""The search of one seed as a generator of events: bilevel alternation, growth, pruning and
+early stopping (METHOD.md 3).
 
     for event in search(config, train_batches, val_batches, head_factory, loss_fn):
-        ...  # EpochEvent, GrowEvent, PruneEvent, SearchDoneEvent, CandidateEvent, SelectedEvent
-    # the last event is DoneEvent(result=SearchResult(...))
+        ...  # EpochEvent, GrowEvent, PruneEvent, SearchDoneEvent
+    # the last event is DoneEvent(result=SearchResult(...)), one candidate in result.candidates
 
 ``train_batches`` / ``val_batches``: zero-argument callables returning one epoch of ``(x, y)``
 batches, x of shape (batch, time, input). ``head_factory(hidden_size)`` builds the head of
@@ -11,6 +11,9 @@ batches, x of shape (batch, time, input). ``head_factory(hidden_size)`` builds t
 Other models (a language model over token ids): ``head_factory=None``,
 ``model_factory=f`` with ``f(encoder) -> nn.Module`` and an explicit ``input_size``
 (:class:`autoforecast.search.data.SearchData`).
+
+Several seeds and the selection among them (METHOD.md 4):
+:func:`autoforecast.search.parallel.run_searches`.
 """
 
 from __future__ import annotations
@@ -23,43 +26,57 @@ from torch import nn
 from autoforecast.cells.ops import DEGENERATE
 from autoforecast.search.architect import Architect
 from autoforecast.search.config import SearchConfig
-from autoforecast.search.data import SearchData, _input_size  # noqa: F401 (_input_size: old import path)
+from autoforecast.search.data import SearchData
 from autoforecast.search.events import (Candidate, DoneEvent, EpochEvent, GrowEvent, PruneEvent,
-                                        SearchDoneEvent, SearchResult)
+                                        SearchDoneEvent, SearchResult, history_rows)
 from autoforecast.search.growth import PlateauTrigger, should_grow_on_schedule
 from autoforecast.search.runtime import (Clock, LocalRng, cycle, local_threads, resolve_seeds,
                                          to_device)
-from autoforecast.search.selection import select
 from autoforecast.search.supernet import SuperNet
 from autoforecast.training import TrainingDivergedError, evaluate_loss
 
 
 def search(config: SearchConfig, train_batches, val_batches, head_factory, loss_fn,
            random_state: int | None = 0, device="cpu", *, model_factory=None, input_size=None):
-    """Run ``config.n_searches`` searches (seeds random_state + i) and select the best cell.
-
-    The runs share ``train_batches``: with a shuffling callable, a run's batch order depends
-    on the runs before it. For runs that depend on their seed alone (and for ``n_jobs``), use
-    :func:`autoforecast.search.parallel.run_searches`, which builds the data per seed.
+    """Run one search, seeded with ``random_state``: a generator of its events, the last one
+    ``DoneEvent(result)``. For several seeds, see :func:`autoforecast.search.parallel.run_searches`.
     """
-    if not isinstance(config, SearchConfig):
-        raise TypeError(f"`config` must be a SearchConfig, got {type(config).__name__}.")
+    check_config(config)
+    if config.n_searches != 1:
+        raise ValueError(
+            f"search() runs one seed, got a config with n_searches={config.n_searches}. For "
+            "several seeds call autoforecast.search.parallel.run_searches(config, task, "
+            "random_state, device, n_jobs): it runs one search per seed on that seed's own data "
+            "(`task(seed)`), so each run depends on its seed only and runs may go in parallel "
+            "(`n_jobs`), then selects one cell by a short retraining. To search one seed, pass "
+            "dataclasses.replace(config, n_searches=1).")
     data = SearchData.of((train_batches, val_batches, head_factory, loss_fn, model_factory,
                           input_size))
+    seed = resolve_seeds(random_state, 1)[0]
+    result = yield from search_one_seed(config, data, seed, device)
+    yield DoneEvent(result)
+
+
+def check_config(config) -> None:
+    """Raise TypeError unless ``config`` is a :class:`SearchConfig`."""
+    if not isinstance(config, SearchConfig):
+        raise TypeError(f"`config` must be a SearchConfig, got {type(config).__name__}; build "
+                        "one with autoforecast.search.SearchConfig(...).")
+
+
+def search_one_seed(config, data: SearchData, seed: int, device, index: int = 0):
+    """Generator of the events of one search (run ``index``, ``seed``) on ``data``; returns its
+    :class:`SearchResult` (history by :func:`history_rows`, one candidate), timed by its own
+    clock of ``config.max_time``."""
     clock, input_size = Clock(config.max_time), data.resolve_input_size()
-    history, candidates = [], []
-    for index, seed in enumerate(resolve_seeds(random_state, config.n_searches)):
-        run = SupernetSearch(config, index, seed, input_size, data, device, clock)
-        for event in run.events():
-            if event.kind == "epoch":
-                history.append(_record(event, seed))
-            yield event
-        candidates.append(Candidate(run.genotype, seed, run.val_loss))
-        if clock.expired():
-            break
-    retrain = len(candidates) > 1 and config.selection_epochs > 0
-    best = yield from select(candidates, input_size, config, data, device, clock, retrain)
-    yield DoneEvent(SearchResult(best, history, candidates, clock.capped))
+    run = SupernetSearch(config, index, seed, input_size, data, device, clock)
+    events = []
+    for event in run.events():
+        events.append(event)
+        yield event
+    clock.expired()  # a run ending past max_time counts as cut short (as in 0.1)
+    candidate = Candidate(run.genotype, seed, run.val_loss)
+    return SearchResult(run.genotype, history_rows(events, seed), [candidate], clock.capped)
 
 
 class SupernetSearch:
@@ -181,9 +198,3 @@ class SupernetSearch:
             return "degenerate"
         return None
 
-
-def _record(event: EpochEvent, seed: int) -> dict:
-    return {"search": event.search_index, "seed": seed, "epoch": event.epoch,
-            "train_loss": event.train_loss, "val_loss": event.val_loss, "n_nodes": event.n_nodes,
-            "genotype": event.genotype.to_dict(), "arch_active": event.arch_active,
-            "steps": event.steps}

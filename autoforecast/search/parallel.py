@@ -1,7 +1,9 @@
-"""Independent search runs (one per seed) and the retraining of their candidates through joblib.
+"""Several seeds: independent search runs (one per seed), then the selection of one candidate
+by a short retraining (:func:`autoforecast.search.selection.select`), both through joblib.
 
-Each run is a complete single-seed search; the runs share nothing, so they can go to any joblib
-backend: processes on this machine (``n_jobs``), or a cluster under
+``run_searches`` is the one entry for several seeds (``search()`` runs one). Each run is a
+complete single-seed search on its own data; the runs share nothing, so they can go to any
+joblib backend: processes on this machine (``n_jobs``), or a cluster under
 ``joblib.parallel_config(backend="ray")`` (or ``"dask"``) with no other change. A run's result
 depends only on its seed, so ``n_jobs=1`` and ``n_jobs=4`` give the same cell.
 
@@ -15,22 +17,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 
 from joblib import Parallel, delayed
 
 from autoforecast.search.data import SearchData
-from autoforecast.search.events import Candidate, CandidateEvent, SearchResult, SelectedEvent
-from autoforecast.search.loop import _record, search
+from autoforecast.search.events import SearchResult, drive
+from autoforecast.search.loop import check_config, search_one_seed
 from autoforecast.search.runtime import Clock, resolve_seeds
-from autoforecast.search.selection import _selection_key, retrain_val_loss
+from autoforecast.search.selection import retrain_val_loss, select
 
 
 def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event=None):
-    """Run ``config.n_searches`` single-seed searches, then select one cell by retraining.
+    """Run ``config.n_searches`` single-seed searches (seeds ``random_state + i``), then select
+    one cell by retraining the candidates for ``config.selection_epochs``.
 
-    ``on_event(event)`` receives every search event (with ``n_jobs != 1``: when its run ends).
-    Returns a :class:`SearchResult`.
+    ``on_event(event)`` receives every search event (with ``n_jobs`` other than None and 1:
+    when its run ends), then the selection's CandidateEvents and SelectedEvent.
+    Returns a :class:`SearchResult`: the history of every run (``history_rows``), one
+    candidate per run.
     """
+    check_config(config)
     clock = Clock(config.max_time)
     # Every run on the same number of torch threads (1 unless set), whatever n_jobs is: the
     # thread count changes the order of floating-point sums, so it must not depend on n_jobs.
@@ -46,15 +53,18 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
             delayed(_search_run)(single, task, seed, index, device, None)
             for index, seed in enumerate(seeds))
     history, candidates, capped = [], [], False
-    for events, candidate, run_capped in runs:
+    for events, result in runs:
         if n_jobs not in (None, 1) and on_event is not None:
             for event in events:
                 on_event(event)
-        history += [_history_entry(e, candidate.seed) for e in events
-                    if e.kind in ("epoch", "grow", "prune")]
-        candidates.append(candidate)
-        capped = capped or run_capped
-    best = _select(candidates, config, task, device, n_jobs, clock, on_event)
+        history += result.history
+        candidates += result.candidates
+        capped = capped or result.time_capped
+    retrain = None
+    if len(candidates) > 1 and config.selection_epochs > 0:
+        retrain = partial(_retrain, config=config, task=task, device=device)
+    # keep="last": a genotype found by several seeds is retrained with the last one's (0.1's rule)
+    best = drive(select(candidates, retrain, clock, n_jobs, keep="last"), on_event)
     return SearchResult(best, history, candidates, capped or clock.capped)
 
 
@@ -64,57 +74,20 @@ def _time_left(clock: Clock):
 
 
 def _search_run(config, task, seed, index, device, on_event):
-    """One single-seed search: (its events, its candidate, whether max_time cut it short)."""
-    events, result = [], None
-    data = SearchData.of(task(seed))
-    for event in search(config, *data[:4], random_state=seed, device=device,
-                        model_factory=data.model_factory, input_size=data.input_size):
-        if hasattr(event, "search_index"):
-            event.search_index = index
-        if event.kind == "done":
-            result = event.result
-            continue
-        if event.kind in ("candidate", "selected"):  # a single run selects trivially
-            continue
+    """One single-seed search on ``task(seed)``: (its events, its SearchResult)."""
+    events = []
+
+    def record(event):
         events.append(event)
         if on_event is not None:
             on_event(event)
-    done = next(e for e in reversed(events) if e.kind == "search_done")
-    return events, Candidate(result.genotype, seed, done.val_loss), result.time_capped
+
+    result = drive(search_one_seed(config, SearchData.of(task(seed)), seed, device, index), record)
+    return events, result
 
 
-def _history_entry(event, seed: int) -> dict:
-    """One row of ``search_history_``: an epoch's figures, or a growth or pruning event."""
-    if event.kind == "epoch":
-        return {"event": "epoch", **_record(event, seed), "search": event.search_index}
-    entry = {"event": event.kind, "search": event.search_index, "seed": seed,
-             "epoch": event.epoch}
-    if event.kind == "grow":
-        entry["n_nodes"] = event.n_nodes
-    else:
-        entry |= {"fixed_nodes": list(event.fixed_nodes), "genotype": event.genotype.to_dict()}
-    return entry
-
-
-def _select(candidates, config, task, device, n_jobs, clock, on_event):
-    """Retrain each distinct candidate briefly (in parallel); the best validation loss wins."""
-    if len(candidates) > 1 and config.selection_epochs > 0 and not clock.expired():
-        distinct = list({c.genotype: c for c in candidates}.values())
-        losses = Parallel(n_jobs=n_jobs)(
-            delayed(_retrain)(c.genotype, c.seed, config, task, device, clock.remaining())
-            for c in distinct)
-        loss_of = {c.genotype: loss for c, loss in zip(distinct, losses)}
-        for index, cand in enumerate(candidates):
-            cand.selection_val_loss = loss_of[cand.genotype]
-            if on_event is not None:
-                on_event(CandidateEvent(index, cand.genotype, cand.selection_val_loss))
-    best = min(candidates, key=_selection_key)
-    if on_event is not None:
-        on_event(SelectedEvent(best.genotype, best.selection_val_loss))
-    return best.genotype
-
-
-def _retrain(genotype, seed, config, task, device, max_time) -> float:
+def _retrain(genotype, seed, config, task, device, max_time=None) -> float:
+    """The short retraining of ``genotype`` on ``task(seed)``; a non-finite loss reads inf."""
     data = SearchData.of(task(seed))
     input_size = data.resolve_input_size()
     loss = retrain_val_loss(genotype, seed, input_size, config, data, device, max_time)

@@ -9,6 +9,9 @@ an epoch of a derived cell: the control gets at least the search's compute, neve
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
 import numpy as np
 
 from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
@@ -16,7 +19,7 @@ from autoforecast.search.events import Candidate, DoneEvent, SearchResult
 from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode
 from autoforecast.search.data import SearchData
 from autoforecast.search.runtime import Clock, resolve_seeds
-from autoforecast.search.selection import select
+from autoforecast.search.selection import retrain_val_loss, select
 
 
 def sample_genotype(backbone: str, n_nodes: int, rng: np.random.Generator,
@@ -51,14 +54,11 @@ def random_search(config, train_batches, val_batches, head_factory, loss_fn,
     candidates = [Candidate(sample_genotype(config.backbone, config.max_nodes, rng,
                                             config.search_activations), base + i, float("nan"))
                   for i in range(n_samples)]
-    retrain_config = config if config.selection_epochs >= 1 else _with_epochs(config, per_sample)
-    best = yield from select(candidates, input_size, retrain_config, data, device, clock, True)
+    retrain_config = replace(config, selection_epochs=per_sample)
+    # Here, in order (n_jobs=1): the samples share `data`, whose batch stream may advance.
+    retrain = partial(retrain_val_loss, input_size=input_size, config=retrain_config, data=data,
+                      device=device)
+    best = yield from select(candidates, retrain, clock)
     history = [{"sample": i, "seed": c.seed, "genotype": c.genotype.to_dict(),
                 "val_loss": c.selection_val_loss} for i, c in enumerate(candidates)]
     yield DoneEvent(SearchResult(best, history, candidates, clock.capped))
-
-
-def _with_epochs(config, epochs: int):
-    from dataclasses import replace
-
-    return replace(config, selection_epochs=epochs)

@@ -1,14 +1,26 @@
-"""Selection among candidate genotypes by a short retraining on the validation part."""
+"""Selection among candidate genotypes by a short retraining on the validation part.
+
+``select`` is the one selector: ``run_searches`` uses it on the candidates of its seeds,
+``random_search`` on its sampled cells. It is a generator, like the search itself:
+
+    best = yield from select(candidates, retrain, clock)  # CandidateEvent..., SelectedEvent
+    best = drive(select(candidates, retrain, clock, n_jobs=4), on_event)  # from plain code
+"""
 
 from __future__ import annotations
 
 import math
+
+from joblib import Parallel, delayed
 
 from autoforecast.cells.derived import build_encoder
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import CandidateEvent, SelectedEvent
 from autoforecast.search.runtime import local_threads
 from autoforecast.training import TrainingDivergedError, seed_everything_local, train_module
+
+# Which candidate's seed retrains a genotype that several candidates hold.
+KEEP = {"first": lambda seeds: seeds[0], "last": lambda seeds: seeds[-1]}
 
 
 def retrain_val_loss(genotype, seed, input_size, config, data, device, max_time=None) -> float:
@@ -30,20 +42,58 @@ def retrain_val_loss(genotype, seed, input_size, config, data, device, max_time=
     return result.best_val_loss
 
 
-def select(candidates, input_size, config, data, device, clock, retrain: bool):
-    """Generator: retrain (when ``retrain``) each candidate, yield events, return the best."""
-    cache = {}
-    for index, cand in enumerate(candidates):
-        if not retrain or clock.expired():
-            continue
-        if cand.genotype not in cache:
-            cache[cand.genotype] = retrain_val_loss(cand.genotype, cand.seed, input_size, config,
-                                                    data, device, clock.remaining())
-        cand.selection_val_loss = cache[cand.genotype]
-        yield CandidateEvent(index, cand.genotype, cand.selection_val_loss)
+def select(candidates, retrain, clock, n_jobs=1, keep: str = "first"):
+    """Generator: retrain the candidates' genotypes, yield a CandidateEvent per retrained
+    candidate and a SelectedEvent; return the best genotype (see ``_selection_key``).
+
+    ``retrain(genotype, seed, max_time=seconds or None) -> validation loss`` trains a cell
+    briefly; ``None`` retrains nothing (the searches' own losses rank the candidates). Each
+    distinct genotype is retrained once, in the order genotypes first appear, with the seed of
+    the ``keep`` ("first" or "last") candidate holding it; its loss goes to every candidate
+    holding it (``selection_val_loss``, set in place). ``n_jobs=1`` retrains here, one after
+    the other (``retrain`` may then share state, such as a batch stream, between calls);
+    otherwise through joblib (``retrain`` must be picklable; ``n_jobs=None`` follows
+    ``joblib.parallel_config``, which is how Ray or Dask take the work). Once ``clock`` has run
+    out no retraining starts: later candidates stay unretrained (nan) and rank after the others.
+    """
+    if keep not in KEEP:
+        raise ValueError(f"`keep` must be one of {tuple(KEEP)}, got {keep!r}.")
+    if retrain is not None:
+        yield from _retrain_candidates(candidates, retrain, clock, n_jobs, keep)
     best = min(candidates, key=_selection_key)
     yield SelectedEvent(best.genotype, best.selection_val_loss)
     return best.genotype
+
+
+def _retrain_candidates(candidates, retrain, clock, n_jobs, keep):
+    seeds = {}  # genotype -> the seeds of its candidates, genotypes in order of appearance
+    for cand in candidates:
+        seeds.setdefault(cand.genotype, []).append(cand.seed)
+    jobs = [(genotype, KEEP[keep](group)) for genotype, group in seeds.items()]
+    losses, loss_of = _losses(jobs, retrain, clock, n_jobs), {}
+    for index, cand in enumerate(candidates):
+        if cand.genotype not in loss_of:  # the next job's genotype: jobs follow this order
+            loss = next(losses, None)
+            if loss is None:  # the clock ran out before this retraining
+                return
+            loss_of[cand.genotype] = loss
+        cand.selection_val_loss = loss_of[cand.genotype]
+        yield CandidateEvent(index, cand.genotype, cand.selection_val_loss)
+
+
+def _losses(jobs, retrain, clock, n_jobs):
+    """An iterator of the losses of a prefix of ``jobs``, ``(genotype, seed)`` pairs: the jobs
+    started before ``clock`` ran out, each given the time left (lazily with ``n_jobs=1``)."""
+    def due():
+        for genotype, seed in jobs:
+            if clock.expired():
+                return
+            yield genotype, seed, clock.remaining()
+
+    if n_jobs == 1:
+        return (retrain(genotype, seed, max_time=left) for genotype, seed, left in due())
+    return iter(Parallel(n_jobs=n_jobs)(  # a list: Ray's backend returns no generators
+        delayed(retrain)(genotype, seed, max_time=left) for genotype, seed, left in due()))
 
 
 def _selection_key(cand):
