@@ -63,8 +63,7 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
     retrain = None
     if len(candidates) > 1 and config.selection_epochs > 0:
         retrain = partial(_retrain, config=config, task=task, device=device)
-    # keep="last": a genotype found by several seeds is retrained with the last one's (0.1's rule)
-    best = drive(select(candidates, retrain, clock, n_jobs, keep="last"), on_event)
+    best = drive(select(candidates, retrain, clock, n_jobs), on_event)
     return SearchResult(best, history, candidates, capped or clock.capped)
 
 

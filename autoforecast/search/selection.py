@@ -19,10 +19,6 @@ from autoforecast.search.events import CandidateEvent, SelectedEvent
 from autoforecast.search.runtime import local_threads
 from autoforecast.training import TrainingDivergedError, seed_everything_local, train_module
 
-# Which candidate's seed retrains a genotype that several candidates hold.
-KEEP = {"first": lambda seeds: seeds[0], "last": lambda seeds: seeds[-1]}
-
-
 def retrain_val_loss(genotype, seed, input_size, config, data, device, max_time=None) -> float:
     """Train the derived cell from scratch for ``config.selection_epochs``; best val loss.
 
@@ -42,34 +38,32 @@ def retrain_val_loss(genotype, seed, input_size, config, data, device, max_time=
     return result.best_val_loss
 
 
-def select(candidates, retrain, clock, n_jobs=1, keep: str = "first"):
+def select(candidates, retrain, clock, n_jobs=1):
     """Generator: retrain the candidates' genotypes, yield a CandidateEvent per retrained
     candidate and a SelectedEvent; return the best genotype (see ``_selection_key``).
 
     ``retrain(genotype, seed, max_time=seconds or None) -> validation loss`` trains a cell
     briefly; ``None`` retrains nothing (the searches' own losses rank the candidates). Each
     distinct genotype is retrained once, in the order genotypes first appear, with the seed of
-    the ``keep`` ("first" or "last") candidate holding it; its loss goes to every candidate
+    the first candidate holding it; its loss goes to every candidate
     holding it (``selection_val_loss``, set in place). ``n_jobs=1`` retrains here, one after
     the other (``retrain`` may then share state, such as a batch stream, between calls);
     otherwise through joblib (``retrain`` must be picklable; ``n_jobs=None`` follows
     ``joblib.parallel_config``, which is how Ray or Dask take the work). Once ``clock`` has run
     out no retraining starts: later candidates stay unretrained (nan) and rank after the others.
     """
-    if keep not in KEEP:
-        raise ValueError(f"`keep` must be one of {tuple(KEEP)}, got {keep!r}.")
     if retrain is not None:
-        yield from _retrain_candidates(candidates, retrain, clock, n_jobs, keep)
+        yield from _retrain_candidates(candidates, retrain, clock, n_jobs)
     best = min(candidates, key=_selection_key)
     yield SelectedEvent(best.genotype, best.selection_val_loss)
     return best.genotype
 
 
-def _retrain_candidates(candidates, retrain, clock, n_jobs, keep):
-    seeds = {}  # genotype -> the seeds of its candidates, genotypes in order of appearance
+def _retrain_candidates(candidates, retrain, clock, n_jobs):
+    first_seed = {}  # genotype -> the seed of its first candidate, in order of appearance
     for cand in candidates:
-        seeds.setdefault(cand.genotype, []).append(cand.seed)
-    jobs = [(genotype, KEEP[keep](group)) for genotype, group in seeds.items()]
+        first_seed.setdefault(cand.genotype, cand.seed)
+    jobs = list(first_seed.items())
     losses, loss_of = _losses(jobs, retrain, clock, n_jobs), {}
     for index, cand in enumerate(candidates):
         if cand.genotype not in loss_of:  # the next job's genotype: jobs follow this order
