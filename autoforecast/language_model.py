@@ -60,13 +60,13 @@ class AutoCellLanguageModel(EstimatorShell):
     Vocabulary: ``max_vocab``, ``min_count``, ``tokenizer`` ("whitespace": words are what
     spaces separate, as in Penn Treebank; "punctuation": punctuation marks are words of their
     own, ``"thee,"`` -> ``"thee" ","``; kept in ``vocabulary_``, so that ``perplexity``,
-    ``score`` and ``generate`` split text as the fit did). Network: ``embedding_size``, ``hidden_size`` (the
-    decoder is tied to the embedding; a projection maps hidden to embedding size when they
-    differ), dropouts ``dropout_e`` (words), ``dropout_x`` (cell input), ``dropout_h`` (cell
-    state, not the LSTM's), ``dropout_o`` (outputs). Search: ``backbone``, ``mode``, ``n_active``,
-    ``init_nodes`` .. ``max_nodes`` grown by ``growth`` every ``grow_every`` epochs,
-    ``search_epochs`` over the first ``search_tokens`` training (and validation) tokens (None:
-    all), ``n_searches``
+    ``score`` and ``generate`` split text as the fit did). Network: ``embedding_size``,
+    ``hidden_size`` (the decoder is tied to the embedding; a projection maps hidden to
+    embedding size when they differ), dropouts ``dropout_e`` (words), ``dropout_x`` (cell
+    input), ``dropout_h`` (cell state, not the LSTM's), ``dropout_o`` (outputs). Search:
+    ``backbone``, ``mode``, ``n_active``, ``init_nodes`` .. ``max_nodes`` grown by ``growth``
+    every ``grow_every`` epochs, ``search_epochs`` over the first ``search_tokens`` training
+    (and validation) tokens (None: all), ``n_searches``
     seeds each retrained ``selection_epochs`` to pick one. Training: ``epochs``, ``lr`` (Adam),
     ``weight_decay``, ``clip``, ``patience``, ``bptt``, ``batch_size``; ``max_time`` caps the
     search and, separately, each model's training (seconds; a cut fit warns

@@ -228,7 +228,8 @@ def train_module(
         record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                   "lr": opt.param_groups[0]["lr"], unit: count, "train_seconds": seconds}
         result.history.append(record)
-        result.trained, result.train_seconds = result.trained + count, result.train_seconds + seconds
+        result.trained += count
+        result.train_seconds += seconds
         if on_epoch is not None:
             on_epoch(record)
         if val_loss < result.best_val_loss:
