@@ -18,7 +18,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
@@ -27,6 +26,7 @@ from .data import (NotEnoughDataError, SeriesData, SeriesScaler, check_series, f
                    future_values, resolve_split, resolve_target)
 from .data.timeindex import infer_freq
 from .evaluation import backtest
+from .shell import EstimatorShell
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
@@ -35,31 +35,18 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-class BaseForecaster(BaseEstimator):
+class BaseForecaster(EstimatorShell):
     """Shared ``fit`` / ``predict`` / ``score`` of a multivariate, multi-step forecaster.
 
     Common parameters (each subclass lists them in its own ``__init__``): ``lookback``,
     ``horizon``, ``target``, ``validation_size``, ``test_size``, ``missing``.
+
+    ``fit(X, y=None, callback=None)`` comes from :class:`autoforecast.shell.EstimatorShell`
+    (fit wrapper, progress events); ``_fit`` below validates, splits, scales and calls
+    ``_fit_scaled``.
     """
 
     # ----------------------------------------------------------------------------- fit
-    def fit(self, X, y=None):
-        """Learn from the series ``X`` (rows in time order); ``y`` is ignored.
-
-        A fit that fails or is interrupted (Ctrl-C) removes all fitted state (the attributes
-        ending in ``_``), so the estimator is never left half fitted.
-        """
-        self._forget_fit()  # a refit starts from nothing: no attribute of an earlier fit stays
-        try:
-            return self._fit(X)
-        except BaseException:
-            self._forget_fit()
-            raise
-
-    def _forget_fit(self) -> None:
-        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
-            delattr(self, name)
-
     def _fit(self, X):
         self.lookback_ = self._check_common_params()
         data = check_series(self, X, reset=True, missing=self.missing)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -26,12 +25,12 @@ from .ridge import linear_map
 from .cells.model import CellModel
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows, future_values
 from .evaluation import skill_table
-from .events import ProgressEvent, stderr_renderer
+from .events import epoch_losses, search_reached
 from .models import model_class, model_names
-from .neural import MaxTimeWarning, NeuralForecaster, resolve_device, torch_threads
+from .neural import NeuralForecaster, resolve_device
 from .search import SearchConfig, random_search
 from .search.parallel import run_searches
-from .training import seed_everything_local, train_module
+from .training import seed_everything_local, torch_threads, train_module
 
 BASELINES = model_names(baseline=True)
 # settings the baselines take from the estimator when they have them (the LSTM: all of them)
@@ -135,20 +134,7 @@ class AutoCellForecaster(NeuralForecaster):
         self.n_threads = n_threads
 
     # ---------------------------------------------------------------------- fit
-    def fit(self, X, y=None, callback=None):
-        """Search, retrain and report on ``X``; ``callback(ProgressEvent)`` receives progress."""
-        self._callback = callback or (stderr_renderer if self.verbose else None)
-        self._started, self._reached = time.perf_counter(), []
-        try:
-            return super().fit(X, y)
-        except KeyboardInterrupt:
-            reached = "; ".join(self._reached) or "before the search started"
-            self._emit("interrupted", 0, None, f"fit interrupted; reached: {reached}. The "
-                       "estimator is left unfitted.")
-            raise
-        finally:
-            del self._callback, self._started, self._reached
-
+    # fit(X, y=None, callback=None): autoforecast.shell.EstimatorShell.fit
     def _check_common_params(self) -> int:
         lookback = super()._check_common_params()
         if self.strategy not in STRATEGIES:
@@ -174,10 +160,13 @@ class AutoCellForecaster(NeuralForecaster):
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
         self._search(Z, split)
-        self._reached.append(f"search finished ({self.genotype_})")
         self._emit("retrain", 0, self.epochs, f"retraining {self.genotype_}")
         super()._fit_scaled(Z, split)  # retrains the derived cell (see _build_module)
-        self.fit_seconds_ = time.perf_counter() - self._started  # search and retraining
+        self.fit_seconds_ = self._elapsed()  # search and retraining
+        if split.n_test and self.baselines:
+            names = ", ".join(self.baselines)
+            self._emit("baselines", 0, len(self.baselines), f"fitting the baselines: {names}",
+                       reached=f"fitting the baselines ({names})")
         self._report(Z, split)
         if self.refit:
             self._refit_all(Z)
@@ -207,9 +196,7 @@ class AutoCellForecaster(NeuralForecaster):
         self.genotype_ = result.genotype
         self.search_history_ = result.history
         if result.time_capped:
-            warnings.warn(f"max_time={self.max_time}s cut the search short; the cell found is "
-                          "not reproducible. Pass max_time=None for a reproducible fit.",
-                          MaxTimeWarning, stacklevel=5)
+            self._time_capped("the search")
 
     def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
         encoder = build_encoder(self.genotype_, n_features, int(self.hidden_size))
@@ -272,30 +259,28 @@ class AutoCellForecaster(NeuralForecaster):
                          nn.MSELoss(), epochs=self.best_epoch_ + 1, lr=self.lr,
                          weight_decay=self.weight_decay, patience=None, device=self.device_,
                          max_time=self.max_time,
-                         on_epoch=lambda r: self._emit("refit", r["epoch"] + 1,
-                                                       self.best_epoch_ + 1, _losses(r)))
+                         on_epoch=self._log_refit_epoch)
         self.module_ = module.cpu().eval()
 
+    def _log_refit_epoch(self, record: dict) -> None:
+        done, total = record["epoch"] + 1, self.best_epoch_ + 1
+        self._emit("refit", done, total, epoch_losses(record),
+                   reached=f"refitting on all rows, epoch {done} of {total}")
+
     # ----------------------------------------------------------------- progress
-    def _emit(self, stage, step, total, message, **data) -> None:
-        callback = getattr(self, "_callback", None)
-        if callback is not None:
-            callback(ProgressEvent(stage, step, total, message, data))
+    # _emit, the record of how far the fit got: autoforecast.shell.EstimatorShell
+    _epoch_stage = ("retrain", "retraining")  # NeuralForecaster._log_epoch's events
 
     def _on_search_event(self, event) -> None:
-        kind = event.kind
+        kind, reached = event.kind, search_reached(event, self.search_epochs)
         if kind == "epoch":
             self._emit("search", event.epoch + 1, self.search_epochs,
                        f"run {event.search_index}: {event.n_nodes} nodes, train {event.train_loss:.4f}"
-                       f", val {event.val_loss:.4f}, {event.genotype}", **_fields(event))
+                       f", val {event.val_loss:.4f}, {event.genotype}", reached=reached,
+                       **_fields(event))
         elif kind in ("grow", "prune", "search_done", "candidate", "selected"):
             self._emit("search", getattr(event, "epoch", 0) + 1, None,
-                       f"{kind}: " + _describe(event), **_fields(event))
-
-    def _log_epoch(self, record: dict) -> None:
-        if hasattr(self, "_reached"):
-            self._reached[1:] = [f"retraining epoch {record['epoch'] + 1} of {self.epochs}"]
-        self._emit("retrain", record["epoch"] + 1, self.epochs, _losses(record), **record)
+                       f"{kind}: " + _describe(event), reached=reached, **_fields(event))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -307,10 +292,6 @@ def _fit_timed(estimator, values, n_val):
     started = time.perf_counter()
     estimator.set_params(validation_size=n_val, test_size=0).fit(values)
     return estimator, time.perf_counter() - started
-
-
-def _losses(record: dict) -> str:
-    return f"train {record['train_loss']:.4f}, val {record['val_loss']:.4f}"
 
 
 def _fields(event) -> dict:

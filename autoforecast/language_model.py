@@ -16,25 +16,25 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .base import check_positive_int
 from .cells.derived import build_encoder
 from .cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
-                       lstm_hidden_for, n_parameters, stream_nll, train_tbptt)
-from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus
-from .events import ProgressEvent, stderr_renderer
-from .neural import MaxTimeWarning, resolve_device
+                       lstm_hidden_for, n_parameters, stream_nll)
+from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus, tokenizer_of
+from .events import search_reached
+from .neural import resolve_device
 from .search import SearchConfig
 from .search.data import SearchData
 from .search.parallel import run_searches
-from .training import seed_everything_local
+from .shell import EstimatorShell
+from .training import TBPTTStream, seed_everything_local, torch_threads, train_module
 
 EVAL_STREAMS = 10  # parallel streams when scoring (the usual evaluation batch size on PTB)
 
@@ -54,21 +54,26 @@ class LanguageModelSearchTask:
                           None, lm_loss, self.factory, self.embedding_size)
 
 
-class AutoCellLanguageModel(BaseEstimator):
+class AutoCellLanguageModel(EstimatorShell):
     """Word-level language model whose recurrent cell is found by growable differentiable search.
 
-    Vocabulary: ``max_vocab``, ``min_count``. Network: ``embedding_size``, ``hidden_size`` (the
-    decoder is tied to the embedding; a projection maps hidden to embedding size when they
-    differ), dropouts ``dropout_e`` (words), ``dropout_x`` (cell input), ``dropout_h`` (cell
-    state, not the LSTM's), ``dropout_o`` (outputs). Search: ``backbone``, ``mode``, ``n_active``,
-    ``init_nodes`` .. ``max_nodes`` grown by ``growth`` every ``grow_every`` epochs,
-    ``search_epochs`` over the first ``search_tokens`` training (and validation) tokens (None:
-    all), ``n_searches``
+    Vocabulary: ``max_vocab``, ``min_count``, ``tokenizer`` ("whitespace": words are what
+    spaces separate, as in Penn Treebank; "punctuation": punctuation marks are words of their
+    own, ``"thee,"`` -> ``"thee" ","``; kept in ``vocabulary_``, so that ``perplexity``,
+    ``score`` and ``generate`` split text as the fit did). Network: ``embedding_size``,
+    ``hidden_size`` (the decoder is tied to the embedding; a projection maps hidden to
+    embedding size when they differ), dropouts ``dropout_e`` (words), ``dropout_x`` (cell
+    input), ``dropout_h`` (cell state, not the LSTM's), ``dropout_o`` (outputs). Search:
+    ``backbone``, ``mode``, ``n_active``, ``init_nodes`` .. ``max_nodes`` grown by ``growth``
+    every ``grow_every`` epochs, ``search_epochs`` over the first ``search_tokens`` training
+    (and validation) tokens (None: all), ``n_searches``
     seeds each retrained ``selection_epochs`` to pick one. Training: ``epochs``, ``lr`` (Adam),
     ``weight_decay``, ``clip``, ``patience``, ``bptt``, ``batch_size``; ``max_time`` caps the
-    search and, separately, each model's training (seconds). ``baseline``: also train an LSTM of
-    the same parameter count and budget. Splits: the last ``test_size`` and, before them,
-    ``validation_size`` of the lines, unless given to ``fit``.
+    search and, separately, each model's training (seconds; a cut fit warns
+    :class:`~autoforecast.shell.MaxTimeWarning`). ``baseline``: also train an LSTM of the same
+    parameter count and budget. Splits: the last ``test_size`` and, before them,
+    ``validation_size`` of the lines, unless given to ``fit``. ``n_threads``: torch threads
+    during training (None: torch's setting). ``verbose``: progress events on stderr.
 
     Fitted: ``vocabulary_``, ``genotype_``, ``module_``, ``search_result_``, ``history_``,
     ``baseline_module_``, ``baseline_history_``, ``report_`` (DataFrame, one row per model).
@@ -81,7 +86,8 @@ class AutoCellLanguageModel(BaseEstimator):
                  bptt=35, batch_size=20, epochs=6, lr=3e-3, weight_decay=0.0, clip=0.25,
                  patience=2, dropout_e=0.0, dropout_x=0.1, dropout_h=0.0, dropout_o=0.1,
                  baseline=True, validation_size=0.1, test_size=0.1, max_time=None,
-                 device="auto", random_state=None, verbose=0, n_threads=None):
+                 device="auto", random_state=None, verbose=0, n_threads=None,
+                 tokenizer="whitespace"):
         self.max_vocab = max_vocab
         self.min_count = min_count
         self.embedding_size = embedding_size
@@ -117,27 +123,22 @@ class AutoCellLanguageModel(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.n_threads = n_threads
+        self.tokenizer = tokenizer
 
     # ---------------------------------------------------------------------- fit
     def fit(self, texts, y=None, *, validation=None, test=None, callback=None):
         """Search, retrain and report on the corpus ``texts`` (a path or an iterable of lines);
         ``validation`` / ``test``: separate corpora (default: the last lines of ``texts``);
-        ``callback(ProgressEvent)`` receives progress. Returns ``self``."""
-        self._callback = callback or (stderr_renderer if self.verbose else None)
-        try:
-            return self._fit(texts, validation, test)
-        except BaseException:  # never leave the estimator half fitted
-            for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
-                delattr(self, name)
-            raise
-        finally:
-            del self._callback
+        ``callback(ProgressEvent)`` receives progress. Returns ``self``; a fit that fails or
+        is interrupted leaves the estimator unfitted (see :mod:`autoforecast.shell`)."""
+        return self._run_fit(callback, self._fit, texts, validation, test)
 
-    def _fit(self, texts, validation, test):
+    def _fit(self, texts, validation=None, test=None):
         config = self._check_params()
         train, val, test = self._split(read_corpus(texts), validation, test)
         self.device_ = resolve_device(self.device)
-        self.vocabulary_ = Vocabulary.build(train, self.max_vocab, self.min_count)
+        self.vocabulary_ = Vocabulary.build(train, self.max_vocab, self.min_count,
+                                            self.tokenizer)
         streams = {name: batchify(self.vocabulary_.encode(lines), self.batch_size)
                    for name, lines in (("train", train), ("val", val))}
         self.n_train_tokens_ = int(streams["train"].numel())
@@ -169,6 +170,9 @@ class AutoCellLanguageModel(BaseEstimator):
                 raise ValueError(f"`{name}` must be a fraction in [0, 0.5), got {getattr(self, name)!r}.")
         if self.max_time is not None and not self.max_time > 0:
             raise ValueError(f"`max_time` must be None or seconds > 0, got {self.max_time!r}.")
+        if self.n_threads is not None:
+            check_positive_int(self.n_threads, "n_threads")
+        tokenizer_of(self.tokenizer)  # a known name, or a ValueError naming the choices
         return SearchConfig(  # validates the search settings
             backbone=self.backbone, hidden_size=self.hidden_size, init_nodes=self.init_nodes,
             max_nodes=self.max_nodes, mode=self.mode, n_active=self.n_active, growth=self.growth,
@@ -204,8 +208,7 @@ class AutoCellLanguageModel(BaseEstimator):
         result = run_searches(config, task, self._seed(), self.device_, None, self._on_search_event)
         self.search_result_, self.genotype_ = result, result.genotype
         if result.time_capped:
-            warnings.warn(f"max_time={self.max_time}s cut the search short; the cell found is not "
-                          "reproducible.", MaxTimeWarning, stacklevel=4)
+            self._time_capped("the search")
 
     def _cell_net(self) -> LanguageModelNet:
         encoder = build_encoder(self.genotype_, self.embedding_size, self.hidden_size,
@@ -227,27 +230,31 @@ class AutoCellLanguageModel(BaseEstimator):
                                 self.dropout_o)
 
     def _train(self, stage, build, streams, seed):
-        """Train one network from scratch (built under ``seed``); (module, history, report row)."""
+        """Train one network from scratch (built under ``seed``) with truncated BPTT, the
+        learning rate halved after each epoch without validation improvement; returns
+        (module, history, report row)."""
         def on_epoch(record):
-            self._emit(stage, record["epoch"] + 1, self.epochs,
+            done = record["epoch"] + 1
+            self._emit(stage, done, self.epochs,
                        f"train ppl {math.exp(record['train_loss']):.1f}, "
-                       f"val ppl {math.exp(record['val_loss']):.1f}", **record)
+                       f"val ppl {math.exp(record['val_loss']):.1f}",
+                       reached=f"{stage} epoch {done} of {self.epochs}", **record)
 
-        threads = torch.get_num_threads()
-        with seed_everything_local(seed):
+        with seed_everything_local(seed), torch_threads(self.n_threads):
             module = build()
-            torch.set_num_threads(self.n_threads or threads)
-            try:
-                result = train_tbptt(module, streams["train"], streams["val"], bptt=self.bptt,
-                                     epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-                                     clip=self.clip, patience=self.patience, max_time=self.max_time,
-                                     device=self.device_, on_epoch=on_epoch)
-            finally:
-                torch.set_num_threads(threads)
+            result = train_module(
+                module, TBPTTStream(streams["train"], self.bptt),
+                TBPTTStream(streams["val"], self.bptt), lm_loss, epochs=self.epochs, lr=self.lr,
+                weight_decay=self.weight_decay, clip=self.clip, patience=self.patience,
+                max_time=self.max_time, device=self.device_, on_epoch=on_epoch,
+                plateau_lr_factor=0.5)
+        if result.time_capped:
+            self._time_capped(f"training ({stage})", f", after {len(result.history)} of "
+                                                       f"{self.epochs} epochs")
         row = {"parameters": n_parameters(module), "hidden_size": module.encoder.hidden_size,
                "epochs": len(result.history), "best_epoch": result.best_epoch + 1,
-               "train_tokens": result.tokens, "train_seconds": round(result.train_seconds, 2),
-               "tokens_per_second": round(result.tokens / max(result.train_seconds, 1e-9), 1),
+               "train_tokens": result.trained, "train_seconds": round(result.train_seconds, 2),
+               "tokens_per_second": round(result.trained / max(result.train_seconds, 1e-9), 1),
                "time_capped": result.time_capped}
         return module.cpu().eval(), result.history, row
 
@@ -283,8 +290,6 @@ class AutoCellLanguageModel(BaseEstimator):
             raise TypeError(f"`prompt` must be a str, got {type(prompt).__name__}.")
         if not temperature >= 0:
             raise ValueError(f"`temperature` must be >= 0, got {temperature!r}.")
-        from sklearn.utils import check_random_state
-
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         gen = torch.Generator().manual_seed(seed)
         ids = [1] + self.vocabulary_.ids(prompt, eos=False)  # <eos>: "a line starts here"
@@ -302,26 +307,24 @@ class AutoCellLanguageModel(BaseEstimator):
         return self.vocabulary_.decode(out)
 
     # ----------------------------------------------------------------- progress
-    def _seed(self) -> int:
-        from sklearn.utils import check_random_state
-
-        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-
-    def _emit(self, stage, step, total, message, **data) -> None:
-        callback = getattr(self, "_callback", None)
-        if callback is not None:
-            callback(ProgressEvent(stage, step, total, message, data))
-
+    # fit wrapper, _emit, _seed, the max-time warning: autoforecast.shell.EstimatorShell
     def _on_search_event(self, event) -> None:
+        reached = search_reached(event, self.search_epochs)
         if event.kind == "epoch":
             self._emit("search", event.epoch + 1, self.search_epochs,
                        f"run {event.search_index}: {event.n_nodes} nodes, val ppl "
                        f"{math.exp(min(event.val_loss, 50)):.1f}, {event.genotype}",
-                       train_loss=event.train_loss, val_loss=event.val_loss, n_nodes=event.n_nodes)
+                       reached=reached, train_loss=event.train_loss, val_loss=event.val_loss,
+                       n_nodes=event.n_nodes)
         elif event.kind in ("grow", "prune", "search_done", "candidate", "selected"):
             genotype = getattr(event, "genotype", None)
             self._emit("search", getattr(event, "epoch", 0) + 1, None,
-                       f"{event.kind}" + (f": {genotype}" if genotype is not None else ""))
+                       f"{event.kind}" + (f": {genotype}" if genotype is not None else ""),
+                       reached=reached)
+
+    def __setstate__(self, state):
+        state.setdefault("tokenizer", "whitespace")  # models pickled before the parameter existed
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,23 +7,19 @@ implements ``_build_module(n_features, n_targets)``, an ``nn.Module`` that maps
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import numbers
-import warnings
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from torch import nn
 
 from .base import BaseForecaster, check_positive_int
 from .data import Windows
 from .cells.heads import warm_start_heads
+from .events import epoch_losses
 from .ridge import linear_map
-from .training import seed_everything_local, train_module
-
-logger = logging.getLogger(__name__)
+from .shell import MaxTimeWarning  # noqa: F401 (its import path before the shell existed)
+from .training import seed_everything_local, torch_threads, train_module
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -45,30 +41,16 @@ def resolve_device(device) -> torch.device:
     return torch.device(device)
 
 
-@contextlib.contextmanager
-def torch_threads(n_threads):
-    """Run with ``n_threads`` intra-op threads (None: leave as is); restore the count after."""
-    before = torch.get_num_threads()
-    if n_threads is not None:
-        torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-class MaxTimeWarning(UserWarning):
-    """``max_time`` stopped a fit early: the result depends on the machine's speed."""
-
-
 class NeuralForecaster(BaseForecaster):
     """Base of the torch forecasters; not used directly (``_build_module`` is abstract).
 
     Common parameters: ``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``patience``
     (early-stopping epochs without improvement on the validation part; None: never stop),
     ``device`` ("auto", "cpu", "cuda"), ``max_time`` (seconds; None: no cap), ``random_state``,
-    ``verbose`` (log each epoch at INFO level through the ``autoforecast.neural`` logger) and
+    ``verbose`` (render the fit's progress events on stderr when no ``callback`` is given) and
     ``n_threads`` (torch intra-op threads during fit and predict; None: torch's setting).
+    Progress: one ``"train"`` event per epoch, its record (``train_loss``, ``val_loss``, ...)
+    in the event's ``data``.
 
     The shared head's linear highway (``linear_skip``) starts at the least-squares linear map
     of the training windows (what ``LinearForecaster`` fits), and early stopping also weighs
@@ -114,15 +96,8 @@ class NeuralForecaster(BaseForecaster):
         self.best_epoch_ = result.best_epoch
         self.time_capped_ = result.time_capped
         if result.time_capped:
-            warnings.warn(
-                f"max_time={self.max_time}s stopped the fit after {len(result.history)} of "
-                f"{self.epochs} epochs; the result depends on this machine's speed and is not "
-                "reproducible. Pass max_time=None for a reproducible fit.",
-                MaxTimeWarning, stacklevel=4)
-
-    def _seed(self) -> int:
-        """A seed drawn from ``random_state`` (the same each call for an int ``random_state``)."""
-        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            self._time_capped("the training", f", after {len(result.history)} of {self.epochs} "
+                                              "epochs")
 
     def _linear_map(self, Z, split):
         """The least-squares linear map of the training windows, where the highway starts."""
@@ -153,11 +128,13 @@ class NeuralForecaster(BaseForecaster):
             on_epoch=self._log_epoch, keep_initial=True,
         )
 
+    _epoch_stage = ("train", "training")  # the per-epoch events' stage, and how it reads
+
     def _log_epoch(self, record: dict) -> None:
-        if not self.verbose:
-            return
-        logger.info("%s epoch %d: train_loss=%.5f val_loss=%.5f", type(self).__name__,
-                    record["epoch"], record["train_loss"], record["val_loss"])
+        """One progress event per epoch (``verbose`` renders it on stderr)."""
+        (stage, doing), done = self._epoch_stage, record["epoch"] + 1
+        self._emit(stage, done, self.epochs, epoch_losses(record),
+                   reached=f"{doing} epoch {done} of {self.epochs}", **record)
 
     # ------------------------------------------------------------------------ predict
     def _forecast_scaled(self, Z, origins):

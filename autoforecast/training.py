@@ -1,7 +1,15 @@
-"""One training loop for every torch model in the project.
+"""One training loop for every torch model in the project, and its helpers.
 
-Early stopping on a validation loss, gradient clipping, recovery from divergence, an optional
-wall-clock cap, and progress reported as events through a callback (it prints nothing).
+:func:`train_module` trains forecasters, searched cells and language models alike: Adam, early
+stopping on a validation loss, gradient clipping, one recovery from divergence, an optional
+wall-clock cap checked between batches, an optional learning-rate decay on plateaus, and
+progress reported through a callback (it prints nothing).
+
+What it trains on is a *batch stream*: a zero-argument callable returning one epoch of
+``(x, y)`` batches. A plain iterable of batches runs ``module(x)`` and weighs each batch's mean
+loss by its rows (``len(x)``). An epoch may instead bring its own ``forward(module, x)`` and
+``weight(x, y)``: :class:`TBPTTStream` does so for truncated back-propagation through time,
+carrying the recurrent state from one segment to the next and weighing losses per token.
 """
 
 from __future__ import annotations
@@ -9,12 +17,15 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import numbers
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+
+from .data.text import segments
 
 Batches = Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
 
@@ -29,8 +40,11 @@ class TrainResult:
     best_epoch: int = -1
     best_val_loss: float = math.inf
     time_capped: bool = False  # True when max_time cut the training short
+    trained: int = 0  # items trained on, in the stream's unit (rows of x, or tokens)
+    train_seconds: float = 0.0  # time in training steps (validation not included)
 
 
+# ------------------------------------------------------------------------------ helpers
 def seed_everything_local(seed: int):
     """Context manager: torch's CPU (and CUDA) RNG seeded inside, the caller's state restored after."""
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
@@ -44,15 +58,116 @@ def seed_everything_local(seed: int):
     return ctx()
 
 
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run with ``n`` torch intra-op threads (None: leave torch's setting as it is); the count
+    is restored afterwards. Tiny recurrent steps are dominated by dispatch, and on a busy
+    machine one thread is often fastest."""
+    if n is not None and (not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1):
+        raise ValueError(f"the number of torch threads must be None or an int >= 1, got {n!r}.")
+    previous = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        if n is not None:
+            torch.set_num_threads(previous)
+
+
+class Clock:
+    """An optional wall-clock cap (seconds), started when created; ``capped`` once it is hit."""
+
+    def __init__(self, max_time: float | None):
+        self.start, self.max_time, self.capped = time.perf_counter(), max_time, False
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float | None:
+        return None if self.max_time is None else max(self.max_time - self.elapsed(), 0.0)
+
+    def expired(self) -> bool:
+        if self.max_time is not None and self.elapsed() >= self.max_time:
+            self.capped = True
+        return self.capped
+
+
+def detach_state(state):
+    """Cut the graph of a recurrent state (a tensor, a tuple of them, or None); values are kept."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+# ------------------------------------------------------------------------ batch streams
+class TBPTTStream:
+    """Truncated back-propagation through time as a batch stream.
+
+    ``streams`` (n_streams, n_steps) are cut into consecutive segments of ``bptt`` steps,
+    ``x`` (n_streams, t) and ``y`` the next steps. Each epoch (a training pass or a validation
+    pass) starts from a zero state; the module's state is carried from one segment to the next
+    with the graph cut between them. The module needs ``run(x, state) -> (output, state)``.
+    Mean losses are weighted by the targets in a segment (``unit``: tokens).
+    """
+
+    unit = "tokens"
+
+    def __init__(self, streams: torch.Tensor, bptt: int):
+        self.streams, self.bptt = streams, bptt
+
+    def __call__(self) -> "_CarriedState":
+        return _CarriedState(segments(self.streams, self.bptt))
+
+
+class _CarriedState:
+    """One epoch of segments, and the recurrent state carried across them."""
+
+    def __init__(self, batches):
+        self.batches, self.state = batches, None
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def forward(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        out, state = module.run(x, self.state)  # (n_streams, t, ...), the last state
+        self.state = detach_state(state)
+        return out
+
+    @staticmethod
+    def weight(x: torch.Tensor, y: torch.Tensor) -> int:
+        return y.numel()
+
+
+def _plain_forward(module, x):
+    return module(x)
+
+
+def _rows(x, y) -> int:
+    return len(x)
+
+
+def _open_epoch(batches: Batches):
+    """(iterable of batches, forward(module, x), weight(x, y)) of one epoch of a stream."""
+    epoch = batches()
+    return (epoch, getattr(epoch, "forward", _plain_forward), getattr(epoch, "weight", _rows))
+
+
+# --------------------------------------------------------------------------- the loop
 def evaluate_loss(module: nn.Module, batches: Batches, loss_fn, device) -> float:
-    """Mean loss over all batches, weighted by batch size, in evaluation mode without gradients."""
+    """Mean loss over all batches, weighted by the stream's weight (rows of ``x`` by default),
+    in evaluation mode without gradients."""
     module.eval()
     total, count = 0.0, 0
+    epoch, forward, weight = _open_epoch(batches)
     with torch.no_grad():
-        for x, y in batches():
-            out = module(x.to(device))
-            total += float(loss_fn(out, y.to(device))) * len(x)
-            count += len(x)
+        for x, y in epoch:
+            x, y = x.to(device), y.to(device)
+            n = weight(x, y)
+            total += float(loss_fn(forward(module, x), y)) * n
+            count += n
     return total / max(count, 1)
 
 
@@ -72,45 +187,49 @@ def train_module(
     on_epoch: Callable[[dict], None] | None = None,
     max_recoveries: int = 3,
     keep_initial: bool = False,
+    plateau_lr_factor: float | None = None,
 ) -> TrainResult:
     """Train ``module`` with Adam; keep and restore the weights of the best validation epoch.
 
-    ``train_batches`` and ``val_batches`` are callables returning a fresh iterable of
-    ``(x, y)`` tensor batches (one epoch). Without ``val_batches`` the training loss selects.
-    A non-finite loss rolls the weights back to the last good epoch and halves the learning
-    rate, at most ``max_recoveries`` times; then :class:`TrainingDivergedError` is raised.
-    With ``keep_initial`` (and validation batches) the initial weights compete too, as epoch
-    -1: when no epoch beats them on validation, they are what is kept (``best_epoch == -1``).
+    ``train_batches`` and ``val_batches`` are batch streams (see the module's docstring).
+    Without ``val_batches`` the training loss selects. A non-finite loss rolls the weights back
+    to the last good epoch, halves the learning rate and clears the optimiser's state, at most
+    ``max_recoveries`` times; then :class:`TrainingDivergedError` is raised. With
+    ``keep_initial`` (and validation batches) the initial weights compete too, as epoch -1:
+    when no epoch beats them on validation, they are kept (``best_epoch == -1``).
+    ``plateau_lr_factor`` multiplies the learning rate after each epoch that does not improve
+    the best validation loss (None: constant). ``max_time`` (seconds) is checked between
+    batches: at least one batch runs, a cut epoch is validated and recorded, and
+    ``time_capped`` tells. Each epoch's record (passed to ``on_epoch``) holds ``epoch``,
+    ``train_loss``, ``val_loss``, ``lr``, the items trained on under the stream's ``unit``
+    (``"samples"`` unless the stream names one) and ``train_seconds``.
     """
     module.to(device)
     opt = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
-    result = TrainResult()
+    result, clock = TrainResult(), Clock(max_time)
+    unit = getattr(train_batches, "unit", "samples")
     if keep_initial and val_batches is not None:
         result.best_val_loss = evaluate_loss(module, val_batches, loss_fn, device)
-    best_state = copy.deepcopy(module.state_dict())
-    good_state, recoveries, stale = best_state, 0, 0
-    start = time.perf_counter()
-    epoch = 0
-    while epoch < epochs:
-        train_loss = _train_epoch(module, train_batches, loss_fn, opt, clip, device)
+    best_state = good_state = copy.deepcopy(module.state_dict())
+    recoveries, stale = 0, 0
+    while len(result.history) < epochs:
+        epoch = len(result.history)
+        trained = _train_epoch(module, train_batches, loss_fn, opt, clip, device, clock,
+                               may_stop_first=epoch > 0 or recoveries > 0)
+        if trained is None:  # the time was up before this epoch's first batch
+            break
+        train_loss, count, seconds = trained
         val_loss = evaluate_loss(module, val_batches, loss_fn, device) if val_batches else train_loss
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
             recoveries += 1
-            if recoveries > max_recoveries:
-                raise TrainingDivergedError(
-                    f"training diverged: the loss became {train_loss!r} at epoch {epoch} and "
-                    f"{max_recoveries} restarts with a halved learning rate did not recover; "
-                    "lower `lr`, scale the data, or check the input for extreme values."
-                )
-            module.load_state_dict(good_state)
-            for group in opt.param_groups:
-                group["lr"] *= 0.5
-            opt.state.clear()
+            _recover(module, opt, good_state, recoveries, max_recoveries, train_loss, epoch)
             continue
         good_state = copy.deepcopy(module.state_dict())
         record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                  "lr": opt.param_groups[0]["lr"]}
+                  "lr": opt.param_groups[0]["lr"], unit: count, "train_seconds": seconds}
         result.history.append(record)
+        result.trained += count
+        result.train_seconds += seconds
         if on_epoch is not None:
             on_epoch(record)
         if val_loss < result.best_val_loss:
@@ -118,29 +237,57 @@ def train_module(
             best_state = good_state
         else:
             stale += 1
-        epoch += 1
-        if patience is not None and stale >= patience:
+            if plateau_lr_factor is not None:
+                _scale_lr(opt, plateau_lr_factor)
+        if (patience is not None and stale >= patience) or clock.capped:
             break
-        if max_time is not None and time.perf_counter() - start > max_time and epoch < epochs:
-            result.time_capped = True
-            break
+    result.time_capped = clock.capped
     module.load_state_dict(best_state)
     module.eval()
     return result
 
 
-def _train_epoch(module, batches: Batches, loss_fn, opt, clip, device) -> float:
+def _train_epoch(module, batches: Batches, loss_fn, opt, clip, device, clock: Clock,
+                 may_stop_first: bool):
+    """One training pass: (mean loss, items, seconds); a NaN loss when it diverged; None when
+    the time was up before its first batch (only when ``may_stop_first``)."""
     module.train()
-    total, count = 0.0, 0
-    for x, y in batches():
+    total, count, started = 0.0, 0, time.perf_counter()
+    epoch, forward, weight = _open_epoch(batches)
+    for x, y in epoch:
+        if (count or may_stop_first) and clock.expired():
+            if not count:
+                return None
+            break
+        x, y = x.to(device), y.to(device)
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(module(x.to(device)), y.to(device))
+        loss = loss_fn(forward(module, x), y)
         if not torch.isfinite(loss):
-            return float("nan")
+            return math.nan, count, time.perf_counter() - started
         loss.backward()
         if clip is not None:
             nn.utils.clip_grad_norm_(module.parameters(), clip)
         opt.step()
-        total += loss.item() * len(x)
-        count += len(x)
-    return total / max(count, 1)
+        n = weight(x, y)
+        total += loss.item() * n
+        count += n
+    return total / max(count, 1), count, time.perf_counter() - started
+
+
+def _recover(module, opt, good_state, recoveries, max_recoveries, loss, epoch) -> None:
+    """Roll back to the last good epoch with half the learning rate and a fresh optimiser
+    state; raise when ``max_recoveries`` rollbacks did not help."""
+    if recoveries > max_recoveries:
+        raise TrainingDivergedError(
+            f"training diverged: the loss became {loss!r} at epoch {epoch} and "
+            f"{max_recoveries} restarts with a halved learning rate did not recover; "
+            "lower `lr`, scale the data, or check the input for extreme values."
+        )
+    module.load_state_dict(good_state)
+    _scale_lr(opt, 0.5)
+    opt.state.clear()
+
+
+def _scale_lr(opt, factor: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] *= factor

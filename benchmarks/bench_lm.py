@@ -41,11 +41,11 @@ from common import RESULTS, ResultLog  # noqa: E402
 
 from autoforecast import load, save  # noqa: E402
 from autoforecast.cells.lm import (LanguageModelNet, LSTMEncoder, lm_loss, lstm_hidden_for,  # noqa: E402
-                                   n_parameters, stream_nll, train_tbptt)
+                                   n_parameters, stream_nll)
 from autoforecast.data.text import batchify, segments  # noqa: E402
 from autoforecast.datasets import load_ptb  # noqa: E402
 from autoforecast.language_model import EVAL_STREAMS, AutoCellLanguageModel  # noqa: E402
-from autoforecast.training import seed_everything_local  # noqa: E402
+from autoforecast.training import TBPTTStream, seed_everything_local, train_module  # noqa: E402
 
 SETTINGS = dict(max_vocab=10000, embedding_size=64, hidden_size=64, backbone="two_input",
                 mode="grow_then_prune", init_nodes=1, max_nodes=4, growth="schedule", grow_every=1,
@@ -102,15 +102,17 @@ def run_lstm(parts, max_time, seed):
     val = batchify(est.vocabulary_.encode(parts["valid"]), SETTINGS["batch_size"])
     with seed_everything_local(est._seed()):
         model = lstm_net(est)
-        result = train_tbptt(model, train, val, bptt=35, epochs=SETTINGS["epochs"], lr=SETTINGS["lr"],
-                             clip=SETTINGS["clip"], patience=SETTINGS["patience"], max_time=max_time,
-                             on_epoch=lambda r: print(f"[lstm] {r}", file=sys.stderr, flush=True))
+        result = train_module(model, TBPTTStream(train, 35), TBPTTStream(val, 35), lm_loss,
+                              epochs=SETTINGS["epochs"], lr=SETTINGS["lr"], clip=SETTINGS["clip"],
+                              patience=SETTINGS["patience"], max_time=max_time,
+                              plateau_lr_factor=0.5,  # as AutoCellLanguageModel trains
+                              on_epoch=lambda r: print(f"[lstm] {r}", file=sys.stderr, flush=True))
     return {"parameters": n_parameters(model), "hidden_size": model.encoder.hidden_size,
             "genotype": "lstm", **perplexities(model, est.vocabulary_,
                                                {"val": parts["valid"], "test": parts["test"]}),
-            "epochs": len(result.history), "train_tokens": result.tokens,
+            "epochs": len(result.history), "train_tokens": result.trained,
             "train_seconds": round(result.train_seconds, 2),
-            "tokens_per_second": round(result.tokens / result.train_seconds, 1),
+            "tokens_per_second": round(result.trained / result.train_seconds, 1),
             "wall_seconds": round(time.perf_counter() - started, 1)}
 
 

@@ -128,6 +128,20 @@ def test_lstm_max_time_warns_and_device_errors():
             lstm(device="cuda").fit(X)
 
 
+def test_lstm_reports_each_epoch_to_the_callback_and_verbose_prints_it(capsys):
+    X = make_series(200, n_features=2)
+    events = []
+    est = lstm(epochs=3, patience=None).fit(X, callback=events.append)
+    train = [e for e in events if e.stage == "train"]
+    assert [(e.step, e.total) for e in train] == [(1, 3), (2, 3), (3, 3)]
+    assert [e.data["val_loss"] for e in train] == [r["val_loss"] for r in est.history_]
+    assert {"train_loss", "val_loss", "lr", "samples", "train_seconds"} <= set(train[0].data)
+    capsys.readouterr()
+    lstm(epochs=2, verbose=1).fit(X)
+    err = capsys.readouterr().err
+    assert "[train 2/2] train " in err and "[fit 1/1] LSTMForecaster fitted" in err
+
+
 def test_forecast_head_starts_as_last_value_and_maps_shapes():
     head = ForecastHead(hidden_size=5, lookback=4, horizon=3, n_features=3, targets=[2, 0])
     x = torch.randn(6, 4, 3)  # (batch, lookback, n_features)

@@ -58,6 +58,28 @@ def test_safe_model_file(model_file, tmp_path):
     assert result.exit_code == 0 and "perplexity:" in result.output, result.output
 
 
+def test_tokenizer_option(tmp_path):
+    """``--tokenizer punctuation`` splits 'thee,' into 'thee' and ','; the default is shown."""
+    import autoforecast
+
+    help_text = runner.invoke(app, ["lm", "fit", "--help"], env={"COLUMNS": "240"}).output
+    assert "--tokenizer" in help_text and "default: whitespace" in help_text
+    assert "autoforecast[ptb]" in help_text  # not eaten as markup
+    corpus = tmp_path / "verse.txt"
+    corpus.write_text("\n".join(["thee, and thee.", "o'er thee; and thee!"] * 15) + "\n",
+                      encoding="utf-8")
+    out = tmp_path / "lm.joblib"
+    result = invoke("lm", "fit", corpus, "--out", out, "--budget", "tiny", "--epochs", "1",
+                    "--search-epochs", "1", "--bptt", "8", "--device", "cpu", "--no-baseline",
+                    "--tokenizer", "punctuation", "-q")
+    assert result.exit_code == 0, result.output
+    model = autoforecast.load(out)
+    assert model.tokenizer == "punctuation" and "," in model.vocabulary_.words
+    assert "thee," not in model.vocabulary_.words
+    result = invoke("lm", "fit", corpus, "--tokenizer", "bpe")
+    assert result.exit_code != 0 and "bpe" in result.output
+
+
 def test_errors_are_one_line(model_file, tmp_path):
     out, corpus, _ = model_file
     result = invoke("lm", "fit", tmp_path / "missing.txt")

@@ -135,3 +135,29 @@ def test_joblib_round_trip_in_fresh_process(est, series, tmp_path):
     )
     subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "expected.npy")],
                    check=True)
+
+
+@pytest.mark.parametrize("est", FORECASTERS, ids=_ids(FORECASTERS))
+def test_fit_reports_progress_to_a_callback_and_keeps_no_temporary_state(est, series):
+    events = []
+    fitted = clone(est).fit(series, callback=events.append)
+    name = type(est).__name__
+    assert [(e.stage, e.step, e.message) for e in (events[0], events[-1])] == [
+        ("fit", 0, f"fitting {name}"), ("fit", 1, f"{name} fitted")]
+    assert not [a for a in ("_callback", "_started", "_reached", "_capped") if hasattr(fitted, a)]
+
+
+@pytest.mark.parametrize("est", FORECASTERS[:3], ids=_ids(FORECASTERS[:3]))
+def test_ctrl_c_in_any_fit_leaves_it_unfitted_and_says_so(est, series):
+    seen = []
+
+    def interrupt(event):
+        seen.append(event)
+        if event.stage == "fit" and event.step == 1:
+            raise KeyboardInterrupt
+
+    est = clone(est)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(series, callback=interrupt)
+    assert seen[-1].stage == "interrupted" and "left unfitted" in seen[-1].message
+    assert not [name for name in vars(est) if name.endswith("_")]

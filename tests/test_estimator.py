@@ -161,6 +161,34 @@ def test_interrupted_fit_leaves_no_half_fitted_model(data):
         est.predict()
 
 
+def test_interrupt_during_the_search_names_the_search_epoch(data):
+    """Ctrl-C at the 2nd search epoch: the message says where the fit was, not "before the
+    search started"."""
+    seen = []
+
+    def interrupt(event):
+        seen.append(event)
+        if event.stage == "search" and "val_loss" in event.data and event.step == 2:
+            raise KeyboardInterrupt
+
+    est = AutoCellForecaster(**{**SMALL, "search_epochs": 6, "n_searches": 1})
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(data, callback=interrupt)
+    assert seen[-1].stage == "interrupted"
+    assert "search run 0, epoch 2 of 6" in seen[-1].message
+    assert "before the search started" not in seen[-1].message
+    assert not [name for name in vars(est) if name.endswith("_")]
+    assert not [name for name in ("_callback", "_reached", "_started") if hasattr(est, name)]
+
+
+def test_progress_names_the_baselines_and_the_fit_brackets_every_event(fitted):
+    _, events = fitted
+    assert (events[0].stage, events[0].step) == ("fit", 0)
+    assert (events[-1].stage, events[-1].step) == ("fit", 1) and events[-1].data["seconds"] > 0
+    baselines = next(e for e in events if e.stage == "baselines")
+    assert "naive, linear" in baselines.message
+
+
 def test_concurrent_predictions_match_sequential(fitted, data):
     from concurrent.futures import ThreadPoolExecutor
 

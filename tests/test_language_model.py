@@ -1,5 +1,6 @@
-"""AutoCellLanguageModel: vocabulary, perplexity, truncated BPTT, search on tokens, persistence,
-reproducibility. Tiny corpora made here; every fit runs in about a second on one thread."""
+"""AutoCellLanguageModel: vocabulary, tokenizers, perplexity, truncated BPTT, search on tokens,
+persistence, reproducibility, the fit shell. Tiny corpora made here; every fit runs in about a
+second on one thread."""
 
 import math
 import sys
@@ -14,12 +15,14 @@ from sklearn.exceptions import NotFittedError
 import autoforecast
 from autoforecast.cells.derived import build_encoder
 from autoforecast.cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
-                                   lstm_hidden_for, n_parameters, stream_nll, train_tbptt)
+                                   lstm_hidden_for, n_parameters, stream_nll)
 from autoforecast.data.text import (EOS, UNK, SegmentBatches, Vocabulary, batchify, read_corpus,
-                                    segments)
+                                    segments, split_punctuation)
 from autoforecast.language_model import AutoCellLanguageModel
 from autoforecast.search import DoneEvent, SearchConfig, search
 from autoforecast.search.genotype import Genotype, TwoInputNode
+from autoforecast.shell import MaxTimeWarning
+from autoforecast.training import TBPTTStream, evaluate_loss, train_module
 
 REPEAT = ["the cat sat on the mat", "a dog ran to the park", "the cat ate a fish"] * 30
 GENOTYPE = Genotype("two_input", (TwoInputNode("add", "x", "tanh", "tanh"),
@@ -116,12 +119,24 @@ def test_loss_goes_down_on_a_repetitive_corpus():
     torch.manual_seed(0)
     model = LanguageModelNet(build_encoder(GENOTYPE, 8, 8), len(vocab), 8)
     start = stream_nll(model, streams, 8)
-    result = train_tbptt(model, streams, streams, bptt=8, epochs=6, lr=1e-2, patience=None)
+    result = train_module(model, TBPTTStream(streams, 8), TBPTTStream(streams, 8), lm_loss,
+                          epochs=6, lr=1e-2, clip=0.25, patience=None, plateau_lr_factor=0.5)
     losses = [r["val_loss"] for r in result.history]
     assert start[0] / start[1] > math.log(len(vocab)) - 0.3  # about uniform at the start
     assert losses[-1] < losses[0] < start[0] / start[1]
     assert math.exp(result.best_val_loss) < 3.0  # the sentences are learnt, vocabulary is 14
-    assert result.tokens == 6 * (streams.shape[1] - 1) * 4
+    assert result.trained == 6 * (streams.shape[1] - 1) * 4
+    assert [r["tokens"] for r in result.history] == [(streams.shape[1] - 1) * 4] * 6
+
+
+def test_tbptt_validation_carries_the_state_like_scoring():
+    """The loop's validation over a TBPTTStream is the per-token NLL that scoring computes."""
+    torch.manual_seed(0)
+    model = LanguageModelNet(build_encoder(GENOTYPE, 6, 5), 11, 6).double()
+    streams = torch.randint(0, 11, (3, 20))
+    total, count = stream_nll(model, streams, bptt=3)
+    assert evaluate_loss(model, TBPTTStream(streams, 3), lm_loss, "cpu") == pytest.approx(
+        total / count, rel=1e-12)
 
 
 def test_projection_and_tied_decoder_when_sizes_differ():
@@ -244,6 +259,73 @@ def test_progress_events(fitted):
     stages = [e.stage for e in events]
     assert {"search", "retrain", "baseline:lstm", "report"} <= set(stages)
     assert "val ppl" in next(e for e in events if e.stage == "retrain").message
+
+
+def test_interrupted_fit_says_where_and_leaves_no_fitted_state():
+    seen = []
+
+    def interrupt(event):
+        seen.append(event)
+        if event.stage == "retrain" and event.step == 1:
+            raise KeyboardInterrupt
+
+    est = tiny(epochs=2, search_epochs=1, max_nodes=1, baseline=False)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(REPEAT[:30], callback=interrupt)
+    assert seen[0].stage == "fit" and seen[-1].stage == "interrupted"
+    assert "search finished" in seen[-1].message and "retrain epoch 1 of 2" in seen[-1].message
+    assert not [n for n in vars(est) if n.endswith("_")] and not hasattr(est, "_callback")
+
+
+def test_max_time_cut_training_warns(monkeypatch):
+    import autoforecast.language_model as module
+
+    real = module.train_module
+    monkeypatch.setattr(module, "train_module",
+                        lambda *a, **kw: real(*a, **{**kw, "max_time": 1e-9}))
+    with pytest.warns(MaxTimeWarning, match=r"cut training \(retrain\) short, after 1 of 2"):
+        est = tiny(epochs=2, search_epochs=1, max_nodes=1, baseline=False).fit(REPEAT[:30])
+    assert est.report_.loc["autocell", "time_capped"] and len(est.history_) == 1
+    assert set(est.history_[0]) == {"epoch", "train_loss", "val_loss", "lr", "tokens",
+                                    "train_seconds"}
+
+
+# ------------------------------------------------------------------------------ tokenizer
+def test_punctuation_tokenizer_splits_marks_off_words():
+    assert split_punctuation("Thee, o'er thee! <unk> well-known") == [
+        "Thee", ",", "o'er", "thee", "!", "<unk>", "well-known"]
+    words = Vocabulary.build(["thee, and thee"], tokenizer="punctuation").words
+    assert words == [UNK, EOS, "thee", ",", "and"]
+    assert Vocabulary.build(["thee, and thee"]).words == [UNK, EOS, "thee,", "and", "thee"]
+    with pytest.raises(ValueError, match="`tokenizer` must be one of"):
+        Vocabulary.build(["a"], tokenizer="spaces")
+    with pytest.raises(ValueError, match="`tokenizer` must be one of"):
+        tiny(tokenizer="bpe").fit(REPEAT)
+
+
+def test_fitted_tokenizer_is_used_by_every_method_and_survives_saving(tmp_path):
+    lines = ["the cat, the hat.", "a dog; a log!", "the cat sat."] * 10
+    est = tiny(tokenizer="punctuation", epochs=1, search_epochs=1, max_nodes=1, baseline=False)
+    est.fit(lines)
+    assert est.vocabulary_.tokenizer == "punctuation" and "," in est.vocabulary_.words
+    assert "cat," not in est.vocabulary_.words
+    assert est.vocabulary_.unknown_rate(est.vocabulary_.encode(["the cat, the dog."])) == 0.0
+    assert est.generate("the cat,", 4, random_state=0)  # the prompt is split the same way
+    for name in ("lm.joblib", "lm.afm"):
+        loaded = autoforecast.load(autoforecast.save(est, tmp_path / name))
+        assert loaded.tokenizer == "punctuation" and loaded.vocabulary_ == est.vocabulary_
+        assert loaded.perplexity(lines[:3]) == est.perplexity(lines[:3])
+
+
+def test_models_pickled_before_the_tokenizer_load_as_whitespace(fitted):
+    state = fitted.__getstate__()
+    del state["tokenizer"]
+    old = AutoCellLanguageModel.__new__(AutoCellLanguageModel)
+    old.__setstate__(state)
+    assert old.get_params()["tokenizer"] == "whitespace"
+    vocab = Vocabulary.__new__(Vocabulary)
+    vocab.__setstate__({"words": [UNK, EOS, "a"]})
+    assert vocab.tokenizer == "whitespace" and vocab.ids("a b") == [2, 0, 1]
 
 
 # ------------------------------------------------------------------------------ dataset

@@ -1,4 +1,6 @@
-"""The shared training loop: divergence is caught and recovered or reported, never hidden."""
+"""The shared training loop: divergence is caught and recovered or reported, never hidden;
+truncated BPTT as a batch stream; the learning-rate decay on plateaus; the time cap between
+batches; the thread helper."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from autoforecast.training import TrainingDivergedError, train_module
+from autoforecast.training import (TBPTTStream, TrainingDivergedError, torch_threads,
+                                   train_module)
 
 
 class Flaky(nn.Module):
@@ -78,3 +81,72 @@ def test_keep_initial_keeps_untrained_weights_that_no_epoch_beats():
         assert torch.equal(value, initial[name])
     trained = train_module(model, train, val, nn.MSELoss(), epochs=3, lr=0.1, patience=None)
     assert trained.best_epoch >= 0  # without keep_initial an epoch is always chosen
+
+
+def test_a_plateau_halves_the_learning_rate_when_asked():
+    x = torch.randn(32, 2, generator=torch.Generator().manual_seed(1))
+    train = lambda: [(x, x @ torch.tensor([[1.5], [-2.0]]))]  # noqa: E731
+    val = lambda: [(x, x @ torch.tensor([[1.0], [-1.0]]))]  # noqa: E731 (training moves away)
+    model = Flaky(nan_calls=())
+    with torch.no_grad():
+        model.linear.weight.copy_(torch.tensor([[1.0, -1.0]]))
+        model.linear.bias.zero_()
+    result = train_module(model, train, val, nn.MSELoss(), epochs=4, lr=0.1, patience=None,
+                          plateau_lr_factor=0.5)
+    assert result.best_epoch == 0  # each later epoch is worse: the rate halves after it
+    assert [r["lr"] for r in result.history] == [0.1, 0.1, 0.05, 0.025]
+    constant = train_module(Flaky(nan_calls=()), train, val, nn.MSELoss(), epochs=3, lr=0.1,
+                            patience=None)
+    assert [r["lr"] for r in constant.history] == [0.1] * 3
+
+
+def test_max_time_is_checked_between_batches_and_one_batch_always_runs():
+    model = Flaky(nan_calls=())
+    result = train_module(model, batches(), batches(), nn.MSELoss(), epochs=5, max_time=1e-9)
+    assert result.time_capped and len(result.history) == 1
+    assert result.history[0]["samples"] == 16  # the second batch was cut
+    assert result.trained == 16 and result.train_seconds > 0
+    full = train_module(model, batches(), batches(), nn.MSELoss(), epochs=2, max_time=60.0)
+    assert not full.time_capped and [r["samples"] for r in full.history] == [32, 32]
+
+
+class Recorder(nn.Module):
+    """``run(x, state) -> (x + state, new state)``: records the state each segment starts from."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+        self.starts = []
+
+    def run(self, x, state=None):
+        self.starts.append(None if state is None else (float(state.sum()), state.requires_grad))
+        out = x.float().unsqueeze(-1) * self.scale  # (n_streams, t, 1)
+        carried = out[:, -1, 0] if state is None else out[:, -1, 0] + state
+        return out, carried
+
+
+def test_tbptt_stream_carries_the_state_with_the_graph_cut_and_resets_each_epoch():
+    streams = torch.arange(14).view(2, 7)  # two streams of 7 steps: segments of 3, 3
+    model = Recorder()
+    result = train_module(model, TBPTTStream(streams, 3), None,
+                          lambda out, y: ((out[..., 0] - y.float()) ** 2).mean(),
+                          epochs=2, lr=1e-3, patience=None)
+    starts = model.starts
+    assert len(starts) == 4 and starts[0] is None and starts[2] is None  # a zero state each epoch
+    assert starts[1] is not None and starts[1][1] is False  # carried, graph cut
+    assert result.trained == 2 * 12 and result.history[0]["tokens"] == 12
+
+
+def test_torch_threads_sets_and_restores_and_none_leaves_alone():
+    before = torch.get_num_threads()
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
+    with torch_threads(before + 1):
+        assert torch.get_num_threads() == before + 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="int >= 1, got 0"):
+        with torch_threads(0):
+            pass
+    from autoforecast.neural import torch_threads as neural_threads
+    from autoforecast.search.runtime import local_threads
+    assert local_threads is torch_threads is neural_threads

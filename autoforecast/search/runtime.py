@@ -1,14 +1,21 @@
-"""Local random state and wall-clock budget of a search (no global seeding, no side effects)."""
+"""Local random state and wall-clock budget of a search (no global seeding, no side effects).
+
+``Clock`` (the wall-clock cap) and ``local_threads`` (torch threads for a block, restored after)
+are :class:`autoforecast.training.Clock` and :func:`autoforecast.training.torch_threads`,
+re-exported here under the names the search code imports.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import secrets
-import time
 
 import torch
 
-from autoforecast.training import seed_everything_local
+from autoforecast.training import Clock, seed_everything_local
+from autoforecast.training import torch_threads as local_threads
+
+__all__ = ["Clock", "LocalRng", "cycle", "local_threads", "resolve_seeds", "to_device"]
 
 
 class LocalRng:
@@ -31,38 +38,6 @@ class LocalRng:
             yield
             self.cpu = torch.get_rng_state()
             self.cuda = torch.cuda.get_rng_state_all() if self.cuda else []
-
-
-@contextlib.contextmanager
-def local_threads(n: int | None):
-    """Run with ``n`` intra-op threads (None: leave torch's setting), restored afterwards. Tiny
-    recurrent steps are dominated by dispatch, and on a busy machine one thread is often fastest."""
-    previous = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if n is not None:
-            torch.set_num_threads(previous)
-
-
-class Clock:
-    """The optional wall-clock cap (seconds) of a whole search call."""
-
-    def __init__(self, max_time: float | None):
-        self.start, self.max_time, self.capped = time.perf_counter(), max_time, False
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
-    def remaining(self) -> float | None:
-        return None if self.max_time is None else max(self.max_time - self.elapsed(), 0.0)
-
-    def expired(self) -> bool:
-        if self.max_time is not None and self.elapsed() >= self.max_time:
-            self.capped = True
-        return self.capped
 
 
 def resolve_seeds(random_state: int | None, n: int) -> list[int]:

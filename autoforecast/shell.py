@@ -1,0 +1,117 @@
+"""The estimator shell every model of the project shares: one ``fit`` wrapper.
+
+:class:`EstimatorShell` is the base of the forecasters (:class:`autoforecast.base.BaseForecaster`)
+and of :class:`autoforecast.language_model.AutoCellLanguageModel`. It holds, once:
+
+- the fit wrapper: the fitted state (attributes ending in ``_``) is forgotten before a fit, and
+  removed again when the fit raises or is interrupted (Ctrl-C): never a half-fitted estimator;
+- progress: ``fit(..., callback=None)``; ``callback(ProgressEvent)`` receives a ``"fit"`` start
+  event, the model's own events (``_emit``) and a ``"fit"`` end event; without a callback,
+  ``verbose`` (where the estimator has it) renders the events on stderr
+  (:func:`autoforecast.events.stderr_renderer`);
+- the record of how far a fit got (each stage's last ``reached`` phrase), which an
+  ``"interrupted"`` event reports when Ctrl-C stops the fit;
+- ``_seed()``, the seed drawn from ``random_state``;
+- :class:`MaxTimeWarning`: ``_time_capped(what)`` notes that ``max_time`` cut something short,
+  and the wrapper warns once the fit has finished.
+
+A subclass implements ``_fit(X)`` (or passes its own work to ``_run_fit``); the temporary
+attributes of a fit (``_callback``, ``_started``, ``_reached``, ``_capped``) are removed after it,
+so a fitted estimator clones and pickles cleanly.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+from .events import ProgressEvent, stderr_renderer
+
+_TEMPORARY = ("_callback", "_started", "_reached", "_capped")
+
+
+class MaxTimeWarning(UserWarning):
+    """``max_time`` stopped a fit early: the result depends on the machine's speed."""
+
+
+class EstimatorShell(BaseEstimator):
+    """Base of every estimator: the fit wrapper, progress events, seeding, the max-time warning."""
+
+    # ---------------------------------------------------------------------------- fit
+    def fit(self, X, y=None, callback=None):
+        """Learn from ``X``; ``y`` is ignored. ``callback(ProgressEvent)`` receives progress.
+        Returns ``self``.
+
+        A fit that fails or is interrupted (Ctrl-C) removes all fitted state (the attributes
+        ending in ``_``), so the estimator is never left half fitted.
+        """
+        return self._run_fit(callback, self._fit, X)
+
+    def _fit(self, X):
+        raise NotImplementedError(f"{type(self).__name__} must implement _fit.")
+
+    def _run_fit(self, callback, work, *args):
+        """Run ``work(*args)`` as a fit: forget the old fit, report progress, clean up."""
+        self._forget_fit()  # a refit starts from nothing: no attribute of an earlier fit stays
+        self._callback = callback or (stderr_renderer if getattr(self, "verbose", 0) else None)
+        self._started, self._reached, self._capped = time.perf_counter(), {}, []
+        name = type(self).__name__
+        try:
+            self._emit("fit", 0, 1, f"fitting {name}")
+            work(*args)
+            for message in self._capped:
+                warnings.warn(message, MaxTimeWarning, stacklevel=3)
+            self._emit("fit", 1, 1, f"{name} fitted", seconds=self._elapsed())
+            return self
+        except KeyboardInterrupt:
+            self._forget_fit()
+            self._emit("interrupted", 0, None, f"fit interrupted; reached: {self._progress()}. "
+                       "The estimator is left unfitted.")
+            raise
+        except BaseException:
+            self._forget_fit()
+            raise
+        finally:
+            for attribute in _TEMPORARY:
+                self.__dict__.pop(attribute, None)
+
+    def _forget_fit(self) -> None:
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+            delattr(self, name)
+
+    def _elapsed(self) -> float:
+        """Seconds since the current fit started."""
+        return time.perf_counter() - self._started
+
+    def _progress(self) -> str:
+        """How far the current fit got: each stage's last ``reached`` phrase, in order."""
+        reached = getattr(self, "_reached", None)
+        return "; ".join(reached.values()) if reached else "the start (no step had finished)"
+
+    # ----------------------------------------------------------------------- progress
+    def _emit(self, stage: str, step: int, total: int | None, message: str, *,
+              reached: str | None = None, **data) -> None:
+        """Send a :class:`ProgressEvent` to the fit's callback. ``reached``: a phrase saying
+        how far the fit got in ``stage`` (e.g. "search run 0, epoch 2 of 6"), kept for the
+        message of an interrupted fit."""
+        if reached is not None and getattr(self, "_reached", None) is not None:
+            self._reached[stage] = reached
+        callback = getattr(self, "_callback", None)
+        if callback is not None:
+            callback(ProgressEvent(stage, step, total, message, data))
+
+    def _time_capped(self, what: str, detail: str = "") -> None:
+        """Note that ``max_time`` cut ``what`` short (``detail``: how far it got, e.g. ", after
+        3 of 30 epochs"); a :class:`MaxTimeWarning` says so once the fit has finished."""
+        self._capped.append(
+            f"max_time={self.max_time}s cut {what} short{detail}; the result depends on this "
+            "machine's speed and is not reproducible. Pass max_time=None for a reproducible fit.")
+
+    # ------------------------------------------------------------------------ seeding
+    def _seed(self) -> int:
+        """A seed drawn from ``random_state`` (the same each call for an int ``random_state``)."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
