@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import sys
 from dataclasses import dataclass, field
@@ -163,17 +162,10 @@ class ProgressView:
             print(str(event), file=sys.stderr, flush=True)
 
 
-def fit_with_progress(estimator, frame, output: Output, stage: str = "fit"):
-    """``estimator.fit(frame)``, reporting progress: the estimator's own events when it
-    accepts a ``callback``, else a start and an end event of ``stage``."""
+def fit_with_progress(estimator, frame, output: Output):
+    """``estimator.fit(frame)`` with its progress events drawn (every estimator reports)."""
     with ProgressView(output) as view:
-        if "callback" in inspect.signature(estimator.fit).parameters:
-            return estimator.fit(frame, callback=view)
-        name = type(estimator).__name__
-        view(ProgressEvent(stage, 0, 1, f"fitting {name}"))
-        estimator.fit(frame)
-        view(ProgressEvent(stage, 1, 1, f"{name} fitted"))
-    return estimator
+        return estimator.fit(frame, callback=view)
 
 
 def frame_table(frame, title: str | None = None, digits: int = 4) -> Table:
