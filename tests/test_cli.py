@@ -325,7 +325,7 @@ def test_ctrl_c_leaves_no_file(tmp_path, csv, monkeypatch):
 
 
 def test_bugs_keep_their_traceback(csv, monkeypatch):
-    def broken(self, X, y=None):
+    def broken(self, X, y=None, callback=None):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(NaiveForecaster, "fit", broken)
