@@ -21,14 +21,13 @@ from torch import nn
 
 from .base import check_positive_int
 from .baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster, NaiveForecaster
-from .cells.derived import build_encoder
 from .cells.heads import ForecastHead, linear_map, warm_start_heads
 from .cells.model import CellModel
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows
 from .evaluation import skill_table
 from .events import ProgressEvent, stderr_renderer
 from .neural import MaxTimeWarning, NeuralForecaster, resolve_device, torch_threads
-from .search import SearchConfig, random_search
+from .search import SearchConfig, build_encoder, random_search
 from .search.parallel import run_searches
 from .training import seed_everything_local, train_module
 

@@ -25,13 +25,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .base import check_positive_int
-from .cells.derived import build_encoder
 from .cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
                        lstm_hidden_for, n_parameters, stream_nll, train_tbptt)
 from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus
 from .events import ProgressEvent, stderr_renderer
 from .neural import MaxTimeWarning, resolve_device
-from .search import SearchConfig
+from .search import SearchConfig, build_encoder
 from .search.data import SearchData
 from .search.parallel import run_searches
 from .training import seed_everything_local

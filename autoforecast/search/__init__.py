@@ -3,9 +3,12 @@
     from autoforecast.search import SearchConfig, search
     for event in search(SearchConfig(...), train_batches, val_batches, head_factory, loss_fn):
         ...
+
+The backbones of the search space are :class:`Backbone` objects in ``BACKBONES``
+(``search/backbones.py``); ``build_cell`` / ``build_encoder`` build a genotype's derived cell.
 """
 
-from autoforecast.cells.derived import build_cell
+from autoforecast.search.backbones import BACKBONES, Backbone, build_cell, build_encoder, get_backbone
 from autoforecast.search.config import SearchConfig
 from autoforecast.search.events import (Candidate, CandidateEvent, DoneEvent, EpochEvent, GrowEvent,
                                         PruneEvent, SearchDoneEvent, SearchResult, SelectedEvent)
@@ -14,7 +17,7 @@ from autoforecast.search.loop import search
 from autoforecast.search.random_search import random_search, sample_genotype
 from autoforecast.search.supernet import SuperNet
 
-__all__ = ["Candidate", "CandidateEvent", "DartsNode", "DoneEvent", "EpochEvent", "Genotype",
-           "GrowEvent", "PruneEvent", "SearchConfig", "SearchDoneEvent", "SearchResult",
-           "SelectedEvent", "SuperNet", "TwoInputNode", "build_cell", "random_search",
-           "sample_genotype", "search"]
+__all__ = ["BACKBONES", "Backbone", "Candidate", "CandidateEvent", "DartsNode", "DoneEvent",
+           "EpochEvent", "Genotype", "GrowEvent", "PruneEvent", "SearchConfig", "SearchDoneEvent",
+           "SearchResult", "SelectedEvent", "SuperNet", "TwoInputNode", "build_cell",
+           "build_encoder", "get_backbone", "random_search", "sample_genotype", "search"]

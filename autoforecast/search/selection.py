@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from autoforecast.cells.derived import build_encoder
+from autoforecast.search.backbones import build_encoder
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import CandidateEvent, SelectedEvent
 from autoforecast.search.runtime import local_threads
