@@ -357,7 +357,8 @@ class _NodeBackward:
     own backward (``fused_ops.BinaryKernel.backward``) reads the attributes set here."""
 
     def __init__(self, plan, i, lam, a, b, sa, tb, du, dq):
-        self.op_backward, self.lam, self.du, self.dq = binary_kernel(plan.ops[i]).backward, lam, du, dq
+        self.lam, self.du, self.dq = lam, du, dq
+        self.op_backward = binary_kernel(plan.ops[i]).backward  # (self, dL/dm, t)
         self.grad_a = activation_kernel(plan.act_a[i]).backward  # (grad, f_a(u), out)
         self.grad_b = activation_kernel(plan.act_b[i]).backward
         self.a, self.b = a.unbind(0), b.unbind(0)

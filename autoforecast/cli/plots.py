@@ -13,8 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from ..persistence import atomic_path
-from ..search.backbones import get_backbone
-from ..search.node_types import DartsNode, TwoInputNode
+from ..search import DartsNode, TwoInputNode, get_backbone
 
 SIDE_LABELS = {"x": "x_t", "h": "h_{t-1}"}
 
@@ -68,8 +67,9 @@ NODE_PICTURES = {
 def _node_picture(genotype):
     node_type = get_backbone(genotype.backbone).node_type
     if node_type not in NODE_PICTURES:
-        raise ValueError(f"cannot draw a {genotype.backbone!r} cell: its nodes ({node_type.__name__}) "
-                         f"have no picture; add one to NODE_PICTURES in autoforecast/cli/plots.py.")
+        raise ValueError(f"cannot draw a {genotype.backbone!r} cell: its nodes "
+                         f"({node_type.__name__}) have no picture; add one to NODE_PICTURES in "
+                         "autoforecast/cli/plots.py.")
     return NODE_PICTURES[node_type]
 
 

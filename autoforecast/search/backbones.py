@@ -110,7 +110,8 @@ def get_backbone(name) -> Backbone:
 def build_cell(genotype, input_size: int, hidden_size: int) -> GatedNodes:
     """The derived cell of ``genotype`` (wrap it in a RecurrentEncoder to run it over time)."""
     if input_size < 1 or hidden_size < 1:
-        raise ValueError(f"`input_size` and `hidden_size` must be >= 1, got {input_size}, {hidden_size}.")
+        raise ValueError(f"`input_size` and `hidden_size` must be >= 1, got {input_size}, "
+                         f"{hidden_size}.")
     return get_backbone(genotype.backbone).derived_cell(genotype, input_size, hidden_size)
 
 
