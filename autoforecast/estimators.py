@@ -19,7 +19,6 @@ from joblib import Parallel, delayed
 from torch import nn
 
 from .base import check_positive_int
-from .cells.derived import build_encoder
 from .cells.heads import ForecastHead, warm_start_heads
 from .ridge import linear_map
 from .cells.model import CellModel
@@ -28,7 +27,7 @@ from .evaluation import skill_table
 from .events import epoch_losses, search_reached
 from .models import model_class, model_names
 from .neural import NeuralForecaster, resolve_device
-from .search import SearchConfig, random_search
+from .search import SearchConfig, build_encoder, random_search
 from .search.parallel import run_searches
 from .training import seed_everything_local, torch_threads, train_module
 

@@ -24,13 +24,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .base import check_positive_int
-from .cells.derived import build_encoder
 from .cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
                        lstm_hidden_for, n_parameters, stream_nll)
 from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus, tokenizer_of
 from .events import search_reached
 from .neural import resolve_device
-from .search import SearchConfig
+from .search import SearchConfig, build_encoder
 from .search.data import SearchData
 from .search.parallel import run_searches
 from .shell import EstimatorShell

@@ -38,8 +38,8 @@ DATACLASSES = (
     "autoforecast.search.events:SearchResult",
     "autoforecast.search.events:Candidate",
     "autoforecast.search.genotype:Genotype",
-    "autoforecast.search.genotype:DartsNode",
-    "autoforecast.search.genotype:TwoInputNode",
+    "autoforecast.search.node_types:DartsNode",
+    "autoforecast.search.node_types:TwoInputNode",
 )
 SCALER = "autoforecast.data.scaling:SeriesScaler"
 

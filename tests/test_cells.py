@@ -1,9 +1,17 @@
 """Derived cells: the fused implementations against a plain per-node reading of METHOD.md."""
 
+import ast
+import re
+from pathlib import Path
+
 import pytest
 import torch
+import torch.nn.functional as F
 
-from autoforecast.cells import ACTIVATIONS, BINARY_OPS, CellModel, LastStateHead, RecurrentEncoder
+from autoforecast.cells import (ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS, CellModel,
+                                LastStateHead, RecurrentEncoder, ops)
+from autoforecast.cells.fused import DartsPlan, TwoInputPlan
+from autoforecast.cells.fused_ops import ACTIVATION_KERNELS, BINARY_KERNELS, UnsupportedOperationError
 from autoforecast.search import DartsNode, Genotype, TwoInputNode, build_cell
 
 DARTS = Genotype("darts", (DartsNode("tanh", 0), DartsNode("relu", 1), DartsNode("sigmoid", 1),
@@ -147,3 +155,80 @@ def test_cells_pickled_before_their_first_forward_run_after_loading():
         assert "plan" not in vars(loaded.cell)
         x = torch.randn(2, 5, 3)
         torch.testing.assert_close(loaded(x)[0], encoder(x)[0])
+
+
+def every_operation():
+    """(id, genotype) pairs that together use every registered operation, built from the
+    registries: each DARTS edge op alone on its source, beside the others on one source, and
+    twice on one source; each binary op with every activation as act_a and as act_b, over
+    every side input."""
+    acts, n = DARTS_OPS[1:], len(DARTS_OPS) - 1
+    darts = ([DartsNode(a, 0) for a in acts] + [DartsNode(a, n + k) for k, a in enumerate(acts)]
+             + [DartsNode(acts[0], 1), DartsNode(acts[-1], 1)] * 2)
+    cases = [("darts", Genotype("darts", tuple(darts)))]
+    acts = list(ACTIVATIONS)
+    for op in BINARY_OPS:
+        nodes = [TwoInputNode(op, SIDE_INPUTS[j % len(SIDE_INPUTS)], a, acts[(j + 1) % len(acts)])
+                 for j, a in enumerate(acts * 2)]
+        cases.append((f"two_input-{op}", Genotype("two_input", tuple(nodes))))
+    return cases
+
+
+@pytest.mark.parametrize("genotype", [g for _, g in every_operation()],
+                         ids=[name for name, _ in every_operation()])
+def test_every_registered_operation_runs_the_same_on_the_kernels_and_the_step_path(genotype):
+    """A new entry of ops.py is covered here at once: the fused kernels must compute it (values,
+    last state, every gradient) as the step path does, or refuse it (next test)."""
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(build_cell(genotype, 2, 3), dropout_x=0.2, dropout_h=0.3).double()
+    with torch.no_grad():
+        for p in encoder.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    x, h0 = torch.randn(3, 6, 2, dtype=torch.float64), torch.randn(3, 3, dtype=torch.float64)
+    for fused, reference in zip(run_and_differentiate(encoder, x, h0, True),
+                                run_and_differentiate(encoder, x, h0, False)):
+        torch.testing.assert_close(fused, reference, rtol=0, atol=1e-12)
+
+
+def test_kernels_refuse_an_operation_missing_from_their_tables(monkeypatch):
+    """A registered operation the kernels lack fails when the plan is made (the first forward),
+    naming it and what the kernels support; the step path still runs it."""
+    monkeypatch.setitem(ops.ACTIVATIONS, "softsign", F.softsign)
+    monkeypatch.setitem(ops.BINARY_OPS, "maximum", torch.maximum)
+    x = torch.randn(2, 4, 2)
+    acts, binary = (re.escape(str(sorted(table))) for table in (ACTIVATION_KERNELS, BINARY_KERNELS))
+    for node, match in [(TwoInputNode("add", "x", "softsign"), "no activation 'softsign'.*" + acts),
+                        (TwoInputNode("add", "h", "tanh", "softsign"), "no activation 'softsign'"),
+                        (TwoInputNode("maximum", "skip"), "no binary op 'maximum'.*" + binary)]:
+        encoder = RecurrentEncoder(build_cell(Genotype("two_input", (node,)), 2, 3))
+        with pytest.raises(UnsupportedOperationError, match=match):
+            encoder(x)
+        with pytest.raises(NotImplementedError, match=match):
+            TwoInputPlan((node.op,), (node.act_a,), (node.act_b,), (), (0,), ())
+        encoder.fused = False
+        assert encoder(x)[0].shape == (2, 4, 3)
+    with pytest.raises(ValueError, match="no activation 'softsign'.*fused = False"):
+        DartsPlan.from_nodes((DartsNode("tanh", 0), DartsNode("softsign", 1)))
+
+
+def test_kernels_refuse_a_registry_entry_replaced_by_another_function(monkeypatch):
+    monkeypatch.setitem(ops.ACTIVATIONS, "relu", F.softsign)
+    encoder = RecurrentEncoder(build_cell(Genotype("darts", (DartsNode("relu", 0),)), 2, 3))
+    match = r"'relu' as relu, but ops.ACTIVATIONS\['relu'\] is <function softsign"
+    with pytest.raises(UnsupportedOperationError, match=match):
+        encoder(torch.randn(2, 4, 2))
+
+
+def test_cells_import_nothing_from_search():
+    """search/ builds on cells/ (the backbone registry holds the cells); never the reverse."""
+    cells = Path(ops.__file__).parent
+    for path in cells.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):  # in functions too
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):  # `from .. import search` too
+                names = [f"{node.module or ''}.{a.name}" for a in node.names]
+            else:
+                continue
+            assert not [n for n in names if "search" in n.split(".")], (path, names)
+

@@ -13,13 +13,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import autoforecast
-from autoforecast.cells.derived import build_encoder
 from autoforecast.cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
                                    lstm_hidden_for, n_parameters, stream_nll)
 from autoforecast.data.text import (EOS, UNK, SegmentBatches, Vocabulary, batchify, read_corpus,
                                     segments, split_punctuation)
 from autoforecast.language_model import AutoCellLanguageModel
-from autoforecast.search import DoneEvent, SearchConfig, search
+from autoforecast.search import DoneEvent, SearchConfig, build_encoder, search
 from autoforecast.search.genotype import Genotype, TwoInputNode
 from autoforecast.shell import MaxTimeWarning
 from autoforecast.training import TBPTTStream, evaluate_loss, train_module

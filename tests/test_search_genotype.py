@@ -1,13 +1,16 @@
 """Genotype as plain data, and derivation (METHOD.md 1 and 2)."""
 
 import json
+import pickle
 
+import numpy as np
 import pytest
 import torch
 
 from autoforecast.cells import RecurrentEncoder
 from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
-from autoforecast.search import DartsNode, Genotype, SuperNet, TwoInputNode, build_cell
+from autoforecast.search import (BACKBONES, Backbone, DartsNode, Genotype, SuperNet, TwoInputNode,
+                                 build_cell, build_encoder, get_backbone, sample_genotype)
 
 GENOTYPES = [
     Genotype("darts", (DartsNode("relu", 0), DartsNode("tanh", 0), DartsNode("identity", 2))),
@@ -80,3 +83,63 @@ def test_two_input_derivation_is_per_node_argmax(search_activations):
     acts = ("relu", "sigmoid") if search_activations else ("tanh", "tanh")
     assert net.genotype().nodes == (TwoInputNode("gate", "x", "tanh", acts[0]),
                                     TwoInputNode("add", "skip", "tanh", acts[1]))
+
+
+@pytest.mark.parametrize("name", sorted(BACKBONES))
+def test_each_backbone_holds_its_node_type_cells_and_sampler(name):
+    backbone = get_backbone(name)
+    assert isinstance(backbone, Backbone) and backbone.name == name
+    genotype = Genotype(name, backbone.sample(3, np.random.default_rng(0), True))
+    assert all(type(n) is backbone.node_type for n in genotype.nodes)
+    assert type(build_cell(genotype, 2, 3)) is backbone.derived_cell
+    assert type(build_encoder(genotype, 2, 3, dropout_h=0.5).cell) is backbone.derived_cell
+    net = SuperNet(2, 3, name, init_nodes=2, max_nodes=3)
+    assert type(net.cell) is backbone.search_cell
+    assert all(type(n) is backbone.node_type for n in net.genotype().nodes)
+    ops = DARTS_OPS[1:] if name == "darts" else tuple(BINARY_OPS)
+    assert backbone.degenerate and backbone.degenerate <= set(ops)
+
+
+def test_degenerate_choices_are_those_of_0_1():
+    assert {n: b.degenerate for n, b in BACKBONES.items()} == {
+        "darts": {"identity"}, "two_input": {"left", "right"}}
+
+
+@pytest.mark.parametrize("name", ["gru", "", None, ["darts"]])
+def test_unknown_backbone_is_a_clear_value_error(name):
+    with pytest.raises(ValueError, match=r"unknown backbone .*expected one of \['darts', 'two_input'\]"):
+        get_backbone(name)
+    with pytest.raises(ValueError, match="unknown backbone"):
+        Genotype.from_dict({"backbone": name, "nodes": [{"op": "relu", "input": 0}]})
+
+
+def test_a_node_of_another_backbone_is_refused():
+    with pytest.raises(ValueError, match="node 2 of a 'darts' genotype must be a DartsNode"):
+        Genotype("darts", (DartsNode("relu", 0), TwoInputNode("add", "h")))
+
+
+def test_node_types_keep_their_old_import_path_for_pickles():
+    from autoforecast.search import genotype as old_home
+
+    assert old_home.DartsNode is DartsNode and old_home.TwoInputNode is TwoInputNode
+    for g in GENOTYPES:
+        assert pickle.loads(pickle.dumps(g)) == g
+
+
+@pytest.mark.parametrize("backbone,search_activations,expected", [
+    ("darts", False, ["darts[s1=identity(s0); s2=sigmoid(s1); s3=identity(s1)]",
+                      "darts[s1=identity(s0); s2=identity(s0); s3=tanh(s0)]"]),
+    ("two_input", False, ["two_input[s1=right(tanh(prev), tanh(h)); s2=left(tanh(prev), tanh(skip)); "
+                          "s3=gate(tanh(prev), tanh(skip))]",
+                          "two_input[s1=right(tanh(prev), tanh(x)); s2=add(tanh(prev), tanh(x)); "
+                          "s3=hadamard(tanh(prev), tanh(skip))]"]),
+    ("two_input", True, ["two_input[s1=right(sigmoid(prev), identity(h)); s2=gate(identity(prev), "
+                         "tanh(skip)); s3=add(relu(prev), identity(x))]",
+                         "two_input[s1=right(relu(prev), identity(x)); s2=add(tanh(prev), "
+                         "relu(skip)); s3=right(relu(prev), relu(x))]"]),
+])
+def test_sampling_draws_the_genotypes_of_0_1(backbone, search_activations, expected):
+    """The registry's samplers make the same random draws in the same order as 0.1 did."""
+    rng = np.random.default_rng(7)
+    assert [str(sample_genotype(backbone, 3, rng, search_activations)) for _ in range(2)] == expected
+

@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 
+from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
 from autoforecast.search import SuperNet
 
 CONFIGS = [("darts", False), ("two_input", False), ("two_input", True)]
@@ -110,3 +111,16 @@ def test_grow_and_prune_keeps_only_newest_nodes_continuous(backbone, search_acti
 def test_supernet_rejects_bad_arguments(args, match):
     with pytest.raises(ValueError, match=match):
         SuperNet(*args)
+
+
+def test_arch_parameter_bound_per_backbone():
+    """METHOD.md 3: DARTS node i has alpha (i, ops) with i <= max_nodes, whether activations
+    are searched or not; a two-input node has beta and delta, and act_a, act_b if searched."""
+    def bound(backbone, search_activations, n_active):
+        net = SuperNet(2, 3, backbone, 1, MAX_NODES, search_activations=search_activations)
+        return net.arch_parameter_bound(n_active)
+
+    per_node = len(BINARY_OPS) + len(SIDE_INPUTS)
+    assert bound("darts", False, 2) == bound("darts", True, 2) == 2 * MAX_NODES * len(DARTS_OPS)
+    assert bound("two_input", False, 2) == 2 * per_node
+    assert bound("two_input", True, 1) == per_node + 2 * len(ACTIVATIONS)

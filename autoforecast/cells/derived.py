@@ -6,6 +6,8 @@ initially, DARTS' mean). Work is fused: input projections of all steps in one ma
 the time loop, and per step one matmul per node that feeds others (all its out-edges at once).
 ``step`` is the readable reference; ``sequence`` (what the encoder runs) computes the same
 through the whole-sequence kernels of ``cells/fused.py`` with a hand-written backward.
+A cell is built from its genotype by ``autoforecast.search.build_cell``, which finds the class
+through the backbone registry (``search/backbones.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import functools
 import torch
 from torch import nn
 
-from autoforecast.cells.base import GatedNodes, RecurrentEncoder, new_weight
+from autoforecast.cells.base import GatedNodes, new_weight
 from autoforecast.cells.fused import DartsPlan, DartsSequence, TwoInputPlan, TwoInputSequence
 from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS
 
@@ -168,18 +170,3 @@ class TwoInputCell(GatedNodes):
         out = TwoInputSequence.apply(self.plan, feature_major(pre), h0.t(), transposed(mask_h), wh, bh,
                                      lam, gamma, *wa, *ba)
         return batch_major(out)
-
-
-CELLS = {"darts": DartsCell, "two_input": TwoInputCell}
-
-
-def build_cell(genotype, input_size: int, hidden_size: int) -> GatedNodes:
-    """The derived cell of ``genotype`` (wrap it in a RecurrentEncoder to run it over time)."""
-    if input_size < 1 or hidden_size < 1:
-        raise ValueError(f"`input_size` and `hidden_size` must be >= 1, got {input_size}, {hidden_size}.")
-    return CELLS[genotype.backbone](genotype, input_size, hidden_size)
-
-
-def build_encoder(genotype, input_size: int, hidden_size: int, dropout_x: float = 0.0,
-                  dropout_h: float = 0.0) -> RecurrentEncoder:
-    return RecurrentEncoder(build_cell(genotype, input_size, hidden_size), dropout_x, dropout_h)

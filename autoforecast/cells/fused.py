@@ -23,7 +23,9 @@ the backward needs in ``(time, feature, batch)`` buffers. Layout and batching:
 
 The functions compute exactly what :meth:`DartsCell.step` / :meth:`TwoInputCell.step` compute
 (checked in float64 in ``tests/test_cells.py``); the step methods remain the reference.
-Backward is first order only (no double backward), which is all retraining needs.
+Backward is first order only (no double backward), which is all retraining needs. The
+operations come from the explicit tables of ``cells/fused_ops.py``; a plan raises
+:class:`UnsupportedOperationError` when it is made for an operation missing there.
 """
 
 from __future__ import annotations
@@ -32,28 +34,10 @@ from dataclasses import dataclass
 
 import torch
 
+from autoforecast.cells.fused_ops import (UnsupportedOperationError, activation_kernel,  # noqa: F401
+                                          binary_kernel)
+
 aten = torch.ops.aten
-
-
-def _act_into(name: str, z: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    if name == "tanh":
-        return torch.tanh(z, out=out)
-    if name == "sigmoid":
-        return torch.sigmoid(z, out=out)
-    if name == "relu":
-        return torch.clamp_min(z, 0, out=out)
-    return out.copy_(z)  # identity
-
-
-def _act_grad_into(name: str, grad: torch.Tensor, a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """out = grad * f'(z), written through f's output a = f(z), one fused kernel each."""
-    if name == "tanh":
-        return aten.tanh_backward.grad_input(grad, a, grad_input=out)
-    if name == "sigmoid":
-        return aten.sigmoid_backward.grad_input(grad, a, grad_input=out)
-    if name == "relu":
-        return aten.threshold_backward.grad_input(grad, a, 0, grad_input=out)
-    return out.copy_(grad)  # identity
 
 
 def _combine_into(states: torch.Tensor, gamma: torch.Tensor, out: torch.Tensor) -> None:
@@ -74,6 +58,10 @@ class DartsPlan:
     acts: tuple[str, ...]  # f_i of node i
     kids: tuple[tuple[int, ...], ...]  # per state j: the nodes reading it, ordered by activation
 
+    def __post_init__(self):
+        for act in self.acts:  # raises for an activation the kernels lack
+            activation_kernel(act)
+
     @classmethod
     def from_nodes(cls, nodes) -> DartsPlan:
         kids = tuple(tuple(sorted((i for i, n in enumerate(nodes, 1) if n.input == j),
@@ -88,14 +76,15 @@ class DartsPlan:
         return self.kids[self.inputs[i - 1]].index(i)
 
     def act_groups(self, j: int, d: int):
-        """(activation, first row, end row) of the z-rows of state j's children, one per activation."""
+        """(activation, first row, end row) of the z-rows of state j's children, one per activation
+        (the activation as its kernels, ``fused_ops.ActivationKernel``)."""
         groups = []
         for n, i in enumerate(self.kids[j]):
             if groups and groups[-1][0] == self.acts[i - 1]:
                 groups[-1][2] = (n + 1) * d
             else:
                 groups.append([self.acts[i - 1], n * d, (n + 1) * d])
-        return [tuple(g) for g in groups]
+        return [(activation_kernel(act), lo, hi) for act, lo, hi in groups]
 
 
 class DartsSequence(torch.autograd.Function):
@@ -131,7 +120,7 @@ class DartsSequence(torch.autograd.Function):
                     y = torch.mm(w_t[j], s_j)  # (2 d n_j, B)
                     torch.sigmoid(y[:nd], out=Gv[j][t])
                     for act, lo, hi in groups[j]:
-                        _act_into(act, y[nd + lo:nd + hi], Av[j][t][lo:hi])
+                        act.forward(y[nd + lo:nd + hi], Av[j][t][lo:hi])
                     torch.lerp(s_j, Av[j][t].view(-1, d, batch), Gv[j][t].view(-1, d, batch), out=Ev[j][t])
                 torch.lerp(Sv[t][j], e_of[i][t], lamf[j], out=Sv[t][i])
             _combine_into(S_t[t][1:], gamma, Hv[t])
@@ -156,7 +145,7 @@ class DartsSequence(torch.autograd.Function):
         DS, DELTA, DH, DHM = new(k1, d, batch), new(k, d, batch), new(d, batch), new(d, batch)
         edges = {j: _EdgesBackward(W[j], S[:, j], G[j], A[j], E[j], plan.act_groups(j, 1), DS[j])
                  for j in sources}
-        entry = _EdgesBackward(w0h, HM, G0, A0, S[:, :1], [("tanh", 0, 1)], DHM,
+        entry = _EdgesBackward(w0h, HM, G0, A0, S[:, :1], [(activation_kernel("tanh"), 0, 1)], DHM,
                                dy=DY0.view(steps, 2, 1, d, batch), de=DS[:1], assign=True)
         de_of = [None] + [edges[plan.inputs[i - 1]].de[plan.slot(i)] for i in range(1, k + 1)]
         e_of = [None] + [E[plan.inputs[i - 1]][:, plan.slot(i)].unbind(0) for i in range(1, k + 1)]
@@ -204,7 +193,7 @@ class _EdgesBackward:
         self.g, self.a = g.view(steps, n, d, batch).unbind(0), a.view(steps, n, d, batch).unbind(0)
         self.de = new(n, d, batch) if de is None else de
         self.q, self.r = new(n, d, batch), new(n, d, batch)
-        self.groups = [(act, slice(lo, hi)) for act, lo, hi in groups]
+        self.groups = [(act.backward, slice(lo, hi)) for act, lo, hi in groups]  # f' per group
         self.qs = [self.q[part] for _, part in self.groups]
         self.single = n == 1
         self.per_step = dy is not None
@@ -217,11 +206,11 @@ class _EdgesBackward:
         flat, flat_t, dc, dz = self.views[t if self.per_step else 0]
         torch.mul(p, self.g[t], out=q)
         if len(self.groups) == 1:
-            _act_grad_into(self.groups[0][0], q, self.a[t], dz[0])
+            self.groups[0][0](q, self.a[t], dz[0])
         else:
             a = self.a[t]
-            for (act, part), q_part, dz_part in zip(self.groups, self.qs, dz):
-                _act_grad_into(act, q_part, a[part], dz_part)
+            for (act_grad, part), q_part, dz_part in zip(self.groups, self.qs, dz):
+                act_grad(q_part, a[part], dz_part)
         torch.sub(p, q, out=r)
         torch.mul(torch.sub(self.e[t], s, out=q), r, out=dc)
         direct = r[0] if self.single else r.sum(0)
@@ -241,9 +230,18 @@ class TwoInputPlan:
     h_nodes: tuple[int, ...]  # ... from h (rows of the h projection after the entry's)
     skip_nodes: tuple[int, ...]  # ... from s_{i-1} (extra rows of node i-1's projection)
 
+    def __post_init__(self):
+        self.kernels()  # raises for an operation the kernels lack
+
+    def kernels(self):
+        """Per node: (binary op, f_a, f_b) as their kernels (``fused_ops``)."""
+        return [(binary_kernel(op), activation_kernel(a), activation_kernel(b))
+                for op, a, b in zip(self.ops, self.act_a, self.act_b)]
+
     @property
     def gate_nodes(self) -> tuple[int, ...]:
-        return tuple(i for i, op in enumerate(self.ops) if op == "gate")
+        """Nodes whose op keeps sigmoid(a) and tanh(b) for the backward (a gate)."""
+        return tuple(i for i, op in enumerate(self.ops) if binary_kernel(op).keeps_gate)
 
     def side_slots(self, d: int):
         """Node i's side input as (where, first row): "x" in pre, "h" in hp, "skip" in u_{i-1}."""
@@ -259,17 +257,18 @@ class TwoInputSequence(torch.autograd.Function):
     def forward(ctx, plan: TwoInputPlan, pre, h0, mask, wh, bh, lam, gamma, *wab):
         (steps, _, batch), d, k = pre.shape, h0.shape[0], len(plan.ops)
         wa_t, ba = [w.t() for w in wab[:k]], [b.unsqueeze(1) for b in wab[k:]]
-        new, slots = pre.new_empty, plan.side_slots(d)
+        new, slots, kernels = pre.new_empty, plan.side_slots(d), plan.kernels()
         S, PA, PB, M = new(steps, k + 1, d, batch), *(new(steps, k, d, batch) for _ in range(3))
-        # PA is unset for "right", PB for "left": the backward reads neither there; a gate keeps
-        # its sigmoid(a) and tanh(b) (SG, TG) for the backward
+        # PA is unset where the op reads no a ("right"), PB where it reads no b ("left"): the
+        # backward reads neither there; a gate keeps its sigmoid(a) and tanh(b) (SG, TG)
         gates = {i: n for n, i in enumerate(plan.gate_nodes)}  # node -> its slot in SG, TG
         SG, TG = new(steps, len(gates), d, batch), new(steps, len(gates), d, batch)
         HM, H = new(steps, d, batch), new(steps, d, batch)
         for i in plan.x_nodes:  # a side input read from x holds no recurrence: all steps at once
-            if plan.ops[i] != "left":
+            op, _, act_b = kernels[i]
+            if op.reads_b:
                 row = slots[i][1]
-                _act_into(plan.act_b[i], pre[:, row:row + d], PB[:, i])
+                act_b.forward(pre[:, row:row + d], PB[:, i])
         Sv, PAv, PBv, Mv, SGv, TGv = map(_by_time_and_node, (S, PA, PB, M, SG, TG))
         S_t, HMv, Hv, pre_v = S.unbind(0), HM.unbind(0), H.unbind(0), pre.unbind(0)
         lamf, wh_t, bh1, h = lam.tolist(), wh.t(), bh.unsqueeze(1), h0
@@ -278,24 +277,17 @@ class TwoInputSequence(torch.autograd.Function):
             hp = torch.addmm(bh1, wh_t, hm)  # entry h-part, then the h-side nodes' projections
             torch.tanh(torch.add(pre_v[t][:d], hp[:d]), out=Sv[t][0])
             u_prev = None
-            for i, op in enumerate(plan.ops):
+            for i, (op, act_a, act_b) in enumerate(kernels):
                 u = torch.addmm(ba[i], wa_t[i], Sv[t][i])  # (d or 2d, B)
                 where, row = slots[i]
                 a, b, m = PAv[t][i], PBv[t][i], Mv[t][i]
-                if op != "right":
-                    _act_into(plan.act_a[i], u[:d], a)
-                if op != "left" and where != "x":
-                    _act_into(plan.act_b[i], (u_prev if where == "skip" else hp)[row:row + d], b)
+                if op.reads_a:
+                    act_a.forward(u[:d], a)
+                if op.reads_b and where != "x":
+                    act_b.forward((u_prev if where == "skip" else hp)[row:row + d], b)
                 u_prev = u
-                if op == "add":
-                    torch.add(a, b, out=m)
-                elif op == "hadamard":
-                    torch.mul(a, b, out=m)
-                elif op == "gate":
-                    n = gates[i]
-                    torch.mul(torch.sigmoid(a, out=SGv[t][n]), torch.tanh(b, out=TGv[t][n]), out=m)
-                else:
-                    m.copy_(a if op == "left" else b)
+                gate = (SGv[t][gates[i]], TGv[t][gates[i]]) if i in gates else None
+                op.forward(a, b, m, gate)
                 torch.lerp(Sv[t][i], m, lamf[i], out=Sv[t][i + 1])
             _combine_into(S_t[t][1:], gamma, Hv[t])
             h = Hv[t]
@@ -319,11 +311,12 @@ class TwoInputSequence(torch.autograd.Function):
         DBA = [new(steps, w.shape[1]) for w in wa]
         dwh, dwa = torch.zeros_like(wh), [torch.zeros_like(w) for w in wa]
         nodes = []
-        for i, op in enumerate(plan.ops):
+        gates = {i: n for n, i in enumerate(plan.gate_nodes)}  # node -> its slot in SG, TG
+        for i in range(k):
             where, row = slots[i]
             dq = (DPRE[:, row:row + d].unbind(0) if where == "x" else
                   [(DU[i - 1] if where == "skip" else DHP)[row:row + d]] * steps)
-            gate = plan.gate_nodes.index(i) if op == "gate" else None
+            gate = gates.get(i)
             sa, tb = (None, None) if gate is None else (SG[:, gate], TG[:, gate])
             nodes.append(_NodeBackward(plan, i, lam[i].item(), PA[:, i], PB[:, i], sa, tb, DU[i][:d], dq))
         St, S_out, DSv = _by_time_and_node(S), S.view(steps, k1, -1)[:, 1:].unbind(0), DS.unbind(0)
@@ -360,30 +353,17 @@ class TwoInputSequence(torch.autograd.Function):
 class _NodeBackward:
     """Backward, one step at a time, of a two-input node's m = op(a, b), a = f_a(u), b = f_b(q),
     through s_{i+1} = lerp(s_i, m, lambda): given ds_{i+1}, writes du and dq (nothing for the
-    input the op ignores). ``dq`` holds one view per step (the side input's rows)."""
+    input the op ignores). ``dq`` holds one view per step (the side input's rows). The op's
+    own backward (``fused_ops.BinaryKernel.backward``) reads the attributes set here."""
 
     def __init__(self, plan, i, lam, a, b, sa, tb, du, dq):
-        self.op, self.lam, self.du, self.dq = plan.ops[i], lam, du, dq
-        self.act_a, self.act_b = plan.act_a[i], plan.act_b[i]
+        self.lam, self.du, self.dq = lam, du, dq
+        self.op_backward = binary_kernel(plan.ops[i]).backward  # (self, dL/dm, t)
+        self.grad_a = activation_kernel(plan.act_a[i]).backward  # (grad, f_a(u), out)
+        self.grad_b = activation_kernel(plan.act_b[i]).backward
         self.a, self.b = a.unbind(0), b.unbind(0)
         self.sa, self.tb = (None, None) if sa is None else (sa.unbind(0), tb.unbind(0))
         self.lds, self.tmp = torch.empty_like(du), torch.empty_like(du)
 
     def backward(self, ds, t: int) -> None:
-        op, lds = self.op, torch.mul(ds, self.lam, out=self.lds)  # dL/dm
-        if op == "add":
-            _act_grad_into(self.act_a, lds, self.a[t], self.du)
-            _act_grad_into(self.act_b, lds, self.b[t], self.dq[t])
-        elif op == "left":
-            _act_grad_into(self.act_a, lds, self.a[t], self.du)
-        elif op == "right":
-            _act_grad_into(self.act_b, lds, self.b[t], self.dq[t])
-        elif op == "hadamard":
-            _act_grad_into(self.act_a, torch.mul(lds, self.b[t], out=self.tmp), self.a[t], self.du)
-            _act_grad_into(self.act_b, torch.mul(lds, self.a[t], out=self.tmp), self.b[t], self.dq[t])
-        else:  # gate: m = sigmoid(a) tanh(b)
-            sa, tb, tmp = self.sa[t], self.tb[t], self.tmp
-            aten.sigmoid_backward.grad_input(torch.mul(lds, tb, out=tmp), sa, grad_input=tmp)
-            _act_grad_into(self.act_a, tmp, self.a[t], self.du)
-            aten.tanh_backward.grad_input(torch.mul(lds, sa, out=tmp), tb, grad_input=tmp)
-            _act_grad_into(self.act_b, tmp, self.b[t], self.dq[t])
+        self.op_backward(self, torch.mul(ds, self.lam, out=self.lds), t)  # with dL/dm

@@ -2,6 +2,9 @@
 
 Every choice the search makes is a key of one of these dicts; the search cell and the derived
 cell both look operations up here, so they compute the same function for the same choice.
+The whole-sequence kernels keep an explicit table of the operations they implement
+(``cells/fused_ops.py``) and refuse any other. The backbones (which node types and cells make
+up a search space) are a registry of their own: ``autoforecast.search.backbones``.
 """
 
 from __future__ import annotations
@@ -46,12 +49,6 @@ SIDE_INPUTS = ("x", "h", "skip")
 
 # candidate operations on a DARTS edge: `none` (the zero op) and the highway-gated activations
 DARTS_OPS = ("none",) + tuple(ACTIVATIONS)
-
-BACKBONES = ("darts", "two_input")
-
-# choices that make a node carry its input through without mixing two signals; a search whose
-# nodes all pick one of these has collapsed (used by the optional early stop of the search)
-DEGENERATE = {"darts": frozenset({"identity"}), "two_input": frozenset({"left", "right"})}
 
 
 def check_choice(registry, name: str, what: str) -> None:

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from ..files import atomic_path
+from ..search import DartsNode, TwoInputNode, get_backbone
 
 SIDE_LABELS = {"x": "x_t", "h": "h_{t-1}"}
 
@@ -46,19 +47,41 @@ def draw_forecast(history: pd.DataFrame, forecast: pd.DataFrame) -> Figure:
 
 
 # ------------------------------------------------------------------------------ cell graph
+def _darts_in_edges(i: int, node) -> list[tuple[str, str]]:
+    """(source, label) of the edges into DARTS node ``i``: one edge, labelled with its op."""
+    return [(f"s{node.input}", node.op)]
+
+
+def _two_input_in_edges(i: int, node) -> list[tuple[str, str]]:
+    """(source, label) of the edges into two-input node ``i``: s_{i-1} and its side input."""
+    return [(f"s{i - 1}", node.act_a), (_side_source(node.side, i), node.act_b)]
+
+
+# by a backbone's node type: the edges into a node, and the text under its name in the box
+NODE_PICTURES = {
+    DartsNode: (_darts_in_edges, lambda node: ""),  # the op is on the edge
+    TwoInputNode: (_two_input_in_edges, lambda node: node.op),  # the binary op mixes two edges
+}
+
+
+def _node_picture(genotype):
+    node_type = get_backbone(genotype.backbone).node_type
+    if node_type not in NODE_PICTURES:
+        raise ValueError(f"cannot draw a {genotype.backbone!r} cell: its nodes "
+                         f"({node_type.__name__}) have no picture; add one to NODE_PICTURES in "
+                         "autoforecast/cli/plots.py.")
+    return NODE_PICTURES[node_type]
+
+
 def cell_edges(genotype) -> tuple[dict, list]:
     """Positions of the graph's vertices and its edges ``(source, target, label, style)``."""
     nodes = list(genotype.nodes)
-    k = len(nodes)
+    k, (in_edges, _) = len(nodes), _node_picture(genotype)
     pos = {"x_t": (0, 1), "h_{t-1}": (0, -1), "s0": (1, 0), "h_t": (k + 2, 0)}
     pos.update({f"s{i}": (i + 1, 0) for i in range(1, k + 1)})
     edges = [("x_t", "s0", "", "solid"), ("h_{t-1}", "s0", "", "solid")]
     for i, node in enumerate(nodes, start=1):
-        if genotype.backbone == "darts":
-            edges.append((f"s{node.input}", f"s{i}", node.op, "solid"))
-        else:
-            edges.append((f"s{i - 1}", f"s{i}", node.act_a, "solid"))
-            edges.append((_side_source(node.side, i), f"s{i}", node.act_b, "solid"))
+        edges.extend((source, f"s{i}", label, "solid") for source, label in in_edges(i, node))
         edges.append((f"s{i}", "h_t", "", "dashed"))
     return pos, edges
 
@@ -75,6 +98,7 @@ def _side_source(side: str, i: int) -> str:
 def draw_cell(genotype) -> Figure:
     """The derived cell as a graph: inputs, the entry node s0, nodes s1..sK, the output h_t."""
     pos, edges = cell_edges(genotype)
+    box_label = _node_picture(genotype)[1]
     width = max(6.0, 1.6 * (len(genotype.nodes) + 3))
     figure = Figure(figsize=(width, 3.6), layout="constrained")
     ax = figure.subplots()
@@ -90,9 +114,9 @@ def draw_cell(genotype) -> Figure:
                     color="tab:blue")
     for name, (x, y) in pos.items():
         text = name
-        if name.startswith("s") and name[1:].isdigit() and int(name[1:]) >= 1 \
-                and genotype.backbone != "darts":
-            text = f"{name}\n{genotype.nodes[int(name[1:]) - 1].op}"
+        if name.startswith("s") and name[1:].isdigit() and int(name[1:]) >= 1:
+            label = box_label(genotype.nodes[int(name[1:]) - 1])
+            text = f"{name}\n{label}" if label else name
         ax.text(x, y, text, ha="center", va="center", fontsize=9,
                 bbox=dict(boxstyle="round", fc="tab:orange" if name[0] == "s" else "0.9", ec="0.3"))
     xs = [p[0] for p in pos.values()]

@@ -4,9 +4,12 @@
     for event in search(SearchConfig(...), train_batches, val_batches, head_factory, loss_fn):
         ...
     result = run_searches(SearchConfig(n_searches=4, ...), task, random_state=0)  # several seeds
+
+The backbones of the search space are :class:`Backbone` objects in ``BACKBONES``
+(``search/backbones.py``); ``build_cell`` / ``build_encoder`` build a genotype's derived cell.
 """
 
-from autoforecast.cells.derived import build_cell
+from autoforecast.search.backbones import BACKBONES, Backbone, build_cell, build_encoder, get_backbone
 from autoforecast.search.config import SearchConfig
 from autoforecast.search.events import (Candidate, CandidateEvent, DoneEvent, EpochEvent, GrowEvent,
                                         PruneEvent, SearchDoneEvent, SearchResult, SelectedEvent)
@@ -16,7 +19,8 @@ from autoforecast.search.parallel import run_searches
 from autoforecast.search.random_search import random_search, sample_genotype
 from autoforecast.search.supernet import SuperNet
 
-__all__ = ["Candidate", "CandidateEvent", "DartsNode", "DoneEvent", "EpochEvent", "Genotype",
-           "GrowEvent", "PruneEvent", "SearchConfig", "SearchDoneEvent", "SearchResult",
-           "SelectedEvent", "SuperNet", "TwoInputNode", "build_cell", "random_search",
-           "run_searches", "sample_genotype", "search"]
+__all__ = ["BACKBONES", "Backbone", "Candidate", "CandidateEvent", "DartsNode", "DoneEvent",
+           "EpochEvent", "Genotype", "GrowEvent", "PruneEvent", "SearchConfig", "SearchDoneEvent",
+           "SearchResult", "SelectedEvent", "SuperNet", "TwoInputNode", "build_cell",
+           "build_encoder", "get_backbone", "random_search", "run_searches", "sample_genotype",
+           "search"]

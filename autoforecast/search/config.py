@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, fields
 
-from autoforecast.cells.ops import BACKBONES
+from autoforecast.search.backbones import BACKBONES
 from autoforecast.search.growth import GROWTH_TRIGGERS, MODES
 
 
@@ -35,7 +35,7 @@ class SearchConfig:
     dropout_x: float = 0.0
     dropout_h: float = 0.0
     stop_patience: int | None = 5  # stop when the genotype is unchanged this many epochs at K_max
-    stop_on_degenerate: bool = False  # stop when every node picks a degenerate op (ops.DEGENERATE)
+    stop_on_degenerate: bool = False  # stop when every node picks a degenerate op (Backbone.degenerate)
     n_searches: int = 1
     selection_epochs: int = 3  # short retraining of each candidate when n_searches > 1
     max_time: float | None = None  # wall-clock cap in seconds for the whole call
@@ -46,7 +46,7 @@ class SearchConfig:
             value = getattr(self, f.name)
             if isinstance(value, numbers.Integral) and not isinstance(value, bool):
                 object.__setattr__(self, f.name, int(value))
-        _one_of("backbone", self.backbone, BACKBONES)
+        _one_of("backbone", self.backbone, tuple(BACKBONES))
         _one_of("mode", self.mode, MODES)
         _one_of("growth", self.growth, GROWTH_TRIGGERS)
         for name in ("hidden_size", "init_nodes", "n_active", "grow_every", "plateau_patience",

@@ -23,8 +23,8 @@ import math
 import torch
 from torch import nn
 
-from autoforecast.cells.ops import DEGENERATE
 from autoforecast.search.architect import Architect
+from autoforecast.search.backbones import get_backbone
 from autoforecast.search.config import SearchConfig
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import (Candidate, DoneEvent, EpochEvent, GrowEvent, PruneEvent,
@@ -193,7 +193,7 @@ class SupernetSearch:
         patience = self.config.stop_patience
         if patience is not None and stable >= patience:
             return "architecture stable"
-        degenerate = DEGENERATE[self.config.backbone]
+        degenerate = get_backbone(self.config.backbone).degenerate
         if self.config.stop_on_degenerate and all(n.op in degenerate for n in genotype.nodes):
             return "degenerate"
         return None

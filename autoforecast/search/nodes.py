@@ -1,8 +1,10 @@
-"""Search nodes: one node of a search cell with its mixed operations and architecture weights.
+"""Search cells and their nodes: mixed operations and architecture weights.
 
 Architecture weights live in each node's ``arch`` ParameterDict (registered parameters, named
 ``...arch...``); a node discretised by ``fix()`` loses them and computes its chosen ops only.
-Each node has its own BatchNorm without affine parameters (search only, METHOD.md 1-3).
+Each node has its own BatchNorm without affine parameters (search only, METHOD.md 1-3). The
+search cells (``DartsSearchCell``, ``TwoInputSearchCell``; what ``SuperNet`` runs) reuse the
+derived cells' entry nodes, gated residual update and output weights.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autoforecast.cells.base import new_weight, weighted_sum
+from autoforecast.cells.base import GatedNodes, new_weight, weighted_sum
+from autoforecast.cells.derived import (darts_entry, init_darts_entry, init_two_input_entry,
+                                        two_input_pre)
 from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
-from autoforecast.search.genotype import DartsNode, TwoInputNode
+from autoforecast.search.node_types import DartsNode, TwoInputNode
 
 _ACT_FNS = tuple(ACTIVATIONS.values())
 _BIN_FNS = tuple(BINARY_OPS.values())
@@ -118,3 +122,65 @@ class TwoInputSearchNode(nn.Module):
 
     def fix(self, choice: TwoInputNode) -> None:
         self.choice, self.arch = choice, nn.ParameterDict()
+
+
+class DartsSearchCell(GatedNodes):
+    """DARTS DAG: node i mixes edges from every s_j, j < i."""
+
+    def __init__(self, input_size: int, hidden_size: int, n_nodes: int, search_activations=False):
+        super().__init__(input_size, hidden_size, n_nodes)
+        init_darts_entry(self, input_size, hidden_size)
+        self.nodes = nn.ModuleList([self.new_node(i) for i in range(1, n_nodes + 1)])
+
+    def new_node(self, index: int) -> DartsSearchNode:
+        return DartsSearchNode(index, self.hidden_size)
+
+    def precompute(self, x):
+        mixes = [node.mixing() for node in self.nodes]
+        return x @ self.w0x, (mixes, torch.stack(list(self.lambdas)), self.gamma_vector())
+
+    def step(self, pre_t, h, consts):
+        mixes, lam, gamma = consts
+        states = [darts_entry(pre_t, h, self.w0h)]  # s_0, (batch, d)
+        for i, node in enumerate(self.nodes):
+            states.append(states[-1].lerp(node(states, mixes[i]), lam[i]))
+        return self.combine(states[1:], gamma)
+
+
+class TwoInputSearchCell(GatedNodes):
+    """Chain of two-input nodes; all side-input projections fused (see ``precompute``)."""
+
+    def __init__(self, input_size: int, hidden_size: int, n_nodes: int, search_activations=False):
+        super().__init__(input_size, hidden_size, n_nodes)
+        self.search_activations = search_activations
+        init_two_input_entry(self, input_size, hidden_size)
+        self.nodes = nn.ModuleList([self.new_node(i) for i in range(1, n_nodes + 1)])
+
+    def new_node(self, index: int) -> TwoInputSearchNode:
+        return TwoInputSearchNode(self.hidden_size, self.search_activations)
+
+    def precompute(self, x):
+        nodes = self.nodes
+        bs = torch.cat([n.b for n in nodes], 1)  # (d, d K): all B_k
+        qs = torch.cat([n.q for n in nodes])  # (d K,)
+        pre = two_input_pre(self, x, bs, qs)  # (batch, time, d (1 + K)): entry, x B_k + q_k
+        wh = torch.cat([self.w0h, bs], 1)  # h W_0h and every h B_k in one matmul per step
+        bh = torch.cat([torch.zeros_like(self.b0), qs])
+        # node k's matmul on s_{k-1} also projects node k+1's skip candidate s_{k-1} B_{k+1}
+        wa = [torch.cat([n.a, m.b], 1) for n, m in zip(nodes[:-1], nodes[1:])] + [nodes[-1].a]
+        ba = [torch.cat([n.p, m.q]) for n, m in zip(nodes[:-1], nodes[1:])] + [nodes[-1].p]
+        mixes = [n.mixing() for n in nodes]
+        return pre, (wh, bh, wa, ba, mixes, torch.stack(list(self.lambdas)), self.gamma_vector())
+
+    def step(self, pre_t, h, consts):
+        wh, bh, wa, ba, mixes, lam, gamma = consts
+        d = self.hidden_size
+        xp = pre_t.split(d, -1)  # entry x-part, then x B_k + q_k
+        hp = torch.addmm(bh, h, wh).split(d, -1)  # entry h-part, then h B_k + q_k
+        states, skip = [torch.tanh(xp[0] + hp[0])], hp[1]  # s_{-1} := h for node 1
+        for i, node in enumerate(self.nodes):
+            u = torch.addmm(ba[i], states[-1], wa[i])  # (batch, d or 2d)
+            m = node(u[:, :d], (xp[i + 1], hp[i + 1], skip), mixes[i])
+            states.append(states[-1].lerp(m, lam[i]))
+            skip = u[:, d:]
+        return self.combine(states[1:], gamma)

@@ -14,9 +14,9 @@ from functools import partial
 
 import numpy as np
 
-from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
+from autoforecast.search.backbones import get_backbone
 from autoforecast.search.events import Candidate, DoneEvent, SearchResult
-from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode
+from autoforecast.search.genotype import Genotype
 from autoforecast.search.data import SearchData
 from autoforecast.search.runtime import Clock, resolve_seeds
 from autoforecast.search.selection import retrain_val_loss, select
@@ -25,16 +25,7 @@ from autoforecast.search.selection import retrain_val_loss, select
 def sample_genotype(backbone: str, n_nodes: int, rng: np.random.Generator,
                     search_activations: bool = False) -> Genotype:
     """A genotype drawn uniformly from the search space of ``backbone`` with ``n_nodes`` nodes."""
-    def pick(options):
-        return options[int(rng.integers(len(options)))]
-
-    if backbone == "darts":
-        nodes = [DartsNode(pick(DARTS_OPS[1:]), int(rng.integers(i))) for i in range(1, n_nodes + 1)]
-    else:
-        acts = tuple(ACTIVATIONS) if search_activations else ("tanh",)
-        nodes = [TwoInputNode(pick(tuple(BINARY_OPS)), pick(SIDE_INPUTS), pick(acts), pick(acts))
-                 for _ in range(n_nodes)]
-    return Genotype(backbone, tuple(nodes))
+    return Genotype(backbone, get_backbone(backbone).sample(n_nodes, rng, search_activations))
 
 
 def random_search(config, train_batches, val_batches, head_factory, loss_fn,

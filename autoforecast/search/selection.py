@@ -13,7 +13,7 @@ import math
 
 from joblib import Parallel, delayed
 
-from autoforecast.cells.derived import build_encoder
+from autoforecast.search.backbones import build_encoder
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import CandidateEvent, SelectedEvent
 from autoforecast.search.runtime import local_threads
