@@ -48,24 +48,29 @@ class BaseForecaster(EstimatorShell):
 
     # ----------------------------------------------------------------------------- fit
     def _fit(self, X):
-        self.lookback_ = self._check_common_params()
+        lookback = self._check_common_params()
         data = check_series(self, X, reset=True, missing=self.missing)
         self.target_idx_ = resolve_target(self.target, data.columns, data.is_frame)
         self.target_names_ = [data.columns[i] for i in self.target_idx_]
+        self.freq_ = infer_freq(data.index)
+        self.lookback_ = lookback if lookback is not None else self._auto_lookback(len(data.values))
         self.split_ = resolve_split(len(data.values), self.lookback_, self.horizon,
                                     self.validation_size, self.test_size)
         self.scaler_ = SeriesScaler().fit(data.values[: self.split_.train_end])
         self._fit_scaled(self.scaler_.transform(data.values), self.split_)
         self.last_window_ = data.values[-self.lookback_:].copy()  # (lookback, n_features)
         self.last_index_ = data.index[-max(self.lookback_, 3):]
-        self.freq_ = infer_freq(data.index)
         self.fitted_on_frame_ = data.is_frame
         return self
 
-    def _check_common_params(self) -> int:
-        """Check the shared parameters; return the lookback to use (``lookback_``)."""
+    def _check_common_params(self) -> int | None:
+        """Check the shared parameters; return the lookback to use (``lookback_``), or None for
+        one chosen from the data (``_auto_lookback``, where a forecaster has one)."""
         check_positive_int(self.horizon, "horizon")
         return check_positive_int(self.lookback, "lookback")
+
+    def _auto_lookback(self, n_rows: int) -> int:
+        raise NotImplementedError(f"{type(self).__name__} has no automatic lookback.")
 
     # ------------------------------------------------------------------------- predict
     def predict(self, X=None):
@@ -153,21 +158,6 @@ class BaseForecaster(EstimatorShell):
 
     def _forecast_scaled(self, Z: np.ndarray, origins: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        if type(self).__module__.startswith("autoforecast."):
-            state["_autoforecast_version"] = __version__
-        return state
-
-    def __setstate__(self, state):
-        saved = state.pop("_autoforecast_version", None)
-        if saved is not None and saved != __version__:
-            warnings.warn(
-                f"This {type(self).__name__} was saved by autoforecast {saved} and is loaded by "
-                f"{__version__}; it may not work or give the same forecasts. Refit it, or install "
-                f"autoforecast=={saved} to use it.", UserWarning, stacklevel=2)
-        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

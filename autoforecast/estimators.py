@@ -19,55 +19,40 @@ from joblib import Parallel, delayed
 from torch import nn
 
 from .base import check_positive_int
-from .cells.heads import ForecastHead, warm_start_heads
-from .ridge import linear_map
-from .cells.model import CellModel
+from .cells.segments import SegmentNetFactory
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows, future_values
 from .evaluation import skill_table
 from .events import epoch_losses, search_reached
 from .models import model_class, model_names
 from .neural import NeuralForecaster, resolve_device
+from .legacy import RemovedModule as CellHead  # noqa: F401 (0.1 pickles name it)
 from .search import SearchConfig, build_encoder, random_search
+from .search.data import SearchData
 from .search.parallel import run_searches
 from .training import seed_everything_local, torch_threads, train_module
 
 BASELINES = model_names(baseline=True)
 # settings the baselines take from the estimator when they have them (the LSTM: all of them)
-SHARED_WITH_BASELINES = ("hidden_size", "linear_skip", "epochs", "batch_size", "lr",
-                         "weight_decay", "patience", "device", "n_threads")
+SHARED_WITH_BASELINES = ("hidden_size", "segment_length", "normalization", "covariates",
+                         "linear_skip", "epochs", "batch_size", "lr", "weight_decay", "patience",
+                         "device", "n_threads")
 STRATEGIES = ("search", "random")
 
 
-class CellHead(ForecastHead):
-    """:class:`ForecastHead` with the head protocol of :class:`CellModel`."""
-
-    def forward(self, outputs, h_last, x):
-        return super().forward(h_last, x)
-
-
 class ForecastSearchTask:
-    """The search's data for one seed (picklable, for joblib workers)."""
+    """The search's data for one seed (picklable, for joblib workers): windows, and the
+    forecasting network built around the supernet (or a candidate cell) as it will be trained,
+    so that the search ranks cells as they will be used."""
 
-    def __init__(self, train: Windows, val: Windows, batch_size, lookback, horizon, n_features,
-                 targets, linear_skip, linear_map=None):
-        self.train, self.val, self.batch_size = train, val, batch_size
-        self.shape = (lookback, horizon, n_features, targets, linear_skip)
-        self.linear_map = linear_map  # (coef, intercept) the highway starts at, or None
+    def __init__(self, train: Windows, val: Windows, batch_size: int, factory: SegmentNetFactory):
+        self.train, self.val, self.batch_size, self.factory = train, val, batch_size, factory
 
-    def head_factory(self, hidden_size: int) -> nn.Module:
-        """The retraining's head, started as in the retraining: the search ranks cells as they
-        will be used."""
-        lookback, horizon, n_features, targets, linear_skip = self.shape
-        head = CellHead(hidden_size, lookback, horizon, n_features, targets, linear_skip)
-        if linear_skip and self.linear_map is not None:
-            head.set_linear_map(*self.linear_map)
-        return head
-
-    def __call__(self, seed: int):
+    def __call__(self, seed: int) -> SearchData:
         # The supernet's batch normalisation needs at least 2 windows a batch.
-        return (EpochBatches(self.train, self.batch_size, shuffle=True, seed=seed, min_size=2),
-                EpochBatches(self.val, self.batch_size, min_size=2), self.head_factory,
-                nn.MSELoss())
+        return SearchData(EpochBatches(self.train, self.batch_size, shuffle=True, seed=seed,
+                                       min_size=2),
+                          EpochBatches(self.val, self.batch_size, min_size=2), None,
+                          nn.MSELoss(), self.factory, self.factory.config.hidden_size)
 
 
 class AutoCellForecaster(NeuralForecaster):
@@ -78,8 +63,10 @@ class AutoCellForecaster(NeuralForecaster):
     ("schedule" every ``grow_every`` epochs, "plateau" or "none"), ``search_epochs`` per search,
     ``n_searches`` seeds, each candidate retrained ``selection_epochs`` to pick one;
     ``strategy="random"`` samples cells of the same space at the same budget instead (the
-    control). Retraining: ``hidden_size``, ``epochs``, ``patience``, ``lr``, ``batch_size``,
-    ``linear_skip``. Report: ``baselines`` among "lstm", "arima", "naive", "linear", scored on
+    control). Network (the searched cell in the forecasting network of every recurrent
+    forecaster, :class:`autoforecast.neural.NeuralForecaster`): ``lookback``,
+    ``segment_length``, ``normalization``, ``covariates``, ``linear_skip``, ``hidden_size``.
+    Retraining: ``epochs``, ``patience``, ``lr``, ``batch_size``. Report: ``baselines`` among "lstm", "arima", "naive", "linear", scored on
     the last ``test_size`` rows (``test_size=0`` skips the report). ``n_jobs`` runs searches,
     candidate retrainings and baselines through joblib. ``max_time`` (seconds) caps the search
     and the retraining each; a capped fit warns that it is not reproducible.
@@ -89,14 +76,15 @@ class AutoCellForecaster(NeuralForecaster):
     ``feature_names_in_`` (DataFrames).
     """
 
-    def __init__(self, lookback=48, horizon=1, target=None, validation_size=0.2, test_size=0.2,
-                 missing="raise", backbone="two_input", mode="grow_then_prune", n_active=1,
-                 init_nodes=1, max_nodes=4, growth="schedule", grow_every=2, search_epochs=6,
-                 n_searches=2, selection_epochs=2, second_order=False, search_activations=False,
-                 strategy="search", hidden_size=32, epochs=30, batch_size=128, lr=1e-3,
-                 weight_decay=0.0, patience=5, linear_skip=True,
-                 baselines=("lstm", "arima"), refit=False, device="auto", max_time=None,
-                 random_state=None, verbose=0, n_jobs=None, n_threads=None):
+    def __init__(self, lookback="auto", horizon=1, target=None, validation_size=0.2,
+                 test_size=0.2, missing="raise", backbone="two_input", mode="grow_then_prune",
+                 n_active=1, init_nodes=1, max_nodes=4, growth="schedule", grow_every=2,
+                 search_epochs=6, n_searches=2, selection_epochs=2, second_order=False,
+                 search_activations=False, strategy="search", hidden_size=32,
+                 segment_length="auto", normalization="last", covariates="others",
+                 linear_skip=False, epochs=30, batch_size=128, lr=1e-3, weight_decay=0.0,
+                 patience=5, baselines=("lstm", "arima"), refit=False, device="auto",
+                 max_time=None, random_state=None, verbose=0, n_jobs=None, n_threads=None):
         self.lookback = lookback
         self.horizon = horizon
         self.target = target
@@ -117,6 +105,9 @@ class AutoCellForecaster(NeuralForecaster):
         self.search_activations = search_activations
         self.strategy = strategy
         self.hidden_size = hidden_size
+        self.segment_length = segment_length
+        self.normalization = normalization
+        self.covariates = covariates
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -158,6 +149,7 @@ class AutoCellForecaster(NeuralForecaster):
 
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
+        self._prepare_network(Z.shape[1])
         self._search(Z, split)
         self._emit("retrain", 0, self.epochs, f"retraining {self.genotype_}")
         super()._fit_scaled(Z, split)  # retrains the derived cell (see _build_module)
@@ -177,13 +169,15 @@ class AutoCellForecaster(NeuralForecaster):
                 f"the search needs at least 2 training and 2 validation windows, got {len(train)} "
                 f"and {0 if val is None else len(val)}; pass a longer series or a larger "
                 f"validation_size (got {self.validation_size!r}).")
-        task = ForecastSearchTask(train, val, int(self.batch_size), self.lookback_,
-                                  int(self.horizon), Z.shape[1], self.target_idx_,
-                                  self.linear_skip, self._linear_map(Z, split))
+        start = self._linear_map(Z, split) if self.linear_skip else None
+        task = ForecastSearchTask(train, val, int(self.batch_size),
+                                  SegmentNetFactory(self._network_config(), start))
         config, seed = self._search_config(), self._seed()
         if self.strategy == "random":
-            for event in random_search(config, *task(seed), random_state=seed,
-                                       device=self.device_):
+            data = task(seed)
+            for event in random_search(config, *data[:4], random_state=seed, device=self.device_,
+                                       model_factory=data.model_factory,
+                                       input_size=data.input_size):
                 if event.kind == "done":
                     result = event.result
                 else:
@@ -197,11 +191,9 @@ class AutoCellForecaster(NeuralForecaster):
         if result.time_capped:
             self._time_capped("the search")
 
-    def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
-        encoder = build_encoder(self.genotype_, n_features, int(self.hidden_size))
-        head = CellHead(int(self.hidden_size), self.lookback_, int(self.horizon), n_features,
-                        self.target_idx_, linear_skip=self.linear_skip)
-        return CellModel(encoder, head)
+    def _build_encoder(self) -> nn.Module:
+        d = int(self.hidden_size)
+        return build_encoder(self.genotype_, d, d)
 
     # ------------------------------------------------------------------- report
     def _baseline(self, name: str):
@@ -252,8 +244,8 @@ class AutoCellForecaster(NeuralForecaster):
         seed = self._seed()
         with torch_threads(self.n_threads), seed_everything_local(seed):
             module = self._build_module(Z.shape[1], len(self.target_idx_))
-            warm_start_heads(module, *linear_map(Z, self.target_idx_, origins, self.lookback_,
-                                                 self.horizon))
+            if self.linear_skip:
+                module.set_linear_map(*self._linear_map(Z, None, origins))
             train_module(module, EpochBatches(windows, self.batch_size, True, seed), None,
                          nn.MSELoss(), epochs=self.best_epoch_ + 1, lr=self.lr,
                          weight_decay=self.weight_decay, patience=None, device=self.device_,

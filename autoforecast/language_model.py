@@ -321,10 +321,6 @@ class AutoCellLanguageModel(EstimatorShell):
                        f"{event.kind}" + (f": {genotype}" if genotype is not None else ""),
                        reached=reached)
 
-    def __setstate__(self, state):
-        state.setdefault("tokenizer", "whitespace")  # models pickled before the parameter existed
-        super().__setstate__(state)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False

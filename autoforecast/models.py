@@ -36,8 +36,10 @@ class Model:
 MODELS = {m.name: m for m in (
     Model("autocell", "autoforecast.estimators:AutoCellForecaster",
           "recurrent cell found by architecture search"),
-    Model("lstm", "autoforecast.baselines.lstm:LSTMForecaster", "LSTM, same head and budget",
-          baseline=True),
+    Model("lstm", "autoforecast.baselines.rnn:LSTMForecaster",
+          "LSTM in the same network, same budget", baseline=True),
+    Model("gru", "autoforecast.baselines.rnn:GRUForecaster",
+          "GRU in the same network (SegRNN), same budget", baseline=True),
     Model("arima", "autoforecast.baselines.arima:ARIMAForecaster", "ARIMA per series",
           baseline=True),
     Model("linear", "autoforecast.baselines.linear:LinearForecaster",

@@ -1,8 +1,10 @@
-"""The shared shell of every torch forecaster: windows, seeding, device, training, forecasting.
+"""The shared shell of every recurrent forecaster: the network, windows, device, training.
 
-A subclass lists its parameters in ``__init__`` (the common ones below plus its own) and
-implements ``_build_module(n_features, n_targets)``, an ``nn.Module`` that maps
-``x: (batch, lookback, n_features)`` to ``(batch, horizon, n_targets)`` on the scaled series.
+Every recurrent forecaster trains the same network (``cells/segments.py``, METHOD.md 7): per
+window instance normalisation, one sequence per target series with its covariates, segments of
+``segment_length_`` steps, parallel decoding. A subclass lists its parameters in ``__init__``
+(the common ones below plus its own) and implements ``_build_encoder()``, the recurrent cell
+(input and state size ``hidden_size``) that the network runs.
 """
 
 from __future__ import annotations
@@ -14,14 +16,18 @@ import torch
 from torch import nn
 
 from .base import BaseForecaster, check_positive_int
+from .cells.segments import COVARIATES, SegmentConfig, SegmentNet
 from .data import Windows
-from .cells.heads import warm_start_heads
+from .data.normalization import check_normalization
+from .data.splits import n_rows_of
+from .data.timeindex import segment_length_for
 from .events import epoch_losses
 from .ridge import linear_map
 from .shell import MaxTimeWarning  # noqa: F401 (its import path before the shell existed)
 from .training import seed_everything_local, torch_threads, train_module
 
 DEVICES = ("auto", "cpu", "cuda")
+AUTO_SEGMENTS = 30  # lookback="auto": 30 segments (720 hourly steps, SegRNN's), if the data allow
 
 
 def resolve_device(device) -> torch.device:
@@ -42,30 +48,49 @@ def resolve_device(device) -> torch.device:
 
 
 class NeuralForecaster(BaseForecaster):
-    """Base of the torch forecasters; not used directly (``_build_module`` is abstract).
+    """Base of the recurrent forecasters; not used directly (``_build_encoder`` is abstract).
 
-    Common parameters: ``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``patience``
-    (early-stopping epochs without improvement on the validation part; None: never stop),
-    ``device`` ("auto", "cpu", "cuda"), ``max_time`` (seconds; None: no cap), ``random_state``,
-    ``verbose`` (render the fit's progress events on stderr when no ``callback`` is given) and
-    ``n_threads`` (torch intra-op threads during fit and predict; None: torch's setting).
-    Progress: one ``"train"`` event per epoch, its record (``train_loss``, ``val_loss``, ...)
-    in the event's ``data``.
+    Network parameters: ``lookback`` (an int, or "auto": ``AUTO_SEGMENTS`` segments, at most
+    half of the training part's rows after the horizon), ``segment_length`` (an int, or "auto":
+    from the index frequency, ``data.timeindex.segment_length_for``; at most the lookback),
+    ``normalization`` ("last", "revin" or "none": per window and series), ``covariates``
+    ("others": the columns that are not targets are appended to every target's segments;
+    "all": the other targets too; "none"), ``linear_skip`` (a highway from each normalised
+    window to its normalised forecast, started at the least-squares map in that space),
+    ``hidden_size`` (the cell's input and state size).
 
-    The shared head's linear highway (``linear_skip``) starts at the least-squares linear map
-    of the training windows (what ``LinearForecaster`` fits), and early stopping also weighs
-    the untrained weights (``best_epoch_ == -1`` when no epoch beat them on the validation
-    part): a model that learns nothing useful on top of the linear map keeps it, visibly.
+    Training: ``epochs``, ``batch_size`` (windows; each holds one sequence per target),
+    ``lr``, ``weight_decay``, ``patience`` (early-stopping epochs without improvement on the
+    validation part; None: never stop), ``device`` ("auto", "cpu", "cuda"), ``max_time``
+    (seconds; None: no cap), ``random_state``, ``verbose`` (render the fit's progress events on
+    stderr when no ``callback`` is given) and ``n_threads`` (torch intra-op threads during fit
+    and predict; None: torch's setting). Progress: one ``"train"`` event per epoch, its record
+    (``train_loss``, ``val_loss``, ...) in the event's ``data``.
 
-    Fitted: ``module_`` (on the CPU), ``history_`` (one dict per epoch), ``best_epoch_``,
-    ``device_``, ``time_capped_``, ``n_targets_``.
+    The network starts as the normalisation's own forecast (its output map is zero: the last
+    value under "last", the window mean under "revin"), plus the highway where there is one,
+    and early stopping also weighs these untrained weights (``best_epoch_ == -1`` when no epoch
+    beat them on the validation part): a model that learns nothing keeps that, visibly.
+
+    Fitted: ``module_`` (on the CPU), ``lookback_``, ``segment_length_``, ``covariate_idx_``
+    (columns appended to every target's segments), ``history_`` (one dict per epoch),
+    ``best_epoch_``, ``device_``, ``time_capped_``, ``n_targets_``.
     """
 
+    _first_readable_version = "0.2.0"  # 0.2 replaced the network: older files need a refit
+
     # --------------------------------------------------------------------- parameters
-    def _check_common_params(self) -> int:
-        lookback = super()._check_common_params()
+    def _check_common_params(self) -> int | None:
+        lookback = None if self.lookback == "auto" else super()._check_common_params()
+        check_positive_int(self.horizon, "horizon")
         check_positive_int(self.epochs, "epochs")
         check_positive_int(self.batch_size, "batch_size")
+        check_positive_int(self.hidden_size, "hidden_size")
+        if self.segment_length != "auto":
+            check_positive_int(self.segment_length, "segment_length")
+        check_normalization(self.normalization)
+        if self.covariates not in COVARIATES:
+            raise ValueError(f"`covariates` must be one of {COVARIATES}, got {self.covariates!r}.")
         for name in ("lr", "weight_decay"):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < 0 or (
@@ -81,14 +106,31 @@ class NeuralForecaster(BaseForecaster):
             raise ValueError(f"`max_time` must be None or seconds > 0, got {self.max_time!r}.")
         return lookback
 
+    def _segment_length(self, lookback: int | None = None) -> int:
+        """The segment length for this data (``freq_``), at most ``lookback``."""
+        w = (segment_length_for(self.freq_) if self.segment_length == "auto"
+             else int(self.segment_length))
+        return w if lookback is None else min(w, lookback)
+
+    def _auto_lookback(self, n_rows: int) -> int:
+        """``AUTO_SEGMENTS`` segments, at most half the training rows left after the horizon
+        (so that at least as many training windows remain), a whole number of segments."""
+        n_train = (n_rows - n_rows_of(self.validation_size, n_rows, "validation_size")
+                   - n_rows_of(self.test_size, n_rows, "test_size"))
+        w = self._segment_length()
+        lookback = min(AUTO_SEGMENTS * w, (n_train - int(self.horizon)) // 2)
+        return max(lookback - lookback % w if lookback >= w else lookback, 1)
+
     # ---------------------------------------------------------------------------- fit
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
+        self._prepare_network(Z.shape[1])
         seed = self._seed()
         self.n_targets_ = len(self.target_idx_)
         with torch_threads(self.n_threads), seed_everything_local(seed):
             module = self._build_module(Z.shape[1], self.n_targets_)
-            warm_start_heads(module, *self._linear_map(Z, split))
+            if self.linear_skip:
+                module.set_linear_map(*self._linear_map(Z, split))
             result = self._train(module, *self._split_windows(Z, split),
                                  generator=np.random.default_rng(seed))
         self.module_ = module.cpu().eval()
@@ -99,10 +141,32 @@ class NeuralForecaster(BaseForecaster):
             self._time_capped("the training", f", after {len(result.history)} of {self.epochs} "
                                               "epochs")
 
-    def _linear_map(self, Z, split):
-        """The least-squares linear map of the training windows, where the highway starts."""
-        return linear_map(Z, self.target_idx_, split.origins("train", self.lookback_, self.horizon),
-                          self.lookback_, self.horizon)
+    def _prepare_network(self, n_features: int) -> None:
+        """Resolve the network's settings that depend on the data."""
+        self.segment_length_ = self._segment_length(self.lookback_)
+        targets = set(self.target_idx_)
+        self.covariate_idx_ = ([] if self.covariates == "none" else
+                               [c for c in range(n_features) if c not in targets])
+
+    def _network_config(self) -> SegmentConfig:
+        return SegmentConfig(
+            lookback=self.lookback_, horizon=int(self.horizon), segment=self.segment_length_,
+            targets=tuple(int(t) for t in self.target_idx_),
+            covariates=tuple(int(c) for c in self.covariate_idx_),
+            other_targets=self.covariates == "all", normalization=self.normalization,
+            hidden_size=int(self.hidden_size), linear_skip=bool(self.linear_skip))
+
+    def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
+        """The network around a new encoder (also how the safe format rebuilds ``module_``)."""
+        return SegmentNet(self._build_encoder(), self._network_config())
+
+    def _linear_map(self, Z, split, origins=None):
+        """The least-squares map of the training windows (or of ``origins``) in the network's
+        normalised space, where the highway starts."""
+        if origins is None:
+            origins = split.origins("train", self.lookback_, self.horizon)
+        return linear_map(Z, self.target_idx_, origins, self.lookback_, int(self.horizon),
+                          normalization=self.normalization)
 
     def _split_windows(self, Z, split) -> tuple[Windows, Windows | None]:
         """Training windows, and validation windows (None when the validation part is empty)."""
@@ -157,5 +221,7 @@ class NeuralForecaster(BaseForecaster):
         return self.device_
 
     # --------------------------------------------------------------------- subclasses
-    def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
-        raise NotImplementedError(f"{type(self).__name__} must implement _build_module.")
+    def _build_encoder(self) -> nn.Module:
+        """The recurrent cell: ``forward(x (N, n, hidden_size), state=None) -> (outputs,
+        state)``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _build_encoder.")

@@ -79,6 +79,8 @@ def load(path, allow_pickle: bool = True):
         )
     try:
         obj = joblib.load(path)
+    except ModelFileError:  # an outdated model says so itself
+        raise
     except Exception as err:  # a damaged pickle can fail in many ways (struct, zlib, pickle, ...)
         raise ModelFileError(
             f"{str(path)!r} could not be read as an autoforecast model file: it is truncated, "
@@ -98,6 +100,8 @@ def _load_safe(path: Path):
 
     try:
         estimator, saved_by = read_safe(path)
+    except ModelFileError:  # an outdated model says so itself
+        raise
     except Exception as err:  # a damaged zip or entry can fail in many ways
         raise ModelFileError(
             f"{str(path)!r} could not be read as a safe-format autoforecast model: it is "

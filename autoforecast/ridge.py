@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .data.normalization import normaliser
 from .data.windows import Windows
 
 
@@ -76,14 +77,16 @@ def lagged_moments(series: np.ndarray, first: int, n_origins: int, lookback: int
 
 
 def batched_moments(series: np.ndarray, origins: np.ndarray, lookback: int, horizon: int,
-                    batch_size: int) -> Moments:
-    """Moments gathered from batches of windows (any origins)."""
+                    batch_size: int, normalization: str = "none") -> Moments:
+    """Moments gathered from batches of windows (any origins), each window and column
+    normalised first (:mod:`autoforecast.data.normalization`)."""
     n_cols = series.shape[1]
     windows = Windows(series, origins, lookback, horizon, dtype=torch.float64)
     gram = torch.zeros(lookback + 1, lookback + 1, dtype=torch.float64)
     cross = torch.zeros(lookback + 1, horizon, dtype=torch.float64)
     yy = 0.0
     for x, y in windows.batches(max(1, batch_size // n_cols)):
+        x, y = normalise(x, y, normalization)
         a = _design(x)  # (batch * n_cols, lookback + 1)
         t = y.transpose(1, 2).reshape(-1, horizon)  # (batch * n_cols, horizon)
         gram += a.T @ a
@@ -91,6 +94,13 @@ def batched_moments(series: np.ndarray, origins: np.ndarray, lookback: int, hori
         yy += float((t * t).sum())
     n = len(origins) * n_cols
     return Moments(gram.numpy() / n, cross.numpy() / n, yy / n, n)
+
+
+def normalise(x: torch.Tensor, y: torch.Tensor, normalization: str):
+    """Windows ``x`` (batch, lookback, n_cols) and their targets ``y`` (batch, horizon,
+    n_cols) in the space of the instance normalisation ``normalization`` of ``x``."""
+    shift, scale = normaliser(x, normalization)
+    return (x - shift) / scale, (y - shift) / scale
 
 
 def _design(x: torch.Tensor) -> torch.Tensor:
@@ -107,10 +117,21 @@ def solve_ridge(moments: Moments, alpha: float) -> np.ndarray:
     return weights
 
 
-def linear_map(Z, targets, origins, lookback: int, horizon: int, alpha: float = 1e-4):
+def linear_map(Z, targets, origins, lookback: int, horizon: int, alpha: float = 1e-4,
+               normalization: str = "none"):
     """The channel-shared least-squares (ridge ``alpha``) map from each target's last
-    ``lookback`` values to its next ``horizon``, on the windows at ``origins`` of ``Z``:
-    ``(coef (lookback, horizon), intercept (horizon,))``, as ``LinearForecaster`` fits it."""
-    moments = accumulate_moments(Z[:, targets], origins, lookback, horizon, batch_size=4096)
+    ``lookback`` values to its next ``horizon``, on the windows at ``origins`` of ``Z``, in the
+    space of the instance normalisation ``normalization``: ``(coef (lookback, horizon),
+    intercept (horizon,))``, as ``LinearForecaster`` fits it."""
+    moments = window_moments(Z[:, targets], origins, lookback, horizon, 4096, normalization)
     weights = solve_ridge(moments, alpha)
     return weights[:-1], weights[-1]
+
+
+def window_moments(series, origins, lookback: int, horizon: int, batch_size: int,
+                   normalization: str = "none") -> Moments:
+    """Moments of all (origin, column) windows of ``series``, normalised as ``normalization``
+    says; plain windows of contiguous origins take the fast path by lagged sums."""
+    if normalization == "none":
+        return accumulate_moments(series, origins, lookback, horizon, batch_size)
+    return batched_moments(series, origins, lookback, horizon, batch_size, normalization)

@@ -164,8 +164,8 @@ def _index_from_json(data: dict) -> pd.Index:
 
 
 class _Decoder:
-    def __init__(self, tensors: dict):
-        self.tensors = tensors
+    def __init__(self, tensors: dict, saved_by: str | None):
+        self.tensors, self.saved_by = tensors, saved_by
         self.allowed = _Allowed()
         self.modules: list = []  # (estimator, attribute, weights prefix), rebuilt at the end
 
@@ -212,7 +212,9 @@ class _Decoder:
     def estimator(self, data: dict):
         if data["class"] not in self.allowed.estimators:
             raise ValueError(f"a safe model file names an unknown estimator {data['class']!r}.")
-        est = self.allowed.load(data["class"])(**self.decode(data["params"]))
+        cls = self.allowed.load(data["class"])
+        cls._check_saved_version(self.saved_by)
+        est = cls(**self.decode(data["params"]))
         for name, value in data["state"].items():
             setattr(est, name, self.decode(value, est, name))
         return est
@@ -248,7 +250,7 @@ def read_safe(path):
         if meta.get("format") != FORMAT:
             raise ValueError(f"unsupported safe-format version {meta.get('format')!r}.")
         tensors = torch.load(io.BytesIO(archive.read("tensors.pt")), weights_only=True)
-    decoder = _Decoder(tensors)
+    decoder = _Decoder(tensors, meta.get("autoforecast"))
     est = decoder.estimator(meta["estimator"])
     decoder.rebuild_modules()
     return est, meta["autoforecast"]

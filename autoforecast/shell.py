@@ -13,7 +13,10 @@ and of :class:`autoforecast.language_model.AutoCellLanguageModel`. It holds, onc
   ``"interrupted"`` event reports when Ctrl-C stops the fit;
 - ``_seed()``, the seed drawn from ``random_state``;
 - :class:`MaxTimeWarning`: ``_time_capped(what)`` notes that ``max_time`` cut something short,
-  and the wrapper warns once the fit has finished.
+  and the wrapper warns once the fit has finished;
+- the version a pickled estimator was saved by: a file of another version loads with a warning,
+  a parameter added since gets its default, and a file older than the class's
+  ``_first_readable_version`` (its network changed) raises :class:`OutdatedModelError`.
 
 A subclass implements ``_fit(X)`` (or passes its own work to ``_run_fit``); the temporary
 attributes of a fit (``_callback``, ``_started``, ``_reached``, ``_capped``) are removed after it,
@@ -22,6 +25,7 @@ so a fitted estimator clones and pickles cleanly.
 
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 
@@ -29,7 +33,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
+from ._version import __version__
 from .events import ProgressEvent, stderr_renderer
+from .persistence import ModelFileError
 
 _TEMPORARY = ("_callback", "_started", "_reached", "_capped")
 
@@ -38,8 +44,19 @@ class MaxTimeWarning(UserWarning):
     """``max_time`` stopped a fit early: the result depends on the machine's speed."""
 
 
+class OutdatedModelError(ModelFileError):
+    """The model file was written by a version whose model this version cannot run: refit."""
+
+
+def _version_tuple(version: str) -> tuple:
+    return tuple(int(part) for part in version.split(".")[:3] if part.isdigit())
+
+
 class EstimatorShell(BaseEstimator):
-    """Base of every estimator: the fit wrapper, progress events, seeding, the max-time warning."""
+    """Base of every estimator: the fit wrapper, progress events, seeding, the max-time warning,
+    the version check of saved models."""
+
+    _first_readable_version = "0.0.0"  # files saved before this version cannot be used
 
     # ---------------------------------------------------------------------------- fit
     def fit(self, X, y=None, callback=None):
@@ -115,3 +132,33 @@ class EstimatorShell(BaseEstimator):
     def _seed(self) -> int:
         """A seed drawn from ``random_state`` (the same each call for an int ``random_state``)."""
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    # ------------------------------------------------------------------ saved models
+    @classmethod
+    def _check_saved_version(cls, saved: str | None) -> None:
+        """Raise :class:`OutdatedModelError` for a model saved by a version older than the
+        class's ``_first_readable_version``."""
+        if saved is not None and _version_tuple(saved) < _version_tuple(cls._first_readable_version):
+            raise OutdatedModelError(
+                f"this {cls.__name__} was saved by autoforecast {saved}; version {__version__} "
+                f"cannot use it, as its network changed in {cls._first_readable_version}. Refit "
+                f"the model with this version (or install autoforecast=={saved} to use the file).")
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if type(self).__module__.startswith("autoforecast."):
+            state["_autoforecast_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_autoforecast_version", None)
+        self._check_saved_version(saved)
+        if saved is not None and saved != __version__:
+            warnings.warn(
+                f"This {type(self).__name__} was saved by autoforecast {saved} and is loaded by "
+                f"{__version__}; it may not work or give the same forecasts. Refit it, or install "
+                f"autoforecast=={saved} to use it.", UserWarning, stacklevel=2)
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if parameter.default is not inspect.Parameter.empty:  # added after the file's version
+                state.setdefault(name, parameter.default)
+        super().__setstate__(state)

@@ -1,9 +1,13 @@
 """The cases behind ``tests/pinned/``: results of version 0.1 recorded before the consolidation
 (issue 12) moved code, so that the moved code can be checked to compute the same.
 
-``python tests/pinned_cases.py`` writes ``tests/pinned/values.json`` and the model files
-(``*.joblib``, ``*.afm``); ``tests/test_pinned.py`` recomputes every value and loads every file.
-Regenerate only when a change of results is intended, and say so in the commit.
+``python tests/pinned_cases.py`` wrote ``tests/pinned/values.json`` and the model files
+(``*.joblib``, ``*.afm``) on 0.1; ``tests/test_pinned.py`` recomputes every value and loads
+every file. Version 0.2 replaced the recurrent forecasters' network (issue 13): their 0.1
+values stay in ``values.json`` as the record, their files must be refused with a clear error,
+and their 0.2 values are pinned in ``tests/pinned/network.json`` (``python
+tests/pinned_cases.py --network`` writes that file alone). Regenerate only when a change of
+results is intended, and say so in the commit.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ PINNED = HERE / "pinned"
 sys.path.insert(0, str(HERE))
 
 LOOKBACK, HORIZON = 6, 3
+# the forecasters whose network 0.2 replaced: pinned again in network.json
+RECURRENT = ("lstm", "gru", "autocell", "autocell_darts", "autocell_random", "autocell_refit")
 TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0, n_threads=1)
 SEARCH = dict(hidden_size=4, max_nodes=2, grow_every=1, search_epochs=2, n_searches=1,
               baselines=("naive", "linear"), **TORCH)
@@ -35,8 +41,8 @@ def series() -> pd.DataFrame:
 
 def forecasters() -> dict:
     """name -> unfitted forecaster, one of every kind (both backbones, random cells)."""
-    from autoforecast.baselines import (ARIMAForecaster, LinearForecaster, LSTMForecaster,
-                                        NaiveForecaster, SeasonalNaiveForecaster)
+    from autoforecast.baselines import (ARIMAForecaster, GRUForecaster, LinearForecaster,
+                                        LSTMForecaster, NaiveForecaster, SeasonalNaiveForecaster)
     from autoforecast.estimators import AutoCellForecaster
 
     common = dict(lookback=LOOKBACK, horizon=HORIZON)
@@ -46,6 +52,8 @@ def forecasters() -> dict:
         "linear": LinearForecaster(**common),
         "linear_auto": LinearForecaster(alpha="auto", validation_size=0.2, **common),
         "lstm": LSTMForecaster(hidden_size=8, validation_size=0.2, **common, **TORCH),
+        "gru": GRUForecaster(hidden_size=8, validation_size=0.2, normalization="revin",
+                             linear_skip=True, **common, **TORCH),
         "arima": ARIMAForecaster(lookback=20, horizon=HORIZON, max_p=1, max_d=1, max_q=1),
         "autocell": AutoCellForecaster(**common, **SEARCH),
         "autocell_darts": AutoCellForecaster(backbone="darts", **common, **SEARCH),
@@ -135,6 +143,12 @@ def lm_values(lm) -> dict:
             "perplexity": lm.perplexity(["the cat sat on a dog", "a fish ran"])}
 
 
+def network_values() -> dict:
+    """0.2's values of the recurrent forecasters (their network replaced 0.1's)."""
+    frame, models = series(), forecasters()
+    return {name: forecaster_values(name, models[name].fit(frame), frame) for name in RECURRENT}
+
+
 def main() -> None:
     from autoforecast import __version__, save
 
@@ -160,4 +174,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    torch.set_num_threads(1)
+    if sys.argv[1:] == ["--network"]:
+        (PINNED / "network.json").write_text(json.dumps(network_values(), indent=1,
+                                                        sort_keys=True) + "\n")
+    else:
+        main()

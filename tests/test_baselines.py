@@ -14,7 +14,6 @@ from statsmodels.tsa.arima.model import ARIMA
 from autoforecast.baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster
 from autoforecast.baselines import arima as arima_module
 from autoforecast.ridge import batched_moments, lagged_moments
-from autoforecast.cells.heads import ForecastHead
 from autoforecast.neural import MaxTimeWarning
 from autoforecast.training import evaluate_loss
 from conftest import make_series
@@ -142,18 +141,6 @@ def test_lstm_reports_each_epoch_to_the_callback_and_verbose_prints_it(capsys):
     assert "[train 2/2] train " in err and "[fit 1/1] LSTMForecaster fitted" in err
 
 
-def test_forecast_head_starts_as_last_value_and_maps_shapes():
-    head = ForecastHead(hidden_size=5, lookback=4, horizon=3, n_features=3, targets=[2, 0])
-    x = torch.randn(6, 4, 3)  # (batch, lookback, n_features)
-    out = head(torch.zeros(6, 5), x)
-    assert out.shape == (6, 3, 2)
-    torch.testing.assert_close(out, x[:, -1:, [2, 0]].expand(6, 3, 2))
-    no_skip = ForecastHead(5, 4, 3, 3, [1], linear_skip=False)
-    assert no_skip(torch.zeros(6, 5), x).abs().max() == 0
-    with pytest.raises(ValueError, match="`targets` must be positions"):
-        ForecastHead(5, 4, 3, 3, [3])
-
-
 # ------------------------------------------------------------------------------- ARIMA
 def test_arima_recovers_ar1_coefficient():
     X = ar_series(0.7, 800, seed=1)[:, None]
@@ -210,12 +197,18 @@ def test_arima_parallel_equals_serial():
         ARIMAForecaster(order=(1, 0)).fit(X)
 
 
-def test_the_highway_starts_at_the_least_squares_linear_map():
+@pytest.mark.parametrize("normalization", ["last", "revin", "none"])
+def test_the_highway_starts_at_the_least_squares_map_in_the_normalised_space(normalization):
+    """Untrained (lr ~ 0), a network with a highway forecasts what the normalised linear map
+    does: its output map starts at zero and its highway at that least-squares map."""
     from autoforecast.baselines import LinearForecaster
 
     X = make_series(300, n_features=2)
-    est = lstm(lookback=12, horizon=2, epochs=1, lr=1e-12, validation_size=0.2).fit(X)
-    reference = LinearForecaster(lookback=12, horizon=2, validation_size=0.2).fit(X)
-    skip = est.module_.head.skip
+    common = dict(lookback=12, horizon=2, validation_size=0.2, normalization=normalization)
+    est = lstm(epochs=1, lr=1e-12, linear_skip=True, **common).fit(X)
+    reference = LinearForecaster(**common).fit(X)
+    skip = est.module_.skip
     np.testing.assert_allclose(skip.weight.detach().numpy().T, reference.coef_, atol=1e-5)
     np.testing.assert_allclose(skip.bias.detach().numpy(), reference.intercept_, atol=1e-5)
+    np.testing.assert_allclose(est.predict(X).to_numpy(), reference.predict(X).to_numpy(),
+                               atol=1e-4)

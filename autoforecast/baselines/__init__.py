@@ -2,8 +2,8 @@
 
 from .arima import ARIMAForecaster
 from .linear import LinearForecaster
-from .lstm import LSTMForecaster
 from .naive import NaiveForecaster, SeasonalNaiveForecaster
+from .rnn import GRUForecaster, LSTMForecaster
 
-__all__ = ["ARIMAForecaster", "LSTMForecaster", "LinearForecaster", "NaiveForecaster",
+__all__ = ["ARIMAForecaster", "GRUForecaster", "LSTMForecaster", "LinearForecaster", "NaiveForecaster",
            "SeasonalNaiveForecaster"]

@@ -14,7 +14,8 @@ import torch
 
 from ..base import BaseForecaster, check_positive_int
 from ..data import Windows
-from ..ridge import Moments, accumulate_moments, solve_ridge
+from ..data.normalization import check_normalization, normaliser
+from ..ridge import Moments, solve_ridge, window_moments
 
 ALPHA_GRID = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
@@ -24,19 +25,23 @@ class LinearForecaster(BaseForecaster):
 
     ``alpha``: the ridge penalty per sample on standardised data, or ``"auto"`` to pick it from
     ``ALPHA_GRID`` by the mean squared error on the validation part (needs
-    ``validation_size > 0``). ``batch_size``: windows per batch when forecasting (and when
-    accumulating over non-contiguous origins).
+    ``validation_size > 0``). ``normalization``: the map is fitted and applied on windows
+    normalised per window and series as the recurrent forecasters' network does ("last":
+    minus the window's last value, NLinear; "revin": minus its mean, over its standard
+    deviation; "none", the default: as they are). ``batch_size``: windows per batch when
+    forecasting (and when accumulating over non-contiguous origins or normalised windows).
 
     Fitted: ``coef_`` (lookback, horizon; row 0 is the oldest input), ``intercept_`` (horizon,),
     ``alpha_``, ``alpha_scores_`` (validation MSE per alpha, with ``alpha="auto"``),
     ``n_windows_`` (training samples: windows x targets).
     """
 
-    def __init__(self, lookback=96, horizon=1, alpha=1e-4, target=None, validation_size=0.0,
-                 test_size=0.0, missing="raise", batch_size=4096):
+    def __init__(self, lookback=96, horizon=1, alpha=1e-4, normalization="none", target=None,
+                 validation_size=0.0, test_size=0.0, missing="raise", batch_size=4096):
         self.lookback = lookback
         self.horizon = horizon
         self.alpha = alpha
+        self.normalization = normalization
         self.target = target
         self.validation_size = validation_size
         self.test_size = test_size
@@ -46,6 +51,7 @@ class LinearForecaster(BaseForecaster):
     def _check_common_params(self) -> int:
         lookback = super()._check_common_params()
         check_positive_int(self.batch_size, "batch_size")
+        check_normalization(self.normalization)
         if self.alpha != "auto" and not (isinstance(self.alpha, numbers.Real)
                                          and not isinstance(self.alpha, bool) and self.alpha >= 0):
             raise ValueError(f"`alpha` must be a number >= 0 or 'auto', got {self.alpha!r}.")
@@ -53,8 +59,7 @@ class LinearForecaster(BaseForecaster):
 
     def _fit_scaled(self, Z, split) -> None:
         series = Z[:, self.target_idx_]
-        train = accumulate_moments(series, split.origins("train", self.lookback_, self.horizon),
-                                   self.lookback_, self.horizon, self.batch_size)
+        train = self._moments(series, split.origins("train", self.lookback_, self.horizon))
         self.n_windows_ = train.n
         if self.alpha == "auto":
             self.alpha_, self.alpha_scores_ = self._choose_alpha(series, split, train)
@@ -71,13 +76,21 @@ class LinearForecaster(BaseForecaster):
                 f"(validation_size={self.validation_size!r}). Pass validation_size > 0 "
                 "(at least horizon rows), or a number for alpha."
             )
-        val = accumulate_moments(series, origins, self.lookback_, self.horizon, self.batch_size)
+        val = self._moments(series, origins)
         scores = {alpha: val.mse(solve_ridge(train, alpha)) for alpha in ALPHA_GRID}
         return min(scores, key=scores.get), scores
+
+    def _moments(self, series, origins) -> Moments:
+        return window_moments(series, origins, self.lookback_, self.horizon, self.batch_size,
+                              self.normalization)
 
     def _forecast_scaled(self, Z, origins):
         windows = Windows(Z[:, self.target_idx_], origins, self.lookback_, 0, dtype=torch.float64)
         step = max(1, self.batch_size // len(self.target_idx_))
-        out = [np.einsum("blt,lh->bht", x.numpy(), self.coef_) + self.intercept_[:, None]
-               for x in windows.batches(step)]
-        return np.concatenate(out)  # (n_origins, horizon, n_targets)
+        return np.concatenate([self._apply(x) for x in windows.batches(step)])
+
+    def _apply(self, x: torch.Tensor) -> np.ndarray:
+        """The map on windows ``x`` (batch, lookback, n_targets): (batch, horizon, n_targets)."""
+        shift, scale = (t.numpy() for t in normaliser(x, self.normalization))
+        z = (x.numpy() - shift) / scale
+        return (np.einsum("blt,lh->bht", z, self.coef_) + self.intercept_[:, None]) * scale + shift

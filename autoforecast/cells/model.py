@@ -2,7 +2,7 @@
 
 Head protocol: ``head(outputs, h_last, x) -> prediction`` with outputs ``(batch, time, hidden)``,
 h_last ``(batch, hidden)`` and x the input window ``(batch, time, input)`` (for heads with a
-linear highway from the inputs, such as ``cells.heads.ForecastHead``: wrap it as
+linear highway from the inputs: wrap it as
 ``lambda outputs, h_last, x: head(h_last, x)`` in a module). ``head_factory(hidden_size)``
 builds one.
 """

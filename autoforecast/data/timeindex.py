@@ -56,3 +56,29 @@ def future_index(index: pd.Index, horizon: int, freq=None, n_rows: int | None = 
         if np.all(steps == steps[0]) and steps[0] > 0:
             return pd.Index(index[-1] + steps[0] * np.arange(1, horizon + 1), name=index.name)
     return pd.RangeIndex(n_rows, n_rows + horizon)
+
+
+FALLBACK_SEGMENT = 24  # steps a segment, for arrays and irregular indexes
+# Segments of calendar frequencies: about a natural period (a week of days, a year of months).
+CALENDAR_SEGMENTS = {"B": 5, "C": 5, "D": 7, "W": 4, "SM": 2, "SMS": 2, "M": 12, "ME": 12,
+                     "MS": 12, "BM": 12, "BME": 12, "BMS": 12, "Q": 4, "QE": 4, "QS": 4, "BQ": 4,
+                     "BQE": 4, "BQS": 4, "Y": 1, "YE": 1, "YS": 1, "A": 1, "AS": 1, "BY": 1,
+                     "BYE": 1, "BYS": 1}
+
+
+def segment_length_for(freq) -> int:
+    """The segment length (steps) of the forecasting network for data of frequency ``freq``:
+    a day of steps when a day holds at most 48 (24 for hourly data, SegRNN's choice), else an
+    hour of them (6 for 10-minute data) up to 60; a week of days, a year of months, ...; for
+    no frequency (arrays, irregular indexes), ``FALLBACK_SEGMENT``."""
+    if freq is None:
+        return FALLBACK_SEGMENT
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, pd.offsets.Tick) and pd.Timedelta(offset) < pd.Timedelta(days=1):
+        step = pd.Timedelta(offset)  # fixed durations under a day: hours, minutes, seconds
+        per_day = pd.Timedelta(days=1) / step
+        if per_day <= 48:
+            return max(int(per_day), 1)
+        return int(min(max(pd.Timedelta(hours=1) / step, 1), 60))
+    base = offset.name.split("-")[0]
+    return CALENDAR_SEGMENTS.get(base, FALLBACK_SEGMENT)

@@ -34,17 +34,23 @@ def mix(fns, z: torch.Tensor, w: torch.Tensor, *args) -> torch.Tensor:
 
 
 class NodeNorm(nn.Module):
-    """BatchNorm over (batch, hidden) without affine parameters, one per node and time-shared."""
+    """BatchNorm over (batch, hidden) without affine parameters, one per node and time-shared.
+
+    Running statistics are kept per call site (``slot``): a network that runs the cell on
+    inputs of two kinds (the forecasting network's encoder and its decoding step) normalises
+    each with its own statistics in evaluation mode (``SuperNet.norm_slot``)."""
+
+    SLOTS = 2
 
     def __init__(self, hidden_size: int, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
-        self.momentum, self.eps = momentum, eps
-        self.register_buffer("running_mean", torch.zeros(hidden_size))
-        self.register_buffer("running_var", torch.ones(hidden_size))
+        self.momentum, self.eps, self.slot = momentum, eps, 0
+        self.register_buffer("running_mean", torch.zeros(self.SLOTS, hidden_size))
+        self.register_buffer("running_var", torch.ones(self.SLOTS, hidden_size))
 
     def forward(self, m: torch.Tensor) -> torch.Tensor:  # (batch, hidden)
-        return F.batch_norm(m, self.running_mean, self.running_var, None, None,
-                            self.training, self.momentum, self.eps)
+        return F.batch_norm(m, self.running_mean[self.slot], self.running_var[self.slot], None,
+                            None, self.training, self.momentum, self.eps)
 
 
 class DartsSearchNode(nn.Module):

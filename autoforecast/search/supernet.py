@@ -8,6 +8,7 @@ backbone (``search/nodes.py``) comes from the backbone registry (``search/backbo
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 from torch import nn
@@ -17,6 +18,7 @@ from autoforecast.search import growth
 from autoforecast.search.backbones import get_backbone
 from autoforecast.search.genotype import Genotype
 from autoforecast.search.nodes import DartsSearchCell, TwoInputSearchCell  # noqa: F401 (old path)
+from autoforecast.search.nodes import NodeNorm
 
 
 class SuperNet(RecurrentEncoder):
@@ -52,6 +54,19 @@ class SuperNet(RecurrentEncoder):
     def discretise(self, n_active: int = 1) -> list[int]:
         """Fix every node but the newest ``n_active``; returns the indices (1-based) fixed now."""
         return growth.discretise(self, n_active)
+
+    @contextlib.contextmanager
+    def norm_slot(self, slot: int):
+        """Run the nodes' batch normalisation on running statistics ``slot`` (0: the default;
+        1: a second call site, the forecasting network's decoding step), then back to 0."""
+        norms = [m for m in self.modules() if isinstance(m, NodeNorm)]
+        for norm in norms:
+            norm.slot = slot
+        try:
+            yield
+        finally:
+            for norm in norms:
+                norm.slot = 0
 
     def arch_parameter_bound(self, n_active: int) -> int:
         """METHOD.md 3: the most architecture weights optimised in ``grow_and_prune`` mode."""
