@@ -1,0 +1,117 @@
+"""Recurrent models in the forecasting network of METHOD.md 7, under the published protocols.
+
+    python benchmarks/bench_network.py --task etth1_96 --models gru_gate
+    python benchmarks/bench_network.py --task etth1_96 --models two_input_grow,random,gru --seeds 0,1,2
+
+Tasks: etth1_96 / etth1_192 / etth1_336 / etth1_720 (ETTh1, LTSF protocol, MSE and MAE on the
+standardised test windows), exchange3 / exchange24 (LSTNet exchange-rate, RSE and CORR of step
+h). Models and their budgets (stated so that runs are reproducible; one torch thread):
+
+- ``gru_gate``: the correctness gate, SegRNN's GRU as the prototype ran it (hidden 128,
+  lookback 720, segment 24, batch 256, Adam 2e-3, 6 epochs, the epoch chosen on validation);
+- ``gru``, ``lstm``: hidden 64, lookback 720 (168 on exchange-rate), at most 10 epochs with
+  patience 3, batch 256, Adam 2e-3;
+- ``two_input_grow``: the searched two-input cell grown 1 -> 4 nodes, hidden 48 (about the
+  GRU's parameter count), 3 search epochs on a subsample of 2000 training windows, one search
+  run, then retraining as the GRU; ``darts``: the DARTS backbone, 4 nodes, no growth;
+  ``random``: random cells of the two-input space at the same budget;
+- ``linear`` / ``nlinear``: the least-squares map on plain / last-value-normalised windows
+  (lookback 336 and 720: ``linear336``, ``nlinear720``, ...); ``highway``: the GRU network's
+  highway alone (its output map kept at zero: ``epochs=0`` is not allowed, so the model is
+  the untrained network with ``linear_skip=True``, which forecasts exactly the highway);
+  ``naive``: the last value.
+
+Every row records the fit's CPU seconds, the parameter count, ``best_epoch_`` (-1: the model
+kept its untrained weights, i.e. the normalisation's or the highway's forecast), the commit
+and version (benchmarks/common.py). One row per finished run goes to
+benchmarks/results/network_<task>.csv; a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import RESULTS, ResultLog, etth1_run, exchange_rate_run  # noqa: E402
+
+TRAIN = dict(batch_size=256, lr=2e-3, epochs=10, patience=3, n_threads=1, device="cpu",
+             segment_length=24)
+SEARCH = dict(hidden_size=48, search_epochs=3, n_searches=1, selection_epochs=0,
+              grow_every=1, baselines=(), test_size=0, **TRAIN)
+
+
+def tasks():
+    runs = {f"etth1_{H}": ("etth1", partial(etth1_run, H=H)) for H in (96, 192, 336, 720)}
+    runs |= {f"exchange{h}": ("exchange", partial(exchange_rate_run, h=h)) for h in (3, 24)}
+    return runs
+
+
+def make(model: str, family: str, seed: int):
+    from autoforecast import (AutoCellForecaster, GRUForecaster, LinearForecaster,
+                              LSTMForecaster, NaiveForecaster)
+
+    lookback = 720 if family == "etth1" else 168
+    rnn = dict(lookback=lookback, hidden_size=64, random_state=seed, **TRAIN)
+    searched = dict(lookback=lookback, random_state=seed, **SEARCH)
+    linear = {f"{kind}{L}": partial(LinearForecaster, lookback=L,
+                                    normalization="last" if kind == "nlinear" else "none")
+              for kind in ("linear", "nlinear") for L in (336, 720)}
+    models = {
+        "gru_gate": lambda: GRUForecaster(**{**rnn, "hidden_size": 128, "epochs": 6,
+                                             "patience": None}),
+        "gru": lambda: GRUForecaster(**rnn),
+        "lstm": lambda: LSTMForecaster(**rnn),
+        "highway": lambda: GRUForecaster(**{**rnn, "linear_skip": True, "lr": 1e-12,
+                                            "epochs": 1}),
+        "two_input_grow": lambda: AutoCellForecaster(backbone="two_input", max_nodes=4,
+                                                     **searched),
+        "darts": lambda: AutoCellForecaster(backbone="darts", init_nodes=4, max_nodes=4,
+                                            growth="none", **searched),
+        "random": lambda: AutoCellForecaster(backbone="two_input", strategy="random",
+                                             max_nodes=4, **searched),
+        "naive": lambda: NaiveForecaster(lookback=1),
+        **{name: build for name, build in linear.items()},
+    }
+    return models[model]()
+
+
+DETERMINISTIC = {"naive", "highway", "linear336", "linear720", "nlinear336", "nlinear720"}
+
+
+def run(task: str, models: list[str], seeds: list[int]) -> None:
+    family, protocol = tasks()[task]
+    log = ResultLog(RESULTS / f"network_{task}.csv", ("task", "model", "seed"))
+    for seed in seeds:
+        for model in models:
+            if model in DETERMINISTIC and any(r["model"] == model for r in log.rows):
+                continue  # one run of a deterministic model, whatever the seed
+            if log.done(task=task, model=model, seed=seed):
+                continue
+            estimator = make(model, family, seed)
+            started = time.process_time()
+            scores = protocol(estimator)
+            module = getattr(estimator, "module_", None)
+            row = {"task": task, "model": model, "seed": seed,
+                   **{k: scores.get(k, "") for k in ("mse", "mae", "rse", "corr", "fit_s")},
+                   "cpu_s": round(time.process_time() - started, 1),
+                   "parameters": sum(p.numel() for p in module.parameters()) if module else "",
+                   "best_epoch": getattr(estimator, "best_epoch_", ""),
+                   "epochs_run": len(getattr(estimator, "history_", []) or []),
+                   "lookback": estimator.lookback_,
+                   "genotype": str(getattr(estimator, "genotype_", ""))}
+            log.append(row)
+            print(row, flush=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", required=True, choices=sorted(tasks()))
+    parser.add_argument("--models", required=True)
+    parser.add_argument("--seeds", default="0")
+    args = parser.parse_args()
+    run(args.task, args.models.split(","), [int(s) for s in args.seeds.split(",")])
