@@ -80,5 +80,5 @@ def segment_length_for(freq) -> int:
         if per_day <= 48:
             return max(int(per_day), 1)
         return int(min(max(pd.Timedelta(hours=1) / step, 1), 60))
-    base = offset.name.split("-")[0]
+    base = offset.rule_code.split("-")[0]
     return CALENDAR_SEGMENTS.get(base, FALLBACK_SEGMENT)
