@@ -62,6 +62,8 @@ class AutoCellForecaster(NeuralForecaster):
     "grow_and_prune", with ``n_active``), ``init_nodes`` .. ``max_nodes`` grown by ``growth``
     ("schedule" every ``grow_every`` epochs, "plateau" or "none"), ``search_epochs`` per search,
     ``n_searches`` seeds, each candidate retrained ``selection_epochs`` to pick one;
+    ``search_windows`` (None: all) caps the training windows the search runs on, taken evenly
+    spaced over the training part;
     ``strategy="random"`` samples cells of the same space at the same budget instead (the
     control). Network (the searched cell in the forecasting network of every recurrent
     forecaster, :class:`autoforecast.neural.NeuralForecaster`): ``lookback``,
@@ -80,7 +82,8 @@ class AutoCellForecaster(NeuralForecaster):
                  test_size=0.2, missing="raise", backbone="two_input", mode="grow_then_prune",
                  n_active=1, init_nodes=1, max_nodes=4, growth="schedule", grow_every=2,
                  search_epochs=6, n_searches=2, selection_epochs=2, second_order=False,
-                 search_activations=False, strategy="search", hidden_size=32,
+                 search_activations=False, search_windows=None, strategy="search",
+                 hidden_size=32,
                  segment_length="auto", normalization="last", covariates="others",
                  linear_skip=False, epochs=30, batch_size=128, lr=1e-3, weight_decay=0.0,
                  patience=5, baselines=("lstm", "arima"), refit=False, device="auto",
@@ -103,6 +106,7 @@ class AutoCellForecaster(NeuralForecaster):
         self.selection_epochs = selection_epochs
         self.second_order = second_order
         self.search_activations = search_activations
+        self.search_windows = search_windows
         self.strategy = strategy
         self.hidden_size = hidden_size
         self.segment_length = segment_length
@@ -135,6 +139,8 @@ class AutoCellForecaster(NeuralForecaster):
             raise ValueError(f"`baselines` must be a tuple of names from {BASELINES}, got "
                              f"{self.baselines!r}.")
         check_positive_int(self.search_epochs, "search_epochs")
+        if self.search_windows is not None:
+            check_positive_int(self.search_windows, "search_windows", minimum=2)
         self._search_config()  # validates the search settings before any work starts
         return lookback
 
@@ -169,6 +175,9 @@ class AutoCellForecaster(NeuralForecaster):
                 f"the search needs at least 2 training and 2 validation windows, got {len(train)} "
                 f"and {0 if val is None else len(val)}; pass a longer series or a larger "
                 f"validation_size (got {self.validation_size!r}).")
+        if self.search_windows is not None and len(train) > self.search_windows:
+            keep = np.linspace(0, len(train) - 1, self.search_windows).round().astype(int)
+            train = Windows(Z, train.origins[keep], self.lookback_, self.horizon, self.target_idx_)
         start = self._linear_map(Z, split) if self.linear_skip else None
         task = ForecastSearchTask(train, val, int(self.batch_size),
                                   SegmentNetFactory(self._network_config(), start))

@@ -179,6 +179,20 @@ def test_inspect_searched_model(tmp_path, genotype):
     assert Genotype.from_json(result.stdout) == genotype
 
 
+def test_fit_takes_the_network_settings_and_inspect_shows_them(tmp_path, csv):
+    path = tmp_path / "gru.joblib"
+    result = invoke("fit", csv, "--model", "gru", "-H", 3, "--lookback", 12, "--budget", "tiny",
+                    "--segment-length", 4, "--normalization", "revin", "--covariates", "none",
+                    "--device", "cpu", "-o", path)
+    assert result.exit_code == 0, result.output
+    model = joblib.load(path)
+    assert (model.segment_length_, model.normalization, model.covariates) == (4, "revin", "none")
+    shown = invoke("inspect", path).stdout
+    assert "network: segments of 4 steps, normalisation revin, covariates none" in shown
+    assert_one_line_error(invoke("fit", csv, "--model", "linear", "--segment-length", 4),
+                          "--segment-length does not apply to --model linear")
+
+
 def test_inspect_unknown_picture_format(tmp_path):
     path = searched_model(tmp_path, Genotype("darts", (DartsNode("tanh", 0),)))
     assert_one_line_error(invoke("inspect", path, "--graph", tmp_path / "cell.bmpx"),
@@ -248,7 +262,7 @@ BAD_DATA = {
 @pytest.mark.parametrize("command", ["fit", "evaluate"])
 def test_bad_data(tmp_path, case, command):
     make_path, fragments = BAD_DATA[case]
-    args = [command, make_path(tmp_path), "--model", "naive"]
+    args = [command, make_path(tmp_path), "--model", "naive", "--lookback", 24]
     if command == "fit":
         args += ["-o", tmp_path / "m.joblib"]
     assert_one_line_error(invoke(*args), *fragments)
@@ -364,7 +378,9 @@ def test_semicolon_file_is_explained_and_read_with_sep(tmp_path, csv):
 
 def test_choices_match_the_library():
     """The command line lists choices without importing torch; they must match the library."""
-    from autoforecast.cli.fitting import Backbone, Mode
+    from autoforecast.cells.segments import COVARIATES
+    from autoforecast.cli.fitting import Backbone, Covariates, Mode, Normalization
+    from autoforecast.data.normalization import NORMALIZATIONS
     from autoforecast.cli.lm import Tokenizer
     from autoforecast.data.text import TOKENIZERS
     from autoforecast.search import BACKBONES
@@ -372,6 +388,8 @@ def test_choices_match_the_library():
 
     assert {b.value for b in Backbone} == set(BACKBONES)
     assert {m.value for m in Mode} == set(MODES)
+    assert {n.value for n in Normalization} == set(NORMALIZATIONS)
+    assert {c.value for c in Covariates} == set(COVARIATES)
     assert {t.value for t in Tokenizer} == set(TOKENIZERS)
 
 

@@ -161,3 +161,14 @@ def test_a_new_index_frequency_gives_its_own_segment():
                          index=pd.date_range("2020-01-01", periods=200, freq="D"))
     est = gru(lookback="auto", segment_length="auto", horizon=7).fit(daily)
     assert est.segment_length_ == 7 and est.lookback_ % 7 == 0
+
+
+def test_the_search_can_run_on_a_subsample_of_windows(series):
+    est = AutoCellForecaster(lookback=12, horizon=3, hidden_size=6, segment_length=4,
+                             search_epochs=2, max_nodes=2, grow_every=1, n_searches=1,
+                             search_windows=20, epochs=1, baselines=(), **TORCH)
+    est.fit(series)
+    first_epoch = est.search_history_[0]
+    assert first_epoch["event"] == "epoch" and first_epoch["steps"] == 2  # 20 windows, batch 16
+    with pytest.raises(ValueError, match="`search_windows` must be an int >= 2"):
+        est.set_params(search_windows=1).fit(series)

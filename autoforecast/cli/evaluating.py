@@ -15,7 +15,7 @@ from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOp
                      MissingOpt, Output, SepOpt, ProgressView, QuietOpt, SeedOpt, TimeColumnOpt,
                      TimeFormatOpt, VerboseOpt, build_model, check_device, check_options_apply,
                      check_writable, fail, given_options, user_errors)
-from .fitting import BUDGETS, Budget, TargetOpt
+from .fitting import BUDGETS, Budget, LookbackOpt, TargetOpt
 
 DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
 # The estimator parameters each option of `evaluate` sets: one that none of the models compared
@@ -53,8 +53,7 @@ def evaluate(
     time_format: TimeFormatOpt = None,
     sep: SepOpt = ",",
     horizon: Annotated[int, typer.Option("--horizon", "-H", min=1, help="Steps to forecast.")] = 1,
-    lookback: Annotated[int, typer.Option("--lookback", "-l", min=1,
-                                          help="Past steps the models read.")] = 24,
+    lookback: LookbackOpt = None,
     test_size: Annotated[float, typer.Option(
         min=0.0, help="Last part backtested: a fraction (0.2) or a number of rows.")] = 0.2,
     budget: Annotated[Budget, typer.Option(help="Training size of the neural models.")] = Budget.small,

@@ -20,6 +20,18 @@ class Backbone(str, Enum):
     darts = "darts"
 
 
+class Normalization(str, Enum):
+    last = "last"
+    revin = "revin"
+    none = "none"
+
+
+class Covariates(str, Enum):
+    others = "others"
+    all = "all"
+    none = "none"
+
+
 class Mode(str, Enum):
     grow_then_prune = "grow_then_prune"
     grow_and_prune = "grow_and_prune"
@@ -46,12 +58,18 @@ BUDGETS = {
 # The estimator parameters each option of `fit` sets: an option given for a model that takes
 # none of them is refused (``--backbone darts --model lstm``).
 FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("backbone",), "mode": ("mode",),
+               "segment_length": ("segment_length",), "normalization": ("normalization",),
+               "covariates": ("covariates",), "linear_skip": ("linear_skip",),
                "budget": tuple(BUDGETS["tiny"]), "epochs": ("epochs",),
                "search_epochs": ("search_epochs",), "hidden_size": ("hidden_size",),
                "max_nodes": ("max_nodes",), "max_time": ("max_time",),
                "validation_size": ("validation_size",), "test_size": ("test_size",),
                "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",)}
 
+LookbackOpt = Annotated[Optional[int], typer.Option(
+    "--lookback", "-l", min=1, help="Past steps the model reads (default: the model's own; "
+    "'auto' for the recurrent models: 30 segments, as far as the data allow).",
+    show_default=False)]
 OutOpt = Annotated[Optional[Path], typer.Option(
     "--out", "-o", help="Write the fitted model here (joblib file).", show_default=False)]
 TargetOpt = Annotated[Optional[list[str]], typer.Option(
@@ -71,8 +89,19 @@ def fit(
     sep: SepOpt = ",",
     horizon: Annotated[int, typer.Option("--horizon", "-H", min=1,
                                          help="Steps to forecast.")] = 1,
-    lookback: Annotated[int, typer.Option("--lookback", "-l", min=1,
-                                          help="Past steps the model reads.")] = 24,
+    lookback: LookbackOpt = None,
+    segment_length: Annotated[Optional[int], typer.Option(
+        min=1, help="Steps a segment of the recurrent network (default: from the time index; "
+        "24 for hourly data).", show_default=False)] = None,
+    normalization: Annotated[Normalization, typer.Option(
+        help="How the recurrent network normalises each window: minus its last value, RevIN "
+        "(mean and standard deviation), or none.")] = Normalization.last,
+    covariates: Annotated[Covariates, typer.Option(
+        help="Columns the recurrent network reads beside each target: the non-target columns "
+        "(others), those and the other targets (all), or none.")] = Covariates.others,
+    linear_skip: Annotated[bool, typer.Option(
+        "--linear-skip/--no-linear-skip", help="Add a linear highway from each normalised window "
+        "to its forecast.")] = False,
     model: Annotated[FitModel, typer.Option(
         help="What to fit: the searched cell (autocell) or a reference model.")] = FitModel("autocell"),
     backbone: Annotated[Backbone, typer.Option(help="Search space of the cell.")] = Backbone.two_input,
@@ -117,13 +146,16 @@ def fit(
                     "target": target or None, "validation_size": validation_size,
                     "test_size": test_size, "missing": missing.value, "backbone": backbone.value,
                     "mode": mode.value, "device": device.value, "max_time": max_time,
+                    "segment_length": segment_length, "normalization": normalization.value,
+                    "covariates": covariates.value, "linear_skip": linear_skip,
                     "random_state": seed, "baselines": baselines_of(baseline)}
         settings.update({k: v for k, v in dict(epochs=epochs, search_epochs=search_epochs,
                                                hidden_size=hidden_size, max_nodes=max_nodes).items()
                          if v is not None})
         estimator = build_model(model.value, settings)
         output.note(f"fitting {type(estimator).__name__} on {spec.name}: {frame.shape[0]} rows x "
-                    f"{frame.shape[1]} columns, horizon {horizon}, lookback {lookback}")
+                    f"{frame.shape[1]} columns, horizon {horizon}, lookback "
+                    f"{lookback or 'the model default'}")
         fit_with_progress(estimator, frame, output)
         show_fitted(estimator, output)
         if out is not None:
