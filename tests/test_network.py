@@ -166,7 +166,7 @@ def test_a_new_index_frequency_gives_its_own_segment():
 def test_the_search_can_run_on_a_subsample_of_windows(series):
     est = AutoCellForecaster(lookback=12, horizon=3, hidden_size=6, segment_length=4,
                              search_epochs=2, max_nodes=2, grow_every=1, n_searches=1,
-                             search_windows=20, epochs=1, baselines=(), **TORCH)
+                             search_windows=20, baselines=(), **{**TORCH, "epochs": 1})
     est.fit(series)
     first_epoch = est.search_history_[0]
     assert first_epoch["event"] == "epoch" and first_epoch["steps"] == 2  # 20 windows, batch 16
