@@ -1,22 +1,21 @@
-"""Speed of the derived cells and of the supernet's search step against torch.nn.LSTM.
+"""Speed of the derived cells and of the supernet's search step against torch.nn.GRU and
+torch.nn.LSTM of equal parameter count, all inside the forecasting network (METHOD.md 7).
 
-    python benchmarks/bench_search_speed.py [--threads 1] [--steps 20] [--batch 64] [--sizes small,large] [--compile]
+    python benchmarks/bench_search_speed.py [--threads 1] [--steps 20] [--batch 64] [--sizes etth1,wide] [--compile]
 
-For each size (``small``: about 50k parameters with window 48, ``large``: about 500k with
-window 168; batch 64 and 8 input series unless ``--batch`` says otherwise), a derived
-DARTS cell (8 nodes) and a derived two-input cell (4 nodes) are sized to the LSTM's parameter
-count; each is run twice, through the whole-sequence kernels of ``cells/fused.py`` (what
-training uses) and through the step-by-step reference path under autograd ("step path"). One
-training step (forward, backward, Adam) on the same batch is timed (median over ``--steps``
-rounds in which every model takes one step in turn, so that load changes of a shared machine
-fall on all alike), and achieved FLOP/s is reported as a fraction of this machine's float32
-matmul peak measured in the same run. FLOPs: counted by torch's FlopCounterMode for our cells
-(matmuls, forward and backward, in-place ``addmm_`` included); for the LSTM (whose fused CPU
-kernel the counter does not see) 3 x the forward matmul FLOPs, 2 B T (n_in + d) 4d. The
+Sizes: ``etth1``: ETTh1's shape, 7 series, lookback 720 in 30 segments of 24, horizon 96 (4
+segments), the GRU at hidden 64; ``wide``: the same at hidden 128. A batch of ``--batch``
+windows is ``batch x 7`` sequences of 30 segments for the cell, then one decoding step of
+``batch x 7 x 4`` sequences. Every model is the same network (normalisation, projection,
+embeddings, output map) around its cell, sized to the GRU's total parameter count: a derived
+DARTS cell (8 nodes, DARTS' published genotype) and a derived two-input cell (4 nodes), each
+run through the whole-sequence kernels of ``cells/fused.py`` (what training uses) and through
+the step-by-step reference path under autograd ("step path"). One training step (forward,
+backward, Adam) on the same batch is timed: the median over ``--steps`` rounds in which every
+model takes one step in turn, so that load changes of a shared machine fall on all alike. The
 supernet row is one first-order search step (an architecture step on a validation batch plus a
-weight step) of a 4-node two-input supernet.
-``--compile`` adds, at the small size, each derived cell's step path compiled whole (forward
-and backward) by ``torch.compile``, with the seconds its compilation took.
+weight step) of a 4-node two-input supernet in the network. ``--compile`` adds each derived
+cell's step path compiled whole by ``torch.compile``, with the seconds its compilation took.
 """
 
 from __future__ import annotations
@@ -27,13 +26,12 @@ import time
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
-from autoforecast.cells import CellModel, LastStateHead, RecurrentEncoder
-from autoforecast.search import DartsNode, Genotype, SuperNet, TwoInputNode, build_cell
+from autoforecast.cells.segments import SegmentConfig, SegmentNet, TorchRNN
+from autoforecast.search import DartsNode, Genotype, SuperNet, TwoInputNode, build_encoder
 from autoforecast.search.architect import Architect
 
-N_IN = 8
+N_SERIES, LOOKBACK, HORIZON, SEGMENT = 7, 720, 96, 24
 DARTS_V2 = Genotype("darts", tuple(DartsNode(op, j) for op, j in [
     ("sigmoid", 0), ("relu", 1), ("relu", 1), ("identity", 1), ("tanh", 2), ("sigmoid", 5),
     ("tanh", 3), ("relu", 5)]))  # DARTS' published recurrent cell (second order)
@@ -41,14 +39,10 @@ TWO_INPUT = Genotype("two_input", (TwoInputNode("gate", "h"), TwoInputNode("hada
                                    TwoInputNode("add", "x"), TwoInputNode("hadamard", "h")))
 
 
-class LSTMEncoder(nn.Module):
-    def __init__(self, hidden):
-        super().__init__()
-        self.lstm = nn.LSTM(N_IN, hidden, batch_first=True)
-
-    def forward(self, x):
-        out, (h, _) = self.lstm(x)
-        return out, h[-1]
+def network(encoder, d: int) -> SegmentNet:
+    config = SegmentConfig(LOOKBACK, HORIZON, SEGMENT, targets=tuple(range(N_SERIES)),
+                           covariates=(), hidden_size=d)
+    return SegmentNet(encoder, config)
 
 
 def n_params(module) -> int:
@@ -61,17 +55,6 @@ def fit_hidden(make, target: int) -> int:
     while n_params(make(d + 1)) <= target:
         d += 1
     return min((d, d + 1), key=lambda h: abs(n_params(make(h)) - target))
-
-
-def matmul_peak(seconds: float = 2.0) -> float:
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    best = 0.0
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        t = time.perf_counter()
-        a @ b
-        best = max(best, 2 * 1024**3 / (time.perf_counter() - t))
-    return best
 
 
 def time_interleaved(step_fns, steps: int) -> list[float]:
@@ -112,58 +95,50 @@ def search_step(model, net, x, y):
     return step
 
 
-def addmm_inplace_flop(self_shape, a_shape, b_shape, *args, out_shape=None, **kwargs) -> int:
-    """FlopCounterMode counts ``addmm`` but not the in-place ``addmm_`` the fused backward uses."""
-    return 2 * a_shape[0] * a_shape[1] * b_shape[1]
-
-
-def counted_flops(step) -> float:
-    with FlopCounterMode(display=False, custom_mapping={torch.ops.aten.addmm_: addmm_inplace_flop}) as counter:
-        step()
-    return counter.get_total_flops()
-
-
 def compiled_row(name, genotype, d, x, y):
-    """The step path under ``torch.compile`` (the whole model, forward and backward), compiled
-    by its first training step; its FLOPs are the step path's."""
-    model = CellModel(RecurrentEncoder(build_cell(genotype, N_IN, d)), LastStateHead(d))
+    """The step path under ``torch.compile`` (the whole network, forward and backward),
+    compiled by its first training step."""
+    model = network(build_encoder(genotype, d, d), d)
     model.encoder.fused = False
-    flops = counted_flops(train_step(model, x, y))
     step = train_step(torch.compile(model, dynamic=False), x, y)
     started = time.perf_counter()
     step()
     seconds = time.perf_counter() - started
-    return (f"{name}, step path under torch.compile ({seconds:.0f} s to compile)", model, step, flops)
+    return (f"{name}, step path under torch.compile ({seconds:.0f} s to compile)", model, step)
 
 
-def run_size(target: int, window: int, batch: int, steps: int, peak: float, compile_: bool = False) -> None:
-    x, y = torch.randn(batch, window, N_IN), torch.randn(batch, 1)
-    d_lstm = fit_hidden(LSTMEncoder, target)
-    d_darts = fit_hidden(lambda d: build_cell(DARTS_V2, N_IN, d), target)
-    d_two = fit_hidden(lambda d: build_cell(TWO_INPUT, N_IN, d), target)
-    print(f"\n~{target:,} parameters, window {window}, batch {batch}, hidden LSTM {d_lstm}, "
-          f"DARTS {d_darts}, two-input {d_two}\n")
-    print("| model | parameters | step (ms) | time / LSTM | fraction of matmul peak |")
+def run_size(d_gru: int, batch: int, steps: int, compile_: bool = False) -> None:
+    x, y = torch.randn(batch, LOOKBACK, N_SERIES), torch.randn(batch, HORIZON, N_SERIES)
+    target = n_params(network(TorchRNN("gru", d_gru, d_gru), d_gru))
+    size = {name: fit_hidden(lambda d: network(make(d), d), target) for name, make in (
+        ("lstm", lambda d: TorchRNN("lstm", d, d)),
+        ("darts", lambda d: build_encoder(DARTS_V2, d, d)),
+        ("two", lambda d: build_encoder(TWO_INPUT, d, d)))}
+    print(f"\n{target:,} parameters (GRU hidden {d_gru}), batch {batch} windows x {N_SERIES} "
+          f"series, {LOOKBACK // SEGMENT} segments; hidden LSTM {size['lstm']}, DARTS "
+          f"{size['darts']}, two-input {size['two']}\n")
+    print("| model | parameters | step (ms) | time / GRU | time / LSTM |")
     print("|---|---|---|---|---|")
-    lstm = CellModel(LSTMEncoder(d_lstm), LastStateHead(d_lstm))
-    rows = [("LSTM", lstm, train_step(lstm, x, y), 3 * 2 * batch * window * (N_IN + d_lstm) * 4 * d_lstm)]
-    for name, genotype, d in (("DARTS derived (8 nodes)", DARTS_V2, d_darts),
-                              ("two-input derived (4 nodes)", TWO_INPUT, d_two)):
+    rows = []
+    for name, kind, d in (("GRU", "gru", d_gru), ("LSTM", "lstm", size["lstm"])):
+        model = network(TorchRNN(kind, d, d), d)
+        rows.append((name, model, train_step(model, x, y)))
+    for name, genotype, d in (("DARTS derived (8 nodes)", DARTS_V2, size["darts"]),
+                              ("two-input derived (4 nodes)", TWO_INPUT, size["two"])):
         for fused in (True, False):  # the whole-sequence kernels, then the step-by-step reference
-            model = CellModel(RecurrentEncoder(build_cell(genotype, N_IN, d)), LastStateHead(d))
+            model = network(build_encoder(genotype, d, d), d)
             model.encoder.fused = fused
-            rows.append((name if fused else f"{name}, step path", model, train_step(model, x, y),
-                         counted_flops(train_step(model, x, y))))
+            rows.append((name if fused else f"{name}, step path", model, train_step(model, x, y)))
         if compile_:
             rows.append(compiled_row(name, genotype, d, x, y))
-    net = SuperNet(N_IN, d_two, "two_input", init_nodes=4, max_nodes=4)
-    model = CellModel(net, LastStateHead(d_two))
-    rows.append(("two-input supernet search step (4 nodes)", model, search_step(model, net, x, y),
-                 counted_flops(search_step(model, net, x, y))))
+    d = size["two"]
+    net = SuperNet(d, d, "two_input", init_nodes=4, max_nodes=4)
+    model = network(net, d)
+    rows.append(("two-input supernet search step (4 nodes)", model, search_step(model, net, x, y)))
     times = time_interleaved([row[2] for row in rows], steps)
-    for (name, model, _, flops), seconds in zip(rows, times):
-        print(f"| {name} | {n_params(model.encoder):,} | {seconds * 1e3:.1f} | {seconds / times[0]:.2f} | "
-              f"{flops / seconds / peak:.3f} |", flush=True)
+    for (name, model, _), seconds in zip(rows, times):
+        print(f"| {name} | {n_params(model):,} | {seconds * 1e3:.1f} | {seconds / times[0]:.2f} | "
+              f"{seconds / times[1]:.2f} |", flush=True)
 
 
 def main() -> None:
@@ -171,24 +146,21 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--sizes", default="small,large",
-                        help="small: ~50k parameters, window 48; large: ~500k parameters, window 168")
+    parser.add_argument("--sizes", default="etth1,wide",
+                        help="etth1: the GRU at hidden 64; wide: at hidden 128")
     parser.add_argument("--compile", action="store_true",
-                        help="also time the derived cells under torch.compile at the small size "
+                        help="also time the derived cells' step path under torch.compile "
                              "(minutes of compilation each; needs a C++ compiler)")
     args = parser.parse_args()
-    sizes = {"small": (50_000, 48), "large": (500_000, 168)}
+    sizes = {"etth1": 64, "wide": 128}
     names = args.sizes.split(",")
     if not set(names) <= set(sizes):
         parser.error(f"--sizes takes a comma-separated list of {sorted(sizes)}, got {args.sizes!r}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    peak = matmul_peak()
-    print(f"torch {torch.__version__}, {args.threads} thread(s), float32 matmul peak "
-          f"{peak / 1e9:.1f} GFLOP/s (1024x1024x1024, best of 2 s)")
+    print(f"torch {torch.__version__}, {args.threads} thread(s)")
     for name in names:
-        target, window = sizes[name]
-        run_size(target, window, args.batch, args.steps, peak, args.compile and name == "small")
+        run_size(sizes[name], args.batch, args.steps, args.compile)
 
 
 if __name__ == "__main__":
