@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -30,3 +31,13 @@ def make_series(n: int = 120, n_features: int = 3, freq: str = "h", seed: int = 
 @pytest.fixture
 def series() -> pd.DataFrame:
     return make_series()
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny recurrent steps are fastest on one thread, on a busy machine by far; the caller's
+    thread count is restored after the test."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

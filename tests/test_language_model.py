@@ -35,13 +35,7 @@ def tiny(**kw):
     return AutoCellLanguageModel(**(base | kw))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny recurrent steps are fastest on one thread, on a busy machine by far."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

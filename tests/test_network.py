@@ -17,12 +17,7 @@ TORCH = dict(epochs=3, batch_size=16, lr=1e-2, device="cpu", random_state=0, n_t
 CELL = Genotype("two_input", (TwoInputNode("hadamard", "x"), TwoInputNode("gate", "skip")))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def gru(**kw):

@@ -23,12 +23,7 @@ NETWORK = json.loads((cases.PINNED / "network.json").read_text())
 TOL = dict(rtol=1e-6, atol=1e-8)  # the same arithmetic; room for another CPU's rounding
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,37 @@ from ..neural import NeuralForecaster
 class RNNForecaster(NeuralForecaster):
     """Base of the LSTM and GRU baselines; ``_kind`` names the torch module."""
 
-    _kind = ""
+    _kind = ""  # "lstm" or "gru": the torch module
+
+    def __init__(self, lookback="auto", horizon=1, hidden_size=64, num_layers=1, dropout=0.0,
+                 segment_length="auto", normalization="last", covariates="others",
+                 linear_skip=False, target=None, validation_size=0.2, test_size=0.0,
+                 missing="raise", epochs=100, batch_size=64, lr=1e-3, weight_decay=0.0,
+                 patience=10, device="auto", max_time=None, random_state=None, verbose=0,
+                 n_threads=None):
+        self.lookback = lookback
+        self.horizon = horizon
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.segment_length = segment_length
+        self.normalization = normalization
+        self.covariates = covariates
+        self.linear_skip = linear_skip
+        self.target = target
+        self.validation_size = validation_size
+        self.test_size = test_size
+        self.missing = missing
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.device = device
+        self.max_time = max_time
+        self.random_state = random_state
+        self.verbose = verbose
+        self.n_threads = n_threads
 
     def _check_common_params(self) -> int | None:
         lookback = super()._check_common_params()
@@ -42,36 +72,6 @@ class LSTMForecaster(RNNForecaster):
 
     _kind = "lstm"
 
-    def __init__(self, lookback="auto", horizon=1, hidden_size=64, num_layers=1, dropout=0.0,
-                 segment_length="auto", normalization="last", covariates="others",
-                 linear_skip=False, target=None, validation_size=0.2, test_size=0.0,
-                 missing="raise", epochs=100, batch_size=64, lr=1e-3, weight_decay=0.0,
-                 patience=10, device="auto", max_time=None, random_state=None, verbose=0,
-                 n_threads=None):
-        self.lookback = lookback
-        self.horizon = horizon
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.segment_length = segment_length
-        self.normalization = normalization
-        self.covariates = covariates
-        self.linear_skip = linear_skip
-        self.target = target
-        self.validation_size = validation_size
-        self.test_size = test_size
-        self.missing = missing
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.device = device
-        self.max_time = max_time
-        self.random_state = random_state
-        self.verbose = verbose
-        self.n_threads = n_threads
-
 
 class GRUForecaster(RNNForecaster):
     """Multivariate, multi-step GRU forecaster in the shared network: SegRNN (Lin et al. 2023)
@@ -79,33 +79,3 @@ class GRUForecaster(RNNForecaster):
     :class:`LSTMForecaster`."""
 
     _kind = "gru"
-
-    def __init__(self, lookback="auto", horizon=1, hidden_size=64, num_layers=1, dropout=0.0,
-                 segment_length="auto", normalization="last", covariates="others",
-                 linear_skip=False, target=None, validation_size=0.2, test_size=0.0,
-                 missing="raise", epochs=100, batch_size=64, lr=1e-3, weight_decay=0.0,
-                 patience=10, device="auto", max_time=None, random_state=None, verbose=0,
-                 n_threads=None):
-        self.lookback = lookback
-        self.horizon = horizon
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.segment_length = segment_length
-        self.normalization = normalization
-        self.covariates = covariates
-        self.linear_skip = linear_skip
-        self.target = target
-        self.validation_size = validation_size
-        self.test_size = test_size
-        self.missing = missing
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.device = device
-        self.max_time = max_time
-        self.random_state = random_state
-        self.verbose = verbose
-        self.n_threads = n_threads
