@@ -59,10 +59,11 @@ def model_names(kind: str = FORECASTER, baseline: bool | None = None) -> tuple[s
                  if m.kind == kind and (baseline is None or m.baseline == baseline))
 
 
-def model_class(name: str) -> type:
-    """The estimator class registered as ``name``."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODELS)}.")
+def model_class(name: str, kind: str = FORECASTER) -> type:
+    """The estimator class registered as ``name``, a model of ``kind``."""
+    if name not in MODELS or MODELS[name].kind != kind:
+        raise ValueError(f"unknown model {name!r}; expected one of "
+                         f"{', '.join(model_names(kind))}.")
     return MODELS[name].load()
 
 

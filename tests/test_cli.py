@@ -360,6 +360,11 @@ def test_options_for_another_model_are_refused(csv, tmp_path, args, fragment):
     assert not (tmp_path / "out").exists()
 
 
+def test_evaluate_takes_forecasters_only(csv):
+    assert_one_line_error(invoke("evaluate", csv, "--model", "language_model"),
+                          "unknown model 'language_model'", "naive")
+
+
 def test_model_choices_come_from_the_registry():
     from autoforecast.cli.fitting import FitModel
     from autoforecast.models import model_names
