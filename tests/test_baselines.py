@@ -199,8 +199,8 @@ def test_arima_parallel_equals_serial():
 
 @pytest.mark.parametrize("normalization", ["last", "revin", "none"])
 def test_the_highway_starts_at_the_least_squares_map_in_the_normalised_space(normalization):
-    """Untrained (lr ~ 0), a network with a highway forecasts what the normalised linear map
-    does: its output map starts at zero and its highway at that least-squares map."""
+    """The highway of an untrained network (lr ~ 0) is the normalised least-squares map, and
+    with the network's small initial output the forecasts are close to that map's."""
     from autoforecast.baselines import LinearForecaster
 
     X = make_series(300, n_features=2)
@@ -211,4 +211,4 @@ def test_the_highway_starts_at_the_least_squares_map_in_the_normalised_space(nor
     np.testing.assert_allclose(skip.weight.detach().numpy().T, reference.coef_, atol=1e-5)
     np.testing.assert_allclose(skip.bias.detach().numpy(), reference.intercept_, atol=1e-5)
     np.testing.assert_allclose(est.predict(X).to_numpy(), reference.predict(X).to_numpy(),
-                               atol=1e-4)
+                               atol=0.1)

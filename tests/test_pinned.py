@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 
 import pinned_cases as cases
 from autoforecast import load

@@ -125,7 +125,9 @@ class SegmentNet(nn.Module):
         self.position = nn.Parameter(torch.randn(c.n_out, d // 2))  # (m, d/2)
         self.series = nn.Parameter(torch.randn(len(c.targets), d - d // 2))  # (T, d - d/2)
         self.out = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(d, c.segment))
-        nn.init.zeros_(self.out[1].weight)  # untrained: the normalisation's own forecast
+        # untrained, about the normalisation's own forecast; not exactly zero, or a cell whose
+        # state is zero until its biases move (one that ignores x) would get no gradient
+        nn.init.normal_(self.out[1].weight, std=0.02)
         nn.init.zeros_(self.out[1].bias)
         self.skip = nn.Linear(c.lookback, c.horizon) if c.linear_skip else None
         if self.skip is not None:
