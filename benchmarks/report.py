@@ -58,12 +58,72 @@ def wins(rows: pd.DataFrame, task: str, model: str, against: str) -> str:
     return f"{sum(a < b for a, b in paired)}/{len(paired)}"
 
 
+NETWORK_ORDER = ["two_input_grow", "darts", "random", "gru", "lstm", "gru_gate", "highway",
+                 "nlinear336", "nlinear720", "linear336", "linear720", "naive"]
+NETWORK_METRIC = {"etth1": "mse", "exchange": "rse"}
+NETWORK_TARGETS = {
+    "etth1_96": "the searched cell's mean MSE below the best linear row (plain, normalised, or "
+                "the highway alone) by more than the spread across seeds, approaching SegRNN's "
+                "0.351 (Lin et al. 2023, lookback 720)",
+    "etth1_336": "as at H = 96; SegRNN 0.423",
+    "exchange3": "no worse than the last value (RSE 0.0171)",
+    "exchange24": "no worse than the last value (RSE 0.0434)",
+}
+
+
+def network_sections() -> list[str]:
+    """The tables of ``bench_network.py`` (issue 13): one per task, with its target."""
+    paths = sorted(RESULTS.glob("network_*.csv"))
+    lines = ["## Recurrent cells in the forecasting network (`bench_network.py`)", "",
+             "Budgets are those stated in `benchmarks/bench_network.py` (lookback 720 on ETTh1, "
+             "segments of 24, GRU hidden 64 and the cells at its parameter count, at most 10 "
+             "epochs with patience 3, one torch thread). Mean over seeds (std beside it), the "
+             "fit's CPU seconds, the parameter count and the epochs chosen (`best_epoch` -1: "
+             "the untrained network, i.e. about the last value or the highway, was kept).", ""]
+    if not paths:
+        return lines + ["Not run yet.", ""]
+    for path in paths:
+        rows = pd.read_csv(path)
+        task = rows.task.iloc[0]
+        metric = NETWORK_METRIC[task.rstrip("0123456789").rstrip("_")]
+        rows = rows.assign(code=rows.get("commit", pd.Series("", index=rows.index))
+                           .fillna("").astype(str).map(code_state))
+        stats = rows.groupby("model").agg(
+            seeds=("seed", "nunique"), **{metric: (metric, "mean"),
+                                          f"{metric}_std": (metric, "std")},
+            cpu_s=("cpu_s", "mean"), parameters=("parameters", "first"),
+            best_epochs=("best_epoch", lambda v: " ".join(str(x) for x in v)),
+            code=("code", lambda states: "/".join(sorted(set(states)))))
+        stats = stats.reindex([m for m in NETWORK_ORDER if m in stats.index])
+        records = [{"model": m, **{k: _fmt(v) for k, v in row.items()}}
+                   for m, row in stats.iterrows()]
+        lines += [f"### {task}", "", f"Target: {NETWORK_TARGETS.get(task, '-')}.", "",
+                  markdown_table(records, ["model", *stats.columns]), ""]
+        versus = [m for m in ("gru", "random") if m in stats.index]
+        if "two_input_grow" in stats.index and versus:
+            lines += ["Seeds on which the searched cell has the lower error: " + ", ".join(
+                f"vs {m} {_paired_wins(rows, metric, 'two_input_grow', m)}" for m in versus), ""]
+    return lines
+
+
+def _paired_wins(rows, metric: str, model: str, against: str) -> str:
+    mine = rows[rows.model == model].set_index("seed")[metric]
+    theirs = rows[rows.model == against].set_index("seed")[metric]
+    paired = [(v, theirs[s]) for s, v in mine.items() if s in theirs.index]
+    return f"{sum(a < b for a, b in paired)}/{len(paired)}" if paired else "-"
+
+
 def main() -> None:
     results = load()
     lines = ["# Benchmarks", "",
              "Every figure here comes from a script in `benchmarks/`; the raw rows are in "
              "`benchmarks/results/`. Regenerate this page with `python benchmarks/report.py`.",
-             "", "## The searched cell against same-budget baselines (`bench_autocell.py`)", "",
+             "", *network_sections(),
+             "## 0.1: the searched cell in the per-time-step network (`bench_autocell.py`)", "",
+             "These rows were measured with the network that 0.2 replaced (the cell read the "
+             "whole multivariate window one time step at a time, a linear head on its last "
+             "state); `bench_autocell.py` now runs the 0.2 network, so they are marked older.",
+             "",
              "Budgets are those stated in `benchmarks/bench_autocell.py` (hidden 32, 3 search "
              "epochs, 8 retraining epochs, one torch thread). Errors are on the test part of "
              "each protocol; mean over seeds (std in the next column), fit time in seconds "
