@@ -62,8 +62,8 @@ class AutoCellForecaster(NeuralForecaster):
     "grow_and_prune", with ``n_active``), ``init_nodes`` .. ``max_nodes`` grown by ``growth``
     ("schedule" every ``grow_every`` epochs, "plateau" or "none"), ``search_epochs`` per search,
     ``n_searches`` seeds, each candidate retrained ``selection_epochs`` to pick one;
-    ``search_windows`` (None: all) caps the training windows the search runs on, taken evenly
-    spaced over the training part;
+    ``search_windows`` (default 2000; None: all) caps the training windows the search runs on,
+    taken evenly spaced over the training part (it bounds the search's cost on long series);
     ``strategy="random"`` samples cells of the same space at the same budget instead (the
     control). Network (the searched cell in the forecasting network of every recurrent
     forecaster, :class:`autoforecast.neural.NeuralForecaster`): ``lookback``,
@@ -82,11 +82,11 @@ class AutoCellForecaster(NeuralForecaster):
                  test_size=0.2, missing="raise", backbone="two_input", mode="grow_then_prune",
                  n_active=1, init_nodes=1, max_nodes=4, growth="schedule", grow_every=2,
                  search_epochs=6, n_searches=2, selection_epochs=2, second_order=False,
-                 search_activations=False, search_windows=None, strategy="search",
+                 search_activations=False, search_windows=2000, strategy="search",
                  hidden_size=32,
                  segment_length="auto", normalization="last", covariates="others",
-                 linear_skip=False, epochs=30, batch_size=128, lr=1e-3, weight_decay=0.0,
-                 patience=5, baselines=("lstm", "arima"), refit=False, device="auto",
+                 linear_skip=False, epochs=10, batch_size=128, lr=1e-3, weight_decay=0.0,
+                 patience=3, baselines=("lstm", "arima"), refit=False, device="auto",
                  max_time=None, random_state=None, verbose=0, n_jobs=None, n_threads=None):
         self.lookback = lookback
         self.horizon = horizon

@@ -58,8 +58,7 @@ def wins(rows: pd.DataFrame, task: str, model: str, against: str) -> str:
     return f"{sum(a < b for a, b in paired)}/{len(paired)}"
 
 
-NETWORK_ORDER = ["two_input_grow", "darts", "random", "gru", "lstm", "gru_gate", "highway",
-                 "nlinear336", "nlinear720", "linear336", "linear720", "naive"]
+NETWORK_ORDER = ["two_input_grow", "darts", "random", "gru", "lstm", "gru_gate", "nlinear336", "nlinear720", "linear336", "linear720", "naive"]
 NETWORK_METRIC = {"etth1": "mse", "exchange": "rse"}
 NETWORK_TARGETS = {
     "etth1_96": "the searched cell's mean MSE below the best linear row (plain, normalised, or "
@@ -79,7 +78,9 @@ def network_sections() -> list[str]:
              "segments of 24, GRU hidden 64 and the cells at its parameter count, at most 10 "
              "epochs with patience 3, one torch thread). Mean over seeds (std beside it), the "
              "fit's CPU seconds, the parameter count and the epochs chosen (`best_epoch` -1: "
-             "the untrained network, i.e. about the last value or the highway, was kept).", ""]
+             "the untrained network, i.e. about the last value or the highway, was kept). "
+             "`nlinear720` is also the highway alone (a network's highway starts at that map).",
+             ""]
     if not paths:
         return lines + ["Not run yet.", ""]
     for path in paths:
