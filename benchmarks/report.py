@@ -60,7 +60,7 @@ def wins(rows: pd.DataFrame, task: str, model: str, against: str) -> str:
 
 NETWORK_ORDER = ["two_input_grow", "darts", "random", "gru", "lstm", "gru_gate", "nlinear336", "nlinear720", "linear336", "linear720", "naive"]
 NETWORK_METRIC = {"etth1": "mse", "exchange": "rse"}
-NETWORK_TARGETS = {
+NETWORK_TARGETS = {  # in the order of the page
     "etth1_96": "the searched cell's mean MSE below the best linear row (plain, normalised, or "
                 "the highway alone) by more than the spread across seeds, approaching SegRNN's "
                 "0.351 (Lin et al. 2023, lookback 720)",
@@ -72,7 +72,9 @@ NETWORK_TARGETS = {
 
 def network_sections() -> list[str]:
     """The tables of ``bench_network.py`` (issue 13): one per task, with its target."""
-    paths = sorted(RESULTS.glob("network_*.csv"))
+    order = [f"network_{task}.csv" for task in NETWORK_TARGETS]
+    paths = sorted(RESULTS.glob("network_*.csv"),
+                   key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
     lines = ["## Recurrent cells in the forecasting network (`bench_network.py`)", "",
              "Budgets are those stated in `benchmarks/bench_network.py` (lookback 720 on ETTh1, "
              "segments of 24, GRU hidden 64 and the cells at its parameter count, at most 10 "
@@ -93,7 +95,7 @@ def network_sections() -> list[str]:
             seeds=("seed", "nunique"), **{metric: (metric, "mean"),
                                           f"{metric}_std": (metric, "std")},
             cpu_s=("cpu_s", "mean"), parameters=("parameters", "first"),
-            best_epochs=("best_epoch", lambda v: " ".join(str(x) for x in v)),
+            best_epochs=("best_epoch", lambda v: " ".join(str(int(x)) for x in v.dropna())),
             code=("code", lambda states: "/".join(sorted(set(states)))))
         stats = stats.reindex([m for m in NETWORK_ORDER if m in stats.index])
         records = [{"model": m, **{k: _fmt(v) for k, v in row.items()}}
