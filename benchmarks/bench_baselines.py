@@ -1,6 +1,10 @@
 """Baselines under the published protocols: naive, linear, ARIMA and LSTM.
 
     python benchmarks/bench_baselines.py [--only exchange|ett] [--models naive,linear,...]
+    python benchmarks/bench_baselines.py --arima [--tasks exchange_rate:3,ETTh1:96,...]
+
+``--arima`` (issue 15): our ARIMAForecaster beside statsforecast's AutoARIMA, one (data set,
+horizon) at a time; see ``arima_comparison.py``.
 
 Writes one row per finished run to benchmarks/results/baselines.csv (a rerun skips the rows that
 are there) and the tables to docs/benchmarks_baselines.md. Budgets: LSTM hidden 64, at most 30
@@ -84,6 +88,9 @@ def write_docs(rows):
         table.sort(key=lambda t: (int(t["horizon"]), t["model"]))
         out += [f"## {dataset}", "", markdown_table(table, ["horizon", "model", "seeds",
                                                             *metric_names, "fit_s"]), ""]
+    from arima_comparison import comparison_section
+
+    out += comparison_section()
     (ROOT / "docs" / "benchmarks_baselines.md").write_text("\n".join(out))
 
 
@@ -91,5 +98,15 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("exchange", "ett"))
     parser.add_argument("--models", default="naive,linear,arima,lstm")
+    parser.add_argument("--arima", action="store_true",
+                        help="ARIMA beside statsforecast's AutoARIMA (arima_comparison.py)")
+    parser.add_argument("--tasks", default=None, help="with --arima: dataset:horizon,...")
     args = parser.parse_args()
-    run(args.only, args.models.split(","))
+    if args.arima:
+        from arima_comparison import run_comparison
+
+        run_comparison(args.tasks.split(",") if args.tasks else None)
+        write_docs(ResultLog(RESULTS / "baselines.csv", ("dataset", "horizon", "model",
+                                                         "seed")).rows)
+    else:
+        run(args.only, args.models.split(","))

@@ -1,0 +1,166 @@
+"""Issue 15's ARIMA benchmark: ARIMAForecaster beside statsforecast's AutoARIMA.
+
+For each (data set, horizon): the fit plus the forecasts from every test origin, timed in one
+run on one process (``n_jobs=1``), for our ``ARIMAForecaster(seasonal_period=m)`` and for
+statsforecast's ``AutoARIMA(season_length=m)`` with its defaults, fitted once and forecasting
+through ``cross_validation(refit=False)`` in its own environment (``SF_PYTHON``, default
+``/tmp/sf/bin/python``; make it with ``python -m venv /tmp/sf && /tmp/sf/bin/pip install
+statsforecast``), on the same values (``statsforecast_arima.py``). Both are scored here by the
+same code.
+
+Tasks: exchange-rate (LSTNet protocol: fit on train+validation, step h scored, RSE/CORR; m = 1),
+ETTh1 (each of the 7 channels alone, H = 96, the standard split, standardised; MSE/MAE; m = 24),
+Appliances resampled hourly (target Appliances) and Beijing PM2.5 (target pm2.5, missing values
+interpolated) with horizon 24, m = 24, the last 20 % as test (60/20/20, fit on the first 80 %;
+MAE/RMSE/RSE/CORR). statsforecast fits on the rows before the first origin: the same rows,
+except on exchange-rate where that is h - 1 rows fewer.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import (RESULTS, ROOT, ResultLog, appliances_hourly, code_state, data_dir,
+                    etth1_standardised, markdown_table)
+
+TASKS = ("exchange_rate:3", "exchange_rate:24", "appliances:24", "beijing_pm25:24", "ETTh1:96")
+PERIOD = {"exchange_rate": 1, "appliances": 24, "beijing_pm25": 24, "ETTh1": 24}
+METRICS = {"exchange_rate": ("rse", "corr"), "ETTh1": ("mse", "mae"),
+           "appliances": ("mae", "rmse", "rse", "corr"),
+           "beijing_pm25": ("mae", "rmse", "rse", "corr")}
+SF_PYTHON = os.environ.get("SF_PYTHON", "/tmp/sf/bin/python")
+LOG_KEY = ("dataset", "horizon", "model")
+
+
+def task_data(dataset: str, horizon: int) -> dict:
+    """frame (the series, rows the protocol uses), fit_end, start (first origin), missing."""
+    from autoforecast.datasets import (load_beijing_pm25, load_exchange_rate, lstnet_split)
+
+    missing = "raise"
+    if dataset == "exchange_rate":
+        frame = load_exchange_rate(data_dir())
+        split = lstnet_split(len(frame))
+        return dict(frame=frame, fit_end=split.val_end, start=split.val_end - horizon + 1,
+                    missing=missing)
+    if dataset == "ETTh1":
+        data, split = etth1_standardised()
+        return dict(frame=data.iloc[: split.test_end], fit_end=split.val_end,
+                    start=split.val_end, missing=missing)
+    if dataset == "appliances":
+        frame = appliances_hourly()[["Appliances"]]
+    else:
+        frame, missing = load_beijing_pm25()[["pm2.5"]], "interpolate"
+    n = len(frame)
+    fit_end = int(n * 0.6) + int(n * 0.2)
+    return dict(frame=frame, fit_end=fit_end, start=fit_end, missing=missing)
+
+
+def score(dataset: str, truth: np.ndarray, forecast: np.ndarray, horizon: int) -> dict:
+    """The protocol's metrics; truth and forecast (n_origins, horizon, n_series)."""
+    from autoforecast import metrics
+
+    if dataset == "exchange_rate":  # step h only, one row per origin
+        truth, forecast = truth[:, -1, :], forecast[:, -1, :]
+    else:
+        truth, forecast = truth.reshape(-1, truth.shape[-1]), forecast.reshape(-1, truth.shape[-1])
+        if dataset == "ETTh1":
+            truth, forecast = truth.ravel(), forecast.ravel()
+    return {name: getattr(metrics, name)(truth, forecast) for name in METRICS[dataset]}
+
+
+def run_ours(task: dict, horizon: int, m: int):
+    from autoforecast.baselines import ARIMAForecaster
+
+    frame, fit_end, start = task["frame"], task["fit_end"], task["start"]
+    est = ARIMAForecaster(lookback=1, horizon=horizon, seasonal_period=m, n_jobs=1,
+                          missing=task["missing"])
+    origins = np.arange(start, len(frame) - horizon + 1)
+    started = time.perf_counter()
+    est.fit(frame.iloc[:fit_end])
+    forecast = est.predict_at(frame, origins)
+    seconds = time.perf_counter() - started
+    models = "; ".join(f"{o}{s[:3] if s[3] > 1 else ''}{t}" for o, s, t in
+                       zip(est.orders_, est.seasonal_orders_, est.trends_))
+    return forecast, seconds, models
+
+
+def run_statsforecast(values: np.ndarray, start: int, horizon: int, m: int):
+    with tempfile.TemporaryDirectory() as tmp:
+        task, out = Path(tmp) / "task.npz", Path(tmp) / "out.npz"
+        np.savez(task, values=values, start=start, horizon=horizon, m=m)
+        done = subprocess.run([SF_PYTHON, str(Path(__file__).with_name("statsforecast_arima.py")),
+                               str(task), str(out)], capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"statsforecast run failed: {done.stderr[-3000:]}")
+        result = np.load(out)
+        return result["forecast"], float(result["seconds"]), str(result["version"])
+
+
+def filled_values(task: dict) -> np.ndarray:
+    frame = task["frame"]
+    if task["missing"] == "interpolate":
+        frame = frame.interpolate(method="linear", limit_direction="both")
+    return frame.to_numpy(dtype=float)
+
+
+def run_comparison(tasks=None) -> None:
+    log = ResultLog(RESULTS / "arima_statsforecast.csv", LOG_KEY)
+    for item in tasks or TASKS:
+        dataset, horizon = item.split(":")[0], int(item.split(":")[1])
+        m, task = PERIOD[dataset], None
+        for model in ("arima", "statsforecast"):
+            if log.done(dataset=dataset, horizon=horizon, model=model):
+                continue
+            task = task or task_data(dataset, horizon)
+            values = filled_values(task)
+            origins = np.arange(task["start"], len(values) - horizon + 1)
+            truth = values[origins[:, None] + np.arange(horizon)]  # (n_origins, horizon, k)
+            if model == "arima":
+                forecast, seconds, models = run_ours(task, horizon, m)
+            else:
+                forecast, seconds, version = run_statsforecast(values, task["start"], horizon, m)
+                models = f"AutoARIMA, statsforecast {version}"
+            row = {"dataset": dataset, "horizon": horizon, "model": model, "m": m,
+                   "n_series": values.shape[1], "n_origins": len(origins),
+                   **score(dataset, truth, forecast, horizon), "seconds": round(seconds, 1),
+                   "seconds_per_series": round(seconds / values.shape[1], 1), "models": models}
+            log.append(row)
+            print({k: v for k, v in row.items() if k != "models"}, flush=True)
+
+
+def comparison_section() -> list[str]:
+    """The comparison's table for docs/benchmarks_baselines.md (empty before any run)."""
+    path = RESULTS / "arima_statsforecast.csv"
+    if not path.exists():
+        return []
+    rows = ResultLog(path, LOG_KEY).rows
+    out = ["## ARIMA beside statsforecast's AutoARIMA (issue 15)", "",
+           "Produced by `python benchmarks/bench_baselines.py --arima` (rows in "
+           "`benchmarks/results/arima_statsforecast.csv`; the protocol is in "
+           "`benchmarks/arima_comparison.py`). `seconds`: the fit plus the forecasts from every "
+           "test origin, one process, on the 2-core machine shared with other jobs. Targets: "
+           "accuracy within 1 % of statsforecast's or better; time within 3x at m = 1, within "
+           "10x (or 5 minutes a series) at m = 24.", ""]
+    for dataset in PERIOD:
+        subset = [r for r in rows if r["dataset"] == dataset]
+        if not subset:
+            continue
+        table = []
+        for r in sorted(subset, key=lambda r: (int(r["horizon"]), r["model"])):
+            entry = {k: r[k] for k in ("horizon", "model", "m", "n_series", "n_origins",
+                                       "seconds", "seconds_per_series")}
+            entry.update({k: f"{float(r[k]):.4f}" for k in METRICS[dataset]})
+            entry["code"] = code_state(r.get("commit", "")) if r["model"] == "arima" else ""
+            table.append(entry)
+        out += [f"### {dataset}", "", markdown_table(
+            table, ["horizon", "model", "m", "n_series", "n_origins", *METRICS[dataset],
+                    "seconds", "seconds_per_series", "code"]), ""]
+        chosen = [f"- h={r['horizon']}: {r['models']}" for r in subset if r["model"] == "arima"]
+        out += ["Orders chosen by ARIMAForecaster (p, d, q)(P, D, Q) and trend:", "", *chosen, ""]
+    return out
