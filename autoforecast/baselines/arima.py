@@ -42,7 +42,7 @@ from .arima_series import fit_series
 
 METHODS = ("auto", "css", "ml")
 _NEW_PARAMS = dict(seasonal_order=None, seasonal_period=None, max_P=2, max_D=1, max_Q=2,
-                   max_order=5, method="auto")  # absent from 0.1's saved estimators
+                   method="auto")  # absent from 0.1's saved estimators
 
 
 @dataclass
@@ -83,7 +83,7 @@ class ARIMAForecaster(BaseForecaster):
     """Seasonal ARIMA for each target, order fixed or chosen as auto.arima; fits in parallel.
 
     ``order``: a fixed ``(p, d, q)``, or None to search within ``max_p``, ``max_d``, ``max_q``,
-    ``max_P``, ``max_D``, ``max_Q`` and ``max_order`` (``p + q + P + Q``). ``seasonal_order``:
+    ``max_P``, ``max_D`` and ``max_Q``. ``seasonal_order``:
     with a fixed order, ``(P, D, Q, m)`` (default none). ``seasonal_period``: ``m`` for the
     search (None: from the index; 1: no seasonal terms). ``method``: "auto", "css" or "ml".
     ``n_jobs``: joblib workers over series. ``lookback``: the fewest rows ``predict(X)`` needs;
@@ -98,7 +98,7 @@ class ARIMAForecaster(BaseForecaster):
 
     def __init__(self, lookback=50, horizon=1, order=None, seasonal_order=None,
                  seasonal_period=None, max_p=5, max_d=2, max_q=5, max_P=2, max_D=1, max_Q=2,
-                 max_order=5, method="auto", target=None, validation_size=0.0, test_size=0.0,
+                 method="auto", target=None, validation_size=0.0, test_size=0.0,
                  missing="raise", n_jobs=None):
         self.lookback = lookback
         self.horizon = horizon
@@ -111,7 +111,6 @@ class ARIMAForecaster(BaseForecaster):
         self.max_P = max_P
         self.max_D = max_D
         self.max_Q = max_Q
-        self.max_order = max_order
         self.method = method
         self.target = target
         self.validation_size = validation_size
@@ -122,7 +121,7 @@ class ARIMAForecaster(BaseForecaster):
     # ---------------------------------------------------------------------------- checks
     def _check_common_params(self) -> int:
         lookback = super()._check_common_params()
-        for name in ("max_p", "max_d", "max_q", "max_P", "max_D", "max_Q", "max_order"):
+        for name in ("max_p", "max_d", "max_q", "max_P", "max_D", "max_Q"):
             check_positive_int(getattr(self, name), name, minimum=0)
         if self.order is not None and not _is_order(self.order, 3):
             raise ValueError(f"`order` must be None or (p, d, q), three ints >= 0, got "
@@ -165,8 +164,7 @@ class ARIMAForecaster(BaseForecaster):
         return dict(order=tuple(self.order) if self.order is not None else None,
                     seasonal_order=seasonal, m=self.seasonal_period_, method=method,
                     limits=dict(max_p=self.max_p, max_d=self.max_d, max_q=self.max_q,
-                                max_P=self.max_P, max_D=self.max_D, max_Q=self.max_Q,
-                                max_order=self.max_order))
+                                max_P=self.max_P, max_D=self.max_D, max_Q=self.max_Q))
 
     def _fit_scaled(self, Z, split) -> None:
         self.seasonal_period_, notes = self._resolve_period()

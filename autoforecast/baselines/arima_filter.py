@@ -82,7 +82,7 @@ def filter_states(z: np.ndarray, spec: Spec, params: np.ndarray, trend: str,
         model = build_model(z[start:stop], spec, trend, trend_offset=start + 1)
         if init is not None:
             model.ssm.initialize_known(*init)
-        fr = model.filter(params, conserve_memory=flags).filter_results
+        fr = model.filter(params, cov_type="none", conserve_memory=flags).filter_results
         k = fr.k_states
         last = stop == n
         chosen = origins[(origins >= start) & ((origins < stop) | last)]

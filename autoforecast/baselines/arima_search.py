@@ -11,8 +11,8 @@ For one series, given the seasonal period ``m``:
    when ``d + D <= 1`` (a mean at 0, a drift at 1), and (0,d,0)(0,D,0) without; then, from the
    best, every neighbour that changes ``p``, ``q``, ``P`` or ``Q`` by one (alone, or ``p`` with
    ``q``, ``P`` with ``Q``) or toggles the constant, moving to the first improvement, until
-   none improves (or ``max_models`` fits), within ``p, q <= max_p, max_q``,
-   ``P, Q <= max_P, max_Q`` and ``p + q + P + Q <= max_order``.
+   none improves (or ``max_models`` fits), within ``p, q <= max_p, max_q`` and
+   ``P, Q <= max_P, max_Q`` (as in R, ``p + q + P + Q`` is not bounded in a stepwise search).
 
 Every fit, failed or not, is in the returned trace. Long series: the tests and the search run
 on the last ``search_rows(m) = max(2000, 20 m)`` rows; the chosen model is then refitted on all.
@@ -44,7 +44,6 @@ class Limits:
     max_P: int = 2
     max_D: int = 1
     max_Q: int = 2
-    max_order: int = 5
     max_models: int = 94
 
 
@@ -108,7 +107,6 @@ def _allowed(spec: Spec, limits: Limits) -> bool:
     return (0 <= spec.p <= limits.max_p and 0 <= spec.q <= limits.max_q
             and 0 <= spec.P <= (limits.max_P if spec.m > 1 else 0)
             and 0 <= spec.Q <= (limits.max_Q if spec.m > 1 else 0)
-            and spec.p + spec.q + spec.P + spec.Q <= limits.max_order
             and (not spec.constant or spec.d + spec.D <= 1))
 
 
