@@ -34,7 +34,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseForecaster, check_positive_int
 from ..data import future_index
-from ..data.timeindex import infer_freq
 from .arima_filter import filter_states, forecast_from_states, forecast_series, matrices
 from .arima_fits import Spec
 from .arima_period import period_from_freq
@@ -142,20 +141,12 @@ class ARIMAForecaster(BaseForecaster):
         return lookback
 
     # ------------------------------------------------------------------------------- fit
-    def _fit(self, X):
-        index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
-        self._index_freq = infer_freq(index) if index is not None else None
-        try:
-            return super()._fit(X)
-        finally:
-            self.__dict__.pop("_index_freq", None)
-
     def _resolve_period(self) -> tuple[int, list]:
         if self.seasonal_order is not None:
             return max(1, self.seasonal_order[3]), []
         if self.seasonal_period is not None:
             return self.seasonal_period, []
-        m, note = period_from_freq(self._index_freq)
+        m, note = period_from_freq(self.freq_)
         return m, ([{"order": None, "reason": note}] if note else [])
 
     def _settings(self) -> dict:
