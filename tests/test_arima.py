@@ -179,3 +179,13 @@ def test_css_parameters_map_onto_statsmodels_layout():
     names = build_model(y, cand.spec).param_names
     assert len(names) == len(cand.params) and names[-1] == "sigma2"
     assert cand.params[0] == pytest.approx(0.3, abs=0.1)
+
+
+def test_autocell_gives_its_arima_baseline_the_index_period():
+    from autoforecast import AutoCellForecaster
+
+    est = AutoCellForecaster(lookback=6, horizon=2)
+    est.freq_, est.lookback_, est.target_idx_ = pd.tseries.frequencies.to_offset("h"), 6, [0]
+    assert est._baseline("arima").seasonal_period == 24
+    est.freq_ = None  # an array: no calendar
+    assert est._baseline("arima").seasonal_period == 1
