@@ -189,3 +189,21 @@ def test_autocell_gives_its_arima_baseline_the_index_period():
     assert est._baseline("arima").seasonal_period == 24
     est.freq_ = None  # an array: no calendar
     assert est._baseline("arima").seasonal_period == 1
+
+
+def test_pure_sines_are_forecast_exactly():
+    """A sampled sinusoid is an AR(2) with unit-circle roots, which auto.arima rejects; here it
+    is accepted (filtered from a diffuse start) and forecasts the sines (the issue's example)."""
+    t = np.arange(300)
+    X = hourly(np.column_stack([np.sin(2 * np.pi * t / 24), 2 * np.sin(2 * np.pi * t / 17 + 1)]))
+    est = ARIMAForecaster(lookback=24, horizon=24).fit(X.iloc[:180])
+    assert est.orders_[1][0] >= 2 and not arima_fits.is_stationary(est.fits_[1].spec(),
+                                                                     est.params_[1])
+    origins = np.arange(240, 277)
+    truth = np.stack([X.to_numpy()[o:o + 24] for o in origins])
+    assert rmse(est.predict_at(X, origins), truth) < 1e-3
+    res = build_model(est.scaler_.transform(X.to_numpy())[:, 1], est.fits_[1].spec(),
+                      est.trends_[1], est.params_[1]).filter(est.params_[1])
+    np.testing.assert_allclose(est.predict_at(X, np.array([300]))[0, :, 1],
+                               est.scaler_.inverse_transform(res.forecast(24)[:, None], [1])[:, 0],
+                               rtol=1e-8, atol=1e-8)

@@ -243,7 +243,8 @@ def _fit_named(z, name, settings) -> SeriesFit:
         fit = SeriesFit(**fit_series(z, **settings))
     except ValueError as err:
         raise ValueError(f"target {name!r}: {err}") from err
+    k_states = len(matrices(fit.spec(), fit.params, fit.resolved_trend()).T)
     state, cov = filter_states(z, fit.spec(), fit.params, fit.resolved_trend(),
-                               np.array([len(z)]), with_cov=True)
+                               np.array([len(z)]), True, k_states)
     fit.final_state, fit.final_cov, fit.n_rows = state[:, 0], cov[:, :, 0], len(z)
     return fit

@@ -41,24 +41,24 @@ class Matrices:
     line: tuple  # (a, b): observation intercept at absolute row r
 
 
+def _first(value) -> np.ndarray:
+    """A state-space matrix at time 0: (rows, cols[, time]) -> (rows, cols)."""
+    value = np.asarray(value)
+    return value[..., 0] if value.ndim == 3 else value
+
+
 def matrices(spec: Spec, params: np.ndarray, trend: str) -> Matrices:
     """The matrices of ``spec`` with ``params`` (the data do not enter them)."""
-    model = build_model(np.zeros(3), spec, trend)
+    model = build_model(np.zeros(3), spec, trend, params)
     model.update(params)
     ssm = model.ssm
-    R = ssm["selection"][:, :, 0] if ssm["selection"].ndim == 3 else ssm["selection"]
-    Q = ssm["state_cov"][:, :, 0] if ssm["state_cov"].ndim == 3 else ssm["state_cov"]
-    oi = np.atleast_2d(ssm["obs_intercept"])  # (1, 3) time-varying or (1, 1) constant
-    a, b = (float(oi[0, 0]), 0.0) if oi.shape[1] == 1 else (
-        float(oi[0, 0]), float(oi[0, 1] - oi[0, 0]))
-
-    def fixed(name):
-        value = ssm[name]
-        return value[..., 0] if value.ndim == 3 or (name == "state_intercept"
-                                                    and value.ndim == 2) else value
-
-    return Matrices(fixed("transition"), fixed("design")[0], np.ravel(fixed("state_intercept")),
-                    R @ Q @ R.T, float(np.ravel(ssm["obs_cov"])[0]), (a, b))
+    R, Q = _first(ssm["selection"]), _first(ssm["state_cov"])
+    oi = np.atleast_2d(ssm["obs_intercept"])  # (1, 3) time-varying (a trend) or (1, 1)
+    b = float(oi[0, 1] - oi[0, 0]) if oi.shape[1] > 1 else 0.0
+    c = np.asarray(ssm["state_intercept"])
+    return Matrices(_first(ssm["transition"]), _first(ssm["design"])[0],
+                    c[:, 0] if c.ndim == 2 else c, R @ Q @ R.T,
+                    float(np.ravel(ssm["obs_cov"])[0]), (float(oi[0, 0]), b))
 
 
 def _segment_bounds(n: int, k: int, with_cov: bool, first_min: int) -> list[tuple[int, int]]:
@@ -69,31 +69,23 @@ def _segment_bounds(n: int, k: int, with_cov: bool, first_min: int) -> list[tupl
 
 
 def filter_states(z: np.ndarray, spec: Spec, params: np.ndarray, trend: str,
-                  origins: np.ndarray, with_cov: bool):
-    """Predicted states (k, n_origins) at ``origins`` (rows < t seen), covariances (k, k,
-    n_origins) when ``with_cov``, by one pass over ``z``."""
+                  origins: np.ndarray, with_cov: bool, k_states: int):
+    """Predicted states (k, n_origins) at ``origins`` (given the rows before each), and their
+    covariances (k, k, n_origins) when ``with_cov``, by one pass over ``z``."""
     flags = KEEP_STATES | (0 if with_cov else kf.MEMORY_NO_PREDICTED_COV)
     first_min = 4 * (spec.d + spec.D * spec.m + 1) + 50  # the exact-diffuse period fits in it
-    init, states, covs = None, [], []
-    n = len(z)
-    k = None
-    for start, stop in _segment_bounds(n, len(matrices(spec, params, trend).T), with_cov,
-                                       first_min):
-        model = build_model(z[start:stop], spec, trend, trend_offset=start + 1)
-        if init is not None:
+    init, states, covs = None, [np.zeros((k_states, 0))], [np.zeros((k_states, k_states, 0))]
+    for start, stop in _segment_bounds(len(z), k_states, with_cov, first_min):
+        model = build_model(z[start:stop], spec, trend, params, trend_offset=start + 1)
+        if init is not None:  # continue the recursion where the previous segment ended
             model.ssm.initialize_known(*init)
         fr = model.filter(params, cov_type="none", conserve_memory=flags).filter_results
-        k = fr.k_states
-        last = stop == n
-        chosen = origins[(origins >= start) & ((origins < stop) | last)]
-        states.append(fr.predicted_state[:, chosen - start])
+        at = origins[(origins >= start) & ((origins < stop) | (stop == len(z)))] - start
+        states.append(fr.predicted_state[:, at])
         if with_cov:
-            covs.append(fr.predicted_state_cov[:, :, chosen - start])
+            covs.append(fr.predicted_state_cov[:, :, at])
             init = (fr.predicted_state[:, -1].copy(), fr.predicted_state_cov[:, :, -1].copy())
-        else:
-            init = None
-    state = np.concatenate(states, axis=1) if states else np.zeros((k, 0))
-    return state, (np.concatenate(covs, axis=2) if with_cov else None)
+    return np.concatenate(states, axis=1), (np.concatenate(covs, axis=2) if with_cov else None)
 
 
 def propagate(mx: Matrices, horizon: int):
@@ -129,5 +121,5 @@ def forecast_series(z: np.ndarray, spec: Spec, params: np.ndarray, trend: str,
                     origins: np.ndarray, horizon: int, variance: bool = False):
     """Forecast means (n_origins, horizon) and variances (or None) of one series."""
     mx = matrices(spec, params, trend)
-    state, cov = filter_states(z, spec, params, trend, origins, variance)
+    state, cov = filter_states(z, spec, params, trend, origins, variance, len(mx.T))
     return forecast_from_states(mx, state, cov, origins, horizon)

@@ -14,7 +14,8 @@ information criteria, and the reason it failed (``None`` when it did not).
 
 A fit is rejected (with its reason) when it raises, does not converge, gives non-finite values,
 or, for CSS, a non-stationary AR or non-invertible MA part (a root of modulus below 1.01, as
-R's ``auto.arima`` checks).
+R's ``auto.arima`` checks), except that complex AR roots on the unit circle are accepted: a
+sampled sinusoid is exactly such an AR(2), which auto.arima cannot fit.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.arima.model import ARIMA
 
 ROOT_MARGIN = 1.01  # the smallest root modulus accepted for the AR and MA polynomials
+CYCLE_MIN = 0.999  # complex AR roots in [CYCLE_MIN, ROOT_MARGIN): a sinusoid, accepted
 
 
 @dataclass(frozen=True)
@@ -129,23 +131,48 @@ def css_residuals(theta: np.ndarray, w: np.ndarray, spec: Spec) -> np.ndarray:
     return lfilter(ar, ma, w - mean)[len(ar) - 1:]
 
 
-def _min_root(coefs, sign: float) -> float:
-    """Smallest root modulus of ``1 + sign * sum c_i B^i`` (inf without coefficients)."""
+def _roots(coefs, sign: float) -> np.ndarray:
+    """Roots of ``1 + sign * sum c_i B^i`` (none without coefficients)."""
     coefs = np.trim_zeros(np.asarray(coefs, dtype=float), "b")
-    if not len(coefs):
-        return np.inf
-    return float(np.abs(np.roots(np.r_[sign * coefs[::-1], 1.0])).min())
+    return np.roots(np.r_[sign * coefs[::-1], 1.0]) if len(coefs) else np.zeros(0)
+
+
+def _min_root(coefs, sign: float) -> float:
+    roots = _roots(coefs, sign)
+    return float(np.abs(roots).min()) if len(roots) else np.inf
+
+
+def _ar_problem(coefs) -> str | None:
+    """Why a non-seasonal AR part is rejected, or None. Complex roots on the unit circle (a
+    sinusoid of any period, x_t = 2 cos(w) x_{t-1} - x_{t-2}) are accepted: such a model is
+    filtered from a diffuse start; real unit roots are left to differencing (``d``)."""
+    roots = _roots(coefs, -1.0)
+    near = roots[np.abs(roots) < ROOT_MARGIN]
+    if not len(near):
+        return None
+    if np.abs(near).min() < CYCLE_MIN or np.any(np.abs(near.imag) <= 1e-6 * np.abs(near)):
+        return f"AR part not stationary (a root of modulus < {ROOT_MARGIN})"
+    return None
 
 
 def _check_roots(theta: np.ndarray, spec: Spec) -> str | None:
     _, phi, ma, sphi, sma = _split(theta, spec)
-    for name, coefs, sign in (("AR", phi, -1.0), ("seasonal AR", sphi, -1.0)):
-        if _min_root(coefs, sign) < ROOT_MARGIN:
-            return f"{name} part not stationary (a root of modulus < {ROOT_MARGIN})"
+    if _ar_problem(phi):
+        return _ar_problem(phi)
+    if _min_root(sphi, -1.0) < ROOT_MARGIN:
+        return f"seasonal AR part not stationary (a root of modulus < {ROOT_MARGIN})"
     for name, coefs in (("MA", ma), ("seasonal MA", sma)):
         if _min_root(coefs, 1.0) < ROOT_MARGIN:
             return f"{name} part not invertible (a root of modulus < {ROOT_MARGIN})"
     return None
+
+
+def is_stationary(spec: Spec, params: np.ndarray) -> bool:
+    """Whether the AR parts of statsmodels-layout ``params`` are stationary (with margin)."""
+    start = int(spec.constant)
+    phi = params[start:start + spec.p]
+    sphi = params[start + spec.p + spec.q:start + spec.p + spec.q + spec.P]
+    return min(_min_root(phi, -1.0), _min_root(sphi, -1.0)) >= ROOT_MARGIN
 
 
 def _criteria(loglike_term: float, n: int, n_params: int) -> tuple[float, float]:
@@ -168,9 +195,11 @@ def fit_css(z: np.ndarray, spec: Spec) -> Candidate:
     if spec.constant:
         start[0] = w.mean()
 
+    floor = 1e-12 * max(float(np.var(w)), 1e-300)  # an exact fit must not give log(0)
+
     def objective(theta):
         e = css_residuals(theta, w, spec)
-        value = 0.5 * np.log(e @ e / n_used)
+        value = 0.5 * np.log(e @ e / n_used + floor)
         return value if np.isfinite(value) else 1e10
 
     with np.errstate(all="ignore"):
@@ -182,7 +211,7 @@ def fit_css(z: np.ndarray, spec: Spec) -> Candidate:
     if reason:
         return Candidate(spec, reason=reason)
     e = css_residuals(result.x, w, spec)
-    sigma2 = float(e @ e / n_used)
+    sigma2 = float(e @ e / n_used) + floor
     aic, aicc = _criteria(len(w) * np.log(sigma2), len(w), n_params)
     notes = () if result.success else (f"CSS optimiser: {result.message}",)
     return Candidate(spec, to_statsmodels(result.x, sigma2, spec), aic, aicc, None, notes)
@@ -220,8 +249,12 @@ def quiet(fn, *args, **kwargs):
     return result, error, sorted({f"{w.category.__name__}: {w.message}" for w in caught})
 
 
-def build_model(z: np.ndarray, spec: Spec, trend=None, **kwargs) -> ARIMA:
-    """statsmodels' ``ARIMA`` of ``spec`` on ``z`` (``trend``: override, for 0.1's fits)."""
+def build_model(z: np.ndarray, spec: Spec, trend=None, params=None, **kwargs) -> ARIMA:
+    """statsmodels' ``ARIMA`` of ``spec`` on ``z`` (``trend``: override, for 0.1's fits). Given
+    ``params`` with a non-stationary AR part (a sinusoid), the model starts from a diffuse
+    state instead of the stationary distribution."""
+    if params is not None and not is_stationary(spec, params):
+        kwargs["enforce_stationarity"] = False
     return ARIMA(z, order=spec.order, seasonal_order=spec.seasonal_order,
                  trend=trend or spec.trend, **kwargs)
 

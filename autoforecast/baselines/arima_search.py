@@ -30,7 +30,8 @@ from statsmodels.tsa.stattools import kpss
 from .arima_fits import Candidate, Spec, difference, fit_spec, quiet
 
 # statsmodels >= 0.15 warns unless told which return type kpss should give.
-KPSS_KWARGS = {"result_object": False} if "result_object" in inspect.signature(kpss).parameters else {}
+KPSS_KWARGS = ({"result_object": False} if "result_object" in inspect.signature(kpss).parameters
+               else {})
 SEASONAL_STRENGTH = 0.64  # R's nsdiffs(test="seas") threshold
 
 
