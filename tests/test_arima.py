@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from autoforecast.baselines import ARIMAForecaster, SeasonalNaiveForecaster
 from autoforecast.baselines import arima_filter, arima_fits
@@ -157,6 +158,8 @@ def test_predict_continues_from_the_final_state(seasonal_drift):
     expected = est.scaler_.inverse_transform(res.forecast(6)[:, None], [0])
     np.testing.assert_allclose(est.predict(), expected, rtol=1e-8, atol=1e-8)
     assert fit.n_rows == 300 and fit.final_cov.shape == (len(fit.final_state),) * 2
+    held_out = clone(est).set_params(test_size=50).fit(z[:300, None])  # fitted on 250 rows
+    np.testing.assert_allclose(held_out.predict(), held_out.predict(z[:300, None]), rtol=1e-8)
 
 
 def test_segmented_filter_bounds_memory_and_computes_the_same(seasonal_drift, monkeypatch):

@@ -163,7 +163,7 @@ class ARIMAForecaster(BaseForecaster):
         self.method_ = settings["method"]
         history = Z[: split.val_end]  # training + validation parts
         jobs = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(_fit_named)(history[:, j], name, settings)
+            delayed(_fit_named)(history[:, j], Z[:, j], name, settings)
             for j, name in zip(self.target_idx_, self.target_names_))
         fits = []
         for i, fit in enumerate(jobs):
@@ -238,13 +238,15 @@ class ARIMAForecaster(BaseForecaster):
             self.__dict__.setdefault(name, default)
 
 
-def _fit_named(z, name, settings) -> SeriesFit:
+def _fit_named(history, series, name, settings) -> SeriesFit:
+    """Fit on ``history`` (training and validation rows); the final state is after all of
+    ``series`` (the test rows too: ``predict()`` forecasts what follows the data)."""
     try:
-        fit = SeriesFit(**fit_series(z, **settings))
+        fit = SeriesFit(**fit_series(history, **settings))
     except ValueError as err:
         raise ValueError(f"target {name!r}: {err}") from err
     k_states = len(matrices(fit.spec(), fit.params, fit.resolved_trend()).T)
-    state, cov = filter_states(z, fit.spec(), fit.params, fit.resolved_trend(),
-                               np.array([len(z)]), True, k_states)
-    fit.final_state, fit.final_cov, fit.n_rows = state[:, 0], cov[:, :, 0], len(z)
+    state, cov = filter_states(series, fit.spec(), fit.params, fit.resolved_trend(),
+                               np.array([len(series)]), True, k_states)
+    fit.final_state, fit.final_cov, fit.n_rows = state[:, 0], cov[:, :, 0], len(series)
     return fit
