@@ -34,6 +34,7 @@ PERIOD = {"exchange_rate": 1, "appliances": 24, "beijing_pm25": 24, "ETTh1": 24}
 METRICS = {"exchange_rate": ("rse", "corr"), "ETTh1": ("mse", "mae"),
            "appliances": ("mae", "rmse", "rse", "corr"),
            "beijing_pm25": ("mae", "rmse", "rse", "corr")}
+MAIN = {"exchange_rate": "rse", "ETTh1": "mse", "appliances": "rmse", "beijing_pm25": "rmse"}
 SF_PYTHON = os.environ.get("SF_PYTHON", "/tmp/sf/bin/python")
 LOG_KEY = ("dataset", "horizon", "model")
 
@@ -134,6 +135,16 @@ def run_comparison(tasks=None) -> None:
             print({k: v for k, v in row.items() if k != "models"}, flush=True)
 
 
+def _ratios(row: dict, rows: list, metric: str) -> dict:
+    """Our error and time over statsforecast's on the same task (empty without its row)."""
+    sf = next((r for r in rows if r["model"] == "statsforecast"
+               and r["horizon"] == row["horizon"]), None)
+    if row["model"] != "arima" or sf is None:
+        return {}
+    return {f"{metric} / sf": f"{float(row[metric]) / float(sf[metric]):.4f}",
+            "time / sf": f"{float(row['seconds']) / float(sf['seconds']):.2f}"}
+
+
 def comparison_section() -> list[str]:
     """The comparison's table for docs/benchmarks_baselines.md (empty before any run)."""
     path = RESULTS / "arima_statsforecast.csv"
@@ -157,10 +168,12 @@ def comparison_section() -> list[str]:
                                        "seconds", "seconds_per_series")}
             entry.update({k: f"{float(r[k]):.4f}" for k in METRICS[dataset]})
             entry["code"] = code_state(r.get("commit", "")) if r["model"] == "arima" else ""
+            entry.update(_ratios(r, subset, MAIN[dataset]))
             table.append(entry)
         out += [f"### {dataset}", "", markdown_table(
             table, ["horizon", "model", "m", "n_series", "n_origins", *METRICS[dataset],
-                    "seconds", "seconds_per_series", "code"]), ""]
+                    "seconds", "seconds_per_series", f"{MAIN[dataset]} / sf", "time / sf",
+                    "code"]), ""]
         chosen = [f"- h={r['horizon']}: {r['models']}" for r in subset if r["model"] == "arima"]
         out += ["Orders chosen by ARIMAForecaster (p, d, q)(P, D, Q) and trend:", "", *chosen, ""]
     return out
