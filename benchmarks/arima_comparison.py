@@ -110,12 +110,12 @@ def filled_values(task: dict) -> np.ndarray:
     return frame.to_numpy(dtype=float)
 
 
-def run_comparison(tasks=None) -> None:
+def run_comparison(tasks=None, models=("arima", "statsforecast")) -> None:
     log = ResultLog(RESULTS / "arima_statsforecast.csv", LOG_KEY)
     for item in tasks or TASKS:
         dataset, horizon = item.split(":")[0], int(item.split(":")[1])
         m, task = PERIOD[dataset], None
-        for model in ("arima", "statsforecast"):
+        for model in models:
             if log.done(dataset=dataset, horizon=horizon, model=model):
                 continue
             task = task or task_data(dataset, horizon)

@@ -27,6 +27,7 @@ from common import (RESULTS, ROOT, ResultLog, etth1_run, exchange_rate_run,  # n
                     markdown_table, mean_over_seeds)
 
 SEEDS = (0,)
+DEFAULT_MODELS = "naive,linear,arima,lstm"
 
 
 def make(name: str, lookback: int, seed: int, dataset: str = ""):
@@ -99,7 +100,8 @@ def write_docs(rows):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("exchange", "ett"))
-    parser.add_argument("--models", default="naive,linear,arima,lstm")
+    parser.add_argument("--models", default=DEFAULT_MODELS,
+                        help="with --arima: arima,statsforecast (the default: both)")
     parser.add_argument("--arima", action="store_true",
                         help="ARIMA beside statsforecast's AutoARIMA (arima_comparison.py)")
     parser.add_argument("--tasks", default=None, help="with --arima: dataset:horizon,...")
@@ -107,7 +109,9 @@ if __name__ == "__main__":
     if args.arima:
         from arima_comparison import run_comparison
 
-        run_comparison(args.tasks.split(",") if args.tasks else None)
+        run_comparison(args.tasks.split(",") if args.tasks else None,
+                       args.models.split(",") if args.models != DEFAULT_MODELS else
+                       ("arima", "statsforecast"))
         write_docs(ResultLog(RESULTS / "baselines.csv", ("dataset", "horizon", "model",
                                                          "seed")).rows)
     else:
