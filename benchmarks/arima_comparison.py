@@ -116,6 +116,8 @@ def run_comparison(tasks=None, models=("arima", "statsforecast")) -> None:
         dataset, horizon = item.split(":")[0], int(item.split(":")[1])
         m, task = PERIOD[dataset], None
         for model in models:
+            if model not in ("arima", "statsforecast"):
+                raise ValueError(f"unknown model {model!r}: arima or statsforecast")
             if log.done(dataset=dataset, horizon=horizon, model=model):
                 continue
             task = task or task_data(dataset, horizon)
@@ -123,14 +125,14 @@ def run_comparison(tasks=None, models=("arima", "statsforecast")) -> None:
             origins = np.arange(task["start"], len(values) - horizon + 1)
             truth = values[origins[:, None] + np.arange(horizon)]  # (n_origins, horizon, k)
             if model == "arima":
-                forecast, seconds, models = run_ours(task, horizon, m)
+                forecast, seconds, chosen = run_ours(task, horizon, m)
             else:
                 forecast, seconds, version = run_statsforecast(values, task["start"], horizon, m)
-                models = f"AutoARIMA, statsforecast {version}"
+                chosen = f"AutoARIMA, statsforecast {version}"
             row = {"dataset": dataset, "horizon": horizon, "model": model, "m": m,
                    "n_series": values.shape[1], "n_origins": len(origins),
                    **score(dataset, truth, forecast, horizon), "seconds": round(seconds, 1),
-                   "seconds_per_series": round(seconds / values.shape[1], 1), "models": models}
+                   "seconds_per_series": round(seconds / values.shape[1], 1), "models": chosen}
             log.append(row)
             print({k: v for k, v in row.items() if k != "models"}, flush=True)
 
