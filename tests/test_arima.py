@@ -210,3 +210,15 @@ def test_pure_sines_are_forecast_exactly():
     np.testing.assert_allclose(est.predict_at(X, np.array([300]))[0, :, 1],
                                est.scaler_.inverse_transform(res.forecast(24)[:, None], [1])[:, 0],
                                rtol=1e-8, atol=1e-8)
+
+
+def test_searched_seasonal_model_round_trips_through_the_safe_format(tmp_path):
+    import autoforecast
+
+    rng = RNG(9)
+    y = np.tile(np.repeat(rng.normal(size=6), 4), 12) + 0.1 * rng.normal(size=288)
+    est = ARIMAForecaster(lookback=24, horizon=24).fit(hourly(y))
+    back = autoforecast.load(autoforecast.save(est, tmp_path / "arima.afm"), allow_pickle=False)
+    assert back.search_trace_ == est.search_trace_ and back.fallbacks_ == est.fallbacks_
+    pd.testing.assert_frame_equal(back.predict(), est.predict())
+    np.testing.assert_array_equal(back.fits_[0].final_cov, est.fits_[0].final_cov)
