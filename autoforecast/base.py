@@ -57,6 +57,7 @@ class BaseForecaster(EstimatorShell):
         self.split_ = resolve_split(len(data.values), self.lookback_, self.horizon,
                                     self.validation_size, self.test_size)
         self.scaler_ = SeriesScaler().fit(data.values[: self.split_.train_end])
+        self.freq_ = infer_freq(data.index)  # before the fit: ARIMA's seasonal period uses it
         self._fit_scaled(self.scaler_.transform(data.values), self.split_)
         self.last_window_ = data.values[-self.lookback_:].copy()  # (lookback, n_features)
         self.last_index_ = data.index[-max(self.lookback_, 3):]

@@ -217,6 +217,10 @@ class AutoCellForecaster(NeuralForecaster):
             settings["random_state"] = self._seed()
         if "n_jobs" in accepted:  # one process: the baselines themselves run in parallel
             settings["n_jobs"] = 1
+        if "seasonal_period" in accepted:  # baselines get arrays: give ARIMA the index's period
+            from .baselines.arima_period import period_from_freq
+
+            settings["seasonal_period"] = period_from_freq(self.freq_)[0]
         return cls(**settings)
 
     def _report(self, Z, split) -> None:

@@ -12,7 +12,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.arima.model import ARIMA
 
 from autoforecast.baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster
-from autoforecast.baselines import arima as arima_module
+from autoforecast.baselines import arima_fits
 from autoforecast.ridge import batched_moments, lagged_moments
 from autoforecast.neural import MaxTimeWarning
 from autoforecast.training import evaluate_loss
@@ -161,7 +161,8 @@ def test_arima_multi_origin_equals_statsmodels_per_origin():
     origins = np.arange(240, 297)
     forecast = est._forecast_scaled(Z, origins)  # (n_origins, horizon, n_targets)
     for j, (order, params) in enumerate(zip(est.orders_, est.params_)):
-        fitted = ARIMA(Z[:240, j], order=order, trend="c" if order[1] == 0 else "n")
+        fitted = ARIMA(Z[:240, j], order=order, seasonal_order=est.seasonal_orders_[j],
+                       trend=est.trends_[j])
         results = fitted.filter(params)
         for k, t in enumerate(origins[::7]):
             expected = results.apply(Z[:t, j]).forecast(4)
@@ -177,7 +178,7 @@ def test_arima_failed_fit_falls_back_and_is_reported(monkeypatch):
                 raise np.linalg.LinAlgError("planted failure")
             return super().fit(*args, **kwargs)
 
-    monkeypatch.setattr(arima_module, "ARIMA", FlakyARIMA)
+    monkeypatch.setattr(arima_fits, "ARIMA", FlakyARIMA)
     est = ARIMAForecaster(order=(2, 0, 0), n_jobs=1).fit(ar_series(0.5, 200, seed=4)[:, None])
     assert est.orders_ == [(0, 0, 0)]
     assert [f["order"] for f in est.fallbacks_[0]] == [(2, 0, 0), (1, 0, 0)]

@@ -1,204 +1,252 @@
-"""ARIMA per target series (statsmodels), fitted once, forecast from many origins by filtering.
+"""Seasonal automatic ARIMA per target series (statsmodels), fitted once, forecast by filtering.
 
-Each target is modelled alone on the training and validation parts of its own column; the other
-columns (exogenous series) are not used. The order is fixed (``order``) or chosen per series:
-the differencing ``d <= max_d`` by repeated KPSS tests (as auto-ARIMA does; AIC values of
-different ``d`` are not comparable), then ``p <= max_p`` and ``q <= max_q`` by AIC. A fit that
-raises or warns that it did not converge is rejected; a fixed order then falls back to the next
-simpler one. Every rejection is kept in ``fallbacks_``, never hidden.
+Each target is modelled alone on the training and validation parts of its own (standardised)
+column; the other columns (exogenous series) are not used, nor are multiple seasonalities.
 
-Forecasts: the fitted parameters filter the new series once (Kalman filter); the predicted
-state at each origin is carried ``horizon`` steps by the transition matrix, for all origins at
-once. An origin's forecast uses every row of ``X`` before it, not only the last ``lookback``.
+- Order: fixed (``order``, ``seasonal_order``), or chosen per series as R's ``auto.arima`` does
+  (Hyndman and Khandakar, 2008; :mod:`.arima_search`): ``D`` by the seasonal-strength test,
+  ``d`` by KPSS, then a stepwise search of ``p, q <= 5``, ``P, Q <= 2`` by AICc, with a mean
+  or a drift when ``d + D <= 1``. Every fit tried is in ``search_trace_``.
+- Seasonal period ``m``: ``seasonal_period``, or from the index frequency (24 hourly, 7 daily,
+  5 business-daily, 52 weekly, 12 monthly, 4 quarterly); sub-hourly, irregular or unknown
+  frequencies get no seasonal terms, recorded in ``fallbacks_``.
+- Estimation (``method``): ``"css"`` (conditional sum of squares) or ``"ml"`` (statsmodels'
+  exact likelihood); ``"auto"`` uses CSS for the search and its final fit, ML for a fixed
+  order (as version 0.1 did). Long series: the tests and the search use the last
+  ``max(2000, 20 m)`` rows; the chosen model is refitted on all rows.
+- Forecasts (:mod:`.arima_filter`): one Kalman-filter pass over the new series gives the
+  forecast and its variance from every origin; ``predict()`` continues from the fit's final
+  state.
+
+A fit that raises, does not converge or is not stationary/invertible is rejected and recorded
+(``fallbacks_``, ``search_trace_``), never hidden.
 """
 
 from __future__ import annotations
 
-import inspect
-import itertools
 import numbers
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from joblib import Parallel, delayed
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.arima.model import ARIMA
-from statsmodels.tsa.stattools import kpss
+from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseForecaster, check_positive_int
+from ..data import future_index
+from .arima_filter import filter_states, forecast_from_states, forecast_series, matrices
+from .arima_fits import Spec
+from .arima_period import period_from_freq
+from .arima_series import fit_series
 
-# statsmodels >= 0.15 warns unless told which return type kpss should give.
-KPSS_KWARGS = {"result_object": False} if "result_object" in inspect.signature(kpss).parameters else {}
+METHODS = ("auto", "css", "ml")
+_NEW_PARAMS = dict(seasonal_order=None, seasonal_period=None, max_P=2, max_D=1, max_Q=2,
+                   method="auto")  # absent from 0.1's saved estimators
 
 
 @dataclass
 class SeriesFit:
+    """One series' model. Fields after ``warnings`` are new in 0.2 and default to what a model
+    saved by 0.1 implies (no seasonal part, 0.1's trend rule, no final state)."""
+
     order: tuple  # (p, d, q) used
-    params: np.ndarray
+    params: np.ndarray  # statsmodels ARIMA's layout
     aic: float
-    fallbacks: list = field(default_factory=list)  # {"order", "reason"} of rejected fits
+    fallbacks: list = field(default_factory=list)  # rejected fits and decisions
     warnings: list = field(default_factory=list)  # other messages statsmodels gave
+    seasonal_order: tuple = (0, 0, 0, 0)
+    trend: str | None = None  # "n", "c" (mean), "t" (drift); None: 0.1's rule
+    aicc: float | None = None
+    method: str | None = None  # "css", "ml", "constant"; None: 0.1 (ml)
+    search_trace: list | None = None  # every fit the search tried, None for a fixed order
+    final_state: np.ndarray | None = None  # (k_states,) predicted state after the fit rows
+    final_cov: np.ndarray | None = None  # (k_states, k_states) its covariance
+    n_rows: int | None = None  # rows the final state has seen
+
+    def resolved_trend(self) -> str:
+        if self.trend is not None:
+            return self.trend
+        return "c" if self.order[1] == 0 else "n"  # version 0.1's rule
+
+    def spec(self) -> Spec:
+        P, D, Q, m = self.seasonal_order
+        return Spec(*self.order, P, D, Q, m if m > 1 else 1, self.resolved_trend() != "n")
 
 
-def _trend(order) -> str:
-    return "c" if order[1] == 0 else "n"
-
-
-def _quiet(fn, *args, **kwargs):
-    """Call ``fn`` with statsmodels' warnings caught: (result or None, error, warnings)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result, error = fn(*args, **kwargs), None
-        except Exception as err:  # noqa: BLE001 - any failure of a fit is recorded, not raised
-            result, error = None, f"{type(err).__name__}: {err}"
-    return result, error, caught
-
-
-def try_fit(z: np.ndarray, order: tuple):
-    """Fit ARIMA(order) to ``z``; (results, None, messages) or (None, reason, messages)."""
-    res, error, caught = _quiet(lambda: ARIMA(z, order=order, trend=_trend(order)).fit())
-    messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-    converge = [m for m in messages if m.startswith(ConvergenceWarning.__name__)]
-    if error is None and converge:
-        error = converge[0]
-    if error is None and not (np.isfinite(res.params).all() and np.isfinite(res.aic)):
-        error = "non-finite parameters or AIC"
-    return (None if error else res), error, [m for m in messages if m not in converge]
-
-
-def choose_d(z: np.ndarray, max_d: int) -> tuple[int, list]:
-    """Smallest d <= max_d whose d-th difference KPSS does not reject (5%) as stationary."""
-    d, messages = 0, []
-    while d < max_d:
-        diffed = np.diff(z, n=d)
-        if len(diffed) < 10 or np.ptp(diffed) == 0:
-            break
-        out, error, caught = _quiet(kpss, diffed, regression="c", nlags="auto", **KPSS_KWARGS)
-        messages += [f"{w.category.__name__}: {w.message}" for w in caught]
-        if error is not None:  # recorded: d stops growing where the test cannot run
-            messages.append(f"KPSS test at d={d} failed ({error}); d kept at {d}")
-            break
-        if out[1] >= 0.05:
-            break
-        d += 1
-    return d, messages
-
-
-def simpler_orders(order: tuple) -> list[tuple]:
-    """Orders below ``order`` (elementwise), most complex first: keep d, shrink p + q, then d."""
-    p, d, q = order
-    lower = [o for o in itertools.product(range(p + 1), range(d + 1), range(q + 1)) if o != order]
-    return sorted(lower, key=lambda o: (-o[1], -(o[0] + o[2]), -o[0]))
-
-
-def fit_series(z: np.ndarray, order, max_p: int, max_d: int, max_q: int) -> SeriesFit:
-    """Fit one series: a fixed order with fallbacks, or the AIC-best order of the grid."""
-    messages = []
-    if order is None:
-        d, messages = choose_d(z, max_d)
-        grid = [(p, d, q) for p in range(max_p + 1) for q in range(max_q + 1)]
-        fallback_chain = simpler_orders((0, d, 0))
-    else:
-        grid, fallback_chain = [tuple(order)], simpler_orders(tuple(order))
-    fits, rejected = [], []
-    for candidates in (grid, fallback_chain):
-        for cand in candidates:
-            res, reason, extra = try_fit(z, cand)
-            messages += extra
-            if res is None:
-                rejected.append({"order": cand, "reason": reason})
-            else:
-                fits.append((res.aic, cand, res.params))
-        if fits:
-            break
-    if not fits:
-        raise ValueError(
-            f"every ARIMA fit of this series failed, down to order (0, 0, 0): {rejected}. "
-            "Check the target column for a constant or degenerate series."
-        )
-    aic, best, params = min(fits, key=lambda f: f[0])
-    return SeriesFit(best, np.asarray(params), float(aic), rejected, sorted(set(messages)))
-
-
-def _fit_named(z, name, order, max_p, max_d, max_q) -> SeriesFit:
-    try:
-        return fit_series(z, order, max_p, max_d, max_q)
-    except ValueError as err:
-        raise ValueError(f"target {name!r}: {err}") from err
-
-
-def forecast_series(z: np.ndarray, fit: SeriesFit, origins: np.ndarray, horizon: int):
-    """Forecasts (n_origins, horizon) from each origin, given all of ``z`` before it."""
-    model = ARIMA(z, order=fit.order, trend=_trend(fit.order))
-    res, error, _ = _quiet(model.filter, fit.params)
-    if error:
-        raise RuntimeError(f"filtering with the fitted ARIMA{fit.order} failed: {error}")
-    fr = res.filter_results
-    state = fr.predicted_state[:, origins]  # (k_states, n_origins): state at t given rows < t
-    transition, design = fr.transition[:, :, 0], fr.design[:, :, 0]
-    state_c, obs_c = fr.state_intercept[:, -1:], fr.obs_intercept[0, -1]  # constant in time
-    out = np.empty((len(origins), horizon))
-    for h in range(horizon):
-        out[:, h] = (design @ state)[0] + obs_c
-        state = transition @ state + state_c
-    return out
+def _is_order(value, n: int) -> bool:
+    return (isinstance(value, (tuple, list)) and len(value) == n and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 for v in value))
 
 
 class ARIMAForecaster(BaseForecaster):
-    """Univariate ARIMA for each target, order fixed or chosen per series; fits run in parallel.
+    """Seasonal ARIMA for each target, order fixed or chosen as auto.arima; fits in parallel.
 
-    ``order``: a fixed ``(p, d, q)``, or None to choose it within ``max_p``, ``max_d``,
-    ``max_q``. A constant is estimated when ``d == 0``. ``n_jobs``: joblib workers over series.
-    ``lookback``: the fewest rows ``predict(X)`` needs; ``predict()`` without ``X`` filters the
-    last ``lookback`` rows of the fit data, so keep it well above the model's memory.
+    ``order``: a fixed ``(p, d, q)``, or None to search within ``max_p``, ``max_d``, ``max_q``,
+    ``max_P``, ``max_D`` and ``max_Q``. ``seasonal_order``:
+    with a fixed order, ``(P, D, Q, m)`` (default none). ``seasonal_period``: ``m`` for the
+    search (None: from the index; 1: no seasonal terms). ``method``: "auto", "css" or "ml".
+    ``n_jobs``: joblib workers over series. ``lookback``: the fewest rows ``predict(X)`` needs;
+    forecasts filter every row of ``X`` before the origin.
 
-    Fitted: ``orders_``, ``params_``, ``aic_``, ``fallbacks_`` (rejected fits per series, each
-    ``{"order", "reason"}``), ``fit_warnings_`` (other statsmodels messages per series).
+    Fitted, per series: ``orders_``, ``seasonal_orders_``, ``trends_`` ("n", "c" a mean, "t" a
+    drift), ``params_`` (statsmodels' layout), ``aic_``, ``aicc_``, ``search_trace_`` (every fit
+    tried: orders, trend, method, AICc or why it failed), ``fallbacks_`` (rejected fits and
+    decisions, each ``{"order", "reason"}``), ``fit_warnings_``; and ``seasonal_period_``.
+    ``predict_at(X, origins, return_variance=True)`` also gives the forecast variances.
     """
 
-    def __init__(self, lookback=50, horizon=1, order=None, max_p=2, max_d=1, max_q=2,
-                 target=None, validation_size=0.0, test_size=0.0, missing="raise", n_jobs=None):
+    def __init__(self, lookback=50, horizon=1, order=None, seasonal_order=None,
+                 seasonal_period=None, max_p=5, max_d=2, max_q=5, max_P=2, max_D=1, max_Q=2,
+                 method="auto", target=None, validation_size=0.0, test_size=0.0,
+                 missing="raise", n_jobs=None):
         self.lookback = lookback
         self.horizon = horizon
         self.order = order
+        self.seasonal_order = seasonal_order
+        self.seasonal_period = seasonal_period
         self.max_p = max_p
         self.max_d = max_d
         self.max_q = max_q
+        self.max_P = max_P
+        self.max_D = max_D
+        self.max_Q = max_Q
+        self.method = method
         self.target = target
         self.validation_size = validation_size
         self.test_size = test_size
         self.missing = missing
         self.n_jobs = n_jobs
 
+    # ---------------------------------------------------------------------------- checks
     def _check_common_params(self) -> int:
         lookback = super()._check_common_params()
-        for name in ("max_p", "max_d", "max_q"):
+        for name in ("max_p", "max_d", "max_q", "max_P", "max_D", "max_Q"):
             check_positive_int(getattr(self, name), name, minimum=0)
-        if self.order is not None:
-            order = self.order
-            if not (isinstance(order, (tuple, list)) and len(order) == 3 and all(
-                    isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0
-                    for v in order)):
-                raise ValueError(f"`order` must be None or (p, d, q), three ints >= 0, got "
-                                 f"{order!r}.")
+        if self.order is not None and not _is_order(self.order, 3):
+            raise ValueError(f"`order` must be None or (p, d, q), three ints >= 0, got "
+                             f"{self.order!r}.")
+        if self.seasonal_order is not None:
+            if self.order is None:
+                raise ValueError("`seasonal_order` needs a fixed `order` too; to search the "
+                                 "seasonal orders leave both None and set `seasonal_period`.")
+            if not _is_order(self.seasonal_order, 4) or (
+                    any(self.seasonal_order[:3]) and self.seasonal_order[3] < 2):
+                raise ValueError("`seasonal_order` must be None or (P, D, Q, m), four ints >= 0 "
+                                 f"with m >= 2 when P, D or Q > 0, got {self.seasonal_order!r}.")
+        if self.seasonal_period is not None:
+            check_positive_int(self.seasonal_period, "seasonal_period")
+        if self.method not in METHODS:
+            raise ValueError(f"`method` must be one of {', '.join(map(repr, METHODS))}, got "
+                             f"{self.method!r}.")
         return lookback
 
+    # ------------------------------------------------------------------------------- fit
+    def _resolve_period(self) -> tuple[int, list]:
+        if self.seasonal_order is not None:
+            return max(1, self.seasonal_order[3]), []
+        if self.seasonal_period is not None:
+            return self.seasonal_period, []
+        m, note = period_from_freq(self.freq_)
+        return m, ([{"order": None, "reason": note}] if note else [])
+
+    def _settings(self) -> dict:
+        method = self.method if self.method != "auto" else ("ml" if self.order else "css")
+        seasonal = tuple(self.seasonal_order) if self.seasonal_order is not None else None
+        return dict(order=tuple(self.order) if self.order is not None else None,
+                    seasonal_order=seasonal, m=self.seasonal_period_, method=method,
+                    limits=dict(max_p=self.max_p, max_d=self.max_d, max_q=self.max_q,
+                                max_P=self.max_P, max_D=self.max_D, max_Q=self.max_Q))
+
     def _fit_scaled(self, Z, split) -> None:
+        self.seasonal_period_, notes = self._resolve_period()
+        settings = self._settings()
+        self.method_ = settings["method"]
         history = Z[: split.val_end]  # training + validation parts
-        fits = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_named)(history[:, j], name, self.order, self.max_p, self.max_d,
-                                self.max_q)
+        jobs = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+            delayed(_fit_named)(history[:, j], Z[:, j], name, settings)
             for j, name in zip(self.target_idx_, self.target_names_))
+        fits = []
+        for i, fit in enumerate(jobs):
+            fit.fallbacks[:0] = notes
+            fits.append(fit)
+            self._emit("arima", i + 1, len(self.target_idx_),
+                       f"{self.target_names_[i]!s}: {fit.spec().label()}",
+                       reached=f"ARIMA series {i + 1} of {len(self.target_idx_)}")
         self.fits_ = fits
         self.orders_ = [f.order for f in fits]
+        self.seasonal_orders_ = [f.seasonal_order for f in fits]
+        self.trends_ = [f.resolved_trend() for f in fits]
         self.params_ = [f.params for f in fits]
         self.aic_ = np.array([f.aic for f in fits])
+        self.aicc_ = np.array([np.nan if f.aicc is None else f.aicc for f in fits])
+        self.search_trace_ = [f.search_trace or [] for f in fits]
         self.fallbacks_ = [f.fallbacks for f in fits]
         self.fit_warnings_ = [f.warnings for f in fits]
 
+    # -------------------------------------------------------------------------- forecast
     def _forecast_scaled(self, Z, origins):
-        per_target = [forecast_series(Z[:, j], fit, origins, self.horizon)
-                      for j, fit in zip(self.target_idx_, self.fits_)]
-        return np.stack(per_target, axis=-1)  # (n_origins, horizon, n_targets)
+        return self._forecast_scaled_with_variance(Z, origins, variance=False)[0]
+
+    def _forecast_scaled_with_variance(self, Z, origins, variance: bool):
+        """Means and variances (or None), each (n_origins, horizon, n_targets), scaled."""
+        means, variances = [], []
+        for j, fit in zip(self.target_idx_, self.fits_):
+            mean, var = forecast_series(Z[:, j], fit.spec(), fit.params, fit.resolved_trend(),
+                                        origins, self.horizon, variance)
+            means.append(mean)
+            variances.append(var)
+        stacked = np.stack(means, axis=-1)
+        return stacked, (np.stack(variances, axis=-1) if variance else None)
+
+    def predict_at(self, X, origins, return_variance=False):
+        """Forecasts from many origins: (n_origins, horizon, n_targets); with
+        ``return_variance=True`` also their variances (same shape, original units squared),
+        from the same filtering pass. See :meth:`BaseForecaster.predict_at`."""
+        if not return_variance:
+            return super().predict_at(X, origins)
+        check_is_fitted(self, "scaler_")
+        data = self._check_new_series(X, self.lookback_, "predict_at")
+        origins = self._check_origins(origins, len(data.values))
+        mean, var = self._forecast_scaled_with_variance(self.scaler_.transform(data.values),
+                                                        origins, variance=True)
+        scale = self.scaler_.scale_[self.target_idx_]
+        return self.scaler_.inverse_transform(mean, self.target_idx_), var * scale ** 2
+
+    def predict(self, X=None):
+        """Forecast the ``horizon`` steps after the end of ``X``; without ``X``, continue from
+        the fit's final filtered state (models saved by 0.1: filter the last ``lookback`` rows)."""
+        check_is_fitted(self, "scaler_")
+        if X is not None or any(f.final_state is None for f in self.fits_):
+            return super().predict(X)
+        scaled = np.stack([self._from_final_state(f) for f in self.fits_], axis=-1)
+        forecast = self.scaler_.inverse_transform(scaled[None], self.target_idx_)[0]  # (H, T)
+        if not self.fitted_on_frame_:
+            return forecast
+        return pd.DataFrame(forecast, columns=self.target_names_,
+                            index=future_index(self.last_index_, self.horizon, self.freq_,
+                                               self.split_.n_rows))
+
+    def _from_final_state(self, fit) -> np.ndarray:
+        mx = matrices(fit.spec(), fit.params, fit.resolved_trend())
+        mean, _ = forecast_from_states(mx, np.asarray(fit.final_state)[:, None], None,
+                                       np.array([fit.n_rows]), self.horizon)
+        return mean[0]  # (horizon,)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for name, default in _NEW_PARAMS.items():  # estimators saved by 0.1
+            self.__dict__.setdefault(name, default)
+
+
+def _fit_named(history, series, name, settings) -> SeriesFit:
+    """Fit on ``history`` (training and validation rows); the final state is after all of
+    ``series`` (the test rows too: ``predict()`` forecasts what follows the data)."""
+    try:
+        fit = SeriesFit(**fit_series(history, **settings))
+    except ValueError as err:
+        raise ValueError(f"target {name!r}: {err}") from err
+    k_states = len(matrices(fit.spec(), fit.params, fit.resolved_trend()).T)
+    state, cov = filter_states(series, fit.spec(), fit.params, fit.resolved_trend(),
+                               np.array([len(series)]), True, k_states)
+    fit.final_state, fit.final_cov, fit.n_rows = state[:, 0], cov[:, :, 0], len(series)
+    return fit
