@@ -52,12 +52,11 @@ class BaseForecaster(EstimatorShell):
         data = check_series(self, X, reset=True, missing=self.missing)
         self.target_idx_ = resolve_target(self.target, data.columns, data.is_frame)
         self.target_names_ = [data.columns[i] for i in self.target_idx_]
-        self.freq_ = infer_freq(data.index)
+        self.freq_ = infer_freq(data.index)  # before the fit: segments and ARIMA's season use it
         self.lookback_ = lookback if lookback is not None else self._auto_lookback(len(data.values))
         self.split_ = resolve_split(len(data.values), self.lookback_, self.horizon,
                                     self.validation_size, self.test_size)
         self.scaler_ = SeriesScaler().fit(data.values[: self.split_.train_end])
-        self.freq_ = infer_freq(data.index)  # before the fit: ARIMA's seasonal period uses it
         self._fit_scaled(self.scaler_.transform(data.values), self.split_)
         self.last_window_ = data.values[-self.lookback_:].copy()  # (lookback, n_features)
         self.last_index_ = data.index[-max(self.lookback_, 3):]
