@@ -72,7 +72,10 @@ def make(model: str, family: str, seed: int):
                                        random_state=seed),
         "naive": lambda: NaiveForecaster(lookback=lookback),
         "linear": lambda: LinearForecaster(lookback=LINEAR_LOOKBACK[family]),
-        "arima": lambda: ARIMAForecaster(lookback=LINEAR_LOOKBACK[family], n_jobs=1),
+        "arima": lambda: ARIMAForecaster(lookback=LINEAR_LOOKBACK[family], n_jobs=1,
+                                         # exchange-rate's daily index is a convention only
+                                         **({"seasonal_period": 1} if family == "exchange"
+                                            else {})),
     }[model]()
 
 
