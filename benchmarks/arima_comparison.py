@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import (RESULTS, ROOT, ResultLog, appliances_hourly, code_state, data_dir,
+from common import (RESULTS, ResultLog, appliances_hourly, code_state, data_dir,
                     etth1_standardised, markdown_table)
 
 TASKS = ("exchange_rate:3", "exchange_rate:24", "appliances:24", "beijing_pm25:24", "ETTh1:96")

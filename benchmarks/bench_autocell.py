@@ -85,19 +85,14 @@ DETERMINISTIC = {"naive", "linear", "arima"}
 def run(task: str, models: list[str], seeds: list[int]) -> None:
     family, protocol = tasks()[task]
     log = ResultLog(RESULTS / f"autocell_{task}.csv", ("task", "model", "seed"))
-    for seed in seeds:
-        for model in models:
-            if model in DETERMINISTIC and any(r["model"] == model for r in log.rows):
-                continue  # one run of a deterministic model, whatever the seed
-            if log.done(task=task, model=model, seed=seed):
-                continue
-            estimator = make(model, family, seed)
-            scores = protocol(estimator)
-            row = {"task": task, "model": model, "seed": seed,
-                   **{k: scores.get(k, "") for k in ("rse", "corr", "mse", "mae", "rmse", "fit_s")},
-                   "genotype": str(getattr(estimator, "genotype_", ""))}
-            log.append(row)
-            print(row, flush=True)
+    for seed, model in log.pending(task, models, seeds, DETERMINISTIC):
+        estimator = make(model, family, seed)
+        scores = protocol(estimator)
+        row = {"task": task, "model": model, "seed": seed,
+               **{k: scores.get(k, "") for k in ("rse", "corr", "mse", "mae", "rmse", "fit_s")},
+               "genotype": str(getattr(estimator, "genotype_", ""))}
+        log.append(row)
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -84,26 +84,21 @@ DETERMINISTIC = {"naive", "linear336", "linear720", "nlinear336", "nlinear720"}
 def run(task: str, models: list[str], seeds: list[int]) -> None:
     family, protocol = tasks()[task]
     log = ResultLog(RESULTS / f"network_{task}.csv", ("task", "model", "seed"))
-    for seed in seeds:
-        for model in models:
-            if model in DETERMINISTIC and any(r["model"] == model for r in log.rows):
-                continue  # one run of a deterministic model, whatever the seed
-            if log.done(task=task, model=model, seed=seed):
-                continue
-            estimator = make(model, family, seed)
-            started = time.process_time()
-            scores = protocol(estimator)
-            module = getattr(estimator, "module_", None)
-            row = {"task": task, "model": model, "seed": seed,
-                   **{k: scores.get(k, "") for k in ("mse", "mae", "rse", "corr", "fit_s")},
-                   "cpu_s": round(time.process_time() - started, 1),
-                   "parameters": sum(p.numel() for p in module.parameters()) if module else "",
-                   "best_epoch": getattr(estimator, "best_epoch_", ""),
-                   "epochs_run": len(getattr(estimator, "history_", []) or []),
-                   "lookback": estimator.lookback_,
-                   "genotype": str(getattr(estimator, "genotype_", ""))}
-            log.append(row)
-            print(row, flush=True)
+    for seed, model in log.pending(task, models, seeds, DETERMINISTIC):
+        estimator = make(model, family, seed)
+        started = time.process_time()
+        scores = protocol(estimator)
+        module = getattr(estimator, "module_", None)
+        row = {"task": task, "model": model, "seed": seed,
+               **{k: scores.get(k, "") for k in ("mse", "mae", "rse", "corr", "fit_s")},
+               "cpu_s": round(time.process_time() - started, 1),
+               "parameters": sum(p.numel() for p in module.parameters()) if module else "",
+               "best_epoch": getattr(estimator, "best_epoch_", ""),
+               "epochs_run": len(getattr(estimator, "history_", []) or []),
+               "lookback": estimator.lookback_,
+               "genotype": str(getattr(estimator, "genotype_", ""))}
+        log.append(row)
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,16 @@ class ResultLog:
     def done(self, **key) -> bool:
         return self.key(key) in {self.key(row) for row in self.rows}
 
+    def pending(self, task: str, models: list[str], seeds: list[int], deterministic=()):
+        """The ``(seed, model)`` runs of ``task`` still to do, in order: a model in
+        ``deterministic`` runs once, whatever the seed; rows already written are skipped."""
+        for seed in seeds:
+            for model in models:
+                if model in deterministic and any(r["model"] == model for r in self.rows):
+                    continue
+                if not self.done(task=task, model=model, seed=seed):
+                    yield seed, model
+
     def append(self, row: dict) -> None:
         row = {**row, "commit": current_commit(), "version": __version__}
         self.path.parent.mkdir(parents=True, exist_ok=True)
