@@ -5,7 +5,10 @@
 
 Tasks: etth1_96 / etth1_192 / etth1_336 / etth1_720 (ETTh1, LTSF protocol, MSE and MAE on the
 standardised test windows), exchange3 / exchange24 (LSTNet exchange-rate, RSE and CORR of step
-h). Models and their budgets (stated so that runs are reproducible; one torch thread):
+h), appliances / beijing (the shipped data: UCI Appliances averaged to hours, target
+``Appliances``; Beijing PM2.5, target ``pm2.5`` with ``missing="interpolate"``; horizon 24,
+chronological 60/20/20, every test window and step scored on the original scale, MAE, RMSE, RSE,
+CORR; on Beijing only the test points whose truth was observed are scored). Models and their budgets (stated so that runs are reproducible; one torch thread):
 
 - ``gru_gate``: the correctness gate, SegRNN's GRU as the prototype ran it (hidden 128,
   lookback 720, segment 24, batch 256, Adam 2e-3, 6 epochs, the epoch chosen on validation);
@@ -20,6 +23,9 @@ h). Models and their budgets (stated so that runs are reproducible; one torch th
   (lookback 336 and 720: ``linear336``, ``nlinear720``, ...). ``nlinear720`` is also the
   highway alone: a network's highway starts at exactly that map (a test checks it), so it is
   not run twice; ``naive``: the last value.
+- ``..._nocov`` (``gru_nocov``, ``two_input_grow_nocov``): the same with ``covariates="none"``
+  (each target series alone) instead of the default ``"others"`` (the other columns appended
+  to each segment); on the shipped data sets the recurrent models use ``lookback="auto"``.
 
 Every row records the fit's CPU seconds, the parameter count, ``best_epoch_`` (-1: the model
 kept its untrained weights, i.e. the normalisation's or the highway's forecast), the commit
@@ -37,7 +43,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import RESULTS, ResultLog, etth1_run, exchange_rate_run  # noqa: E402
+from common import (RESULTS, ResultLog, appliances_hourly, etth1_run,  # noqa: E402
+                    exchange_rate_run, holdout_run)
 
 TRAIN = dict(batch_size=256, lr=2e-3, epochs=10, patience=3, n_threads=1, device="cpu",
              segment_length=24)
@@ -48,14 +55,27 @@ SEARCH = dict(hidden_size=48, search_epochs=3, search_windows=2000, n_searches=1
 def tasks():
     runs = {f"etth1_{H}": ("etth1", partial(etth1_run, H=H)) for H in (96, 192, 336, 720)}
     runs |= {f"exchange{h}": ("exchange", partial(exchange_rate_run, h=h)) for h in (3, 24)}
+    runs["appliances"] = ("shipped", _appliances)
+    runs["beijing"] = ("shipped", _beijing)
     return runs
+
+
+def _appliances(estimator):
+    return holdout_run(estimator, appliances_hourly(), horizon=24, target=["Appliances"])
+
+
+def _beijing(estimator):
+    from autoforecast.datasets import load_beijing_pm25
+
+    estimator.set_params(missing="interpolate")
+    return holdout_run(estimator, load_beijing_pm25(), horizon=24, target=["pm2.5"])
 
 
 def make(model: str, family: str, seed: int):
     from autoforecast import (AutoCellForecaster, GRUForecaster, LinearForecaster,
                               LSTMForecaster, NaiveForecaster)
 
-    lookback = 720 if family == "etth1" else 168
+    lookback = {"etth1": 720, "exchange": 168, "shipped": "auto"}[family]
     rnn = dict(lookback=lookback, hidden_size=64, random_state=seed, **TRAIN)
     searched = dict(lookback=lookback, random_state=seed, **SEARCH)
     linear = {f"{kind}{L}": partial(LinearForecaster, lookback=L,
@@ -75,6 +95,8 @@ def make(model: str, family: str, seed: int):
         "naive": lambda: NaiveForecaster(lookback=1),
         **{name: build for name, build in linear.items()},
     }
+    if model.endswith("_nocov"):
+        return models[model.removesuffix("_nocov")]().set_params(covariates="none")
     return models[model]()
 
 
@@ -90,7 +112,8 @@ def run(task: str, models: list[str], seeds: list[int]) -> None:
         scores = protocol(estimator)
         module = getattr(estimator, "module_", None)
         row = {"task": task, "model": model, "seed": seed,
-               **{k: scores.get(k, "") for k in ("mse", "mae", "rse", "corr", "fit_s")},
+               **{k: scores.get(k, "") for k in ("mse", "mae", "rmse", "rse", "corr", "fit_s",
+                                                 "scored", "unscored")},
                "cpu_s": round(time.process_time() - started, 1),
                "parameters": sum(p.numel() for p in module.parameters()) if module else "",
                "best_epoch": getattr(estimator, "best_epoch_", ""),

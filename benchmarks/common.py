@@ -189,7 +189,9 @@ def appliances_hourly():
 
 def holdout_run(estimator, frame, horizon: int, target, fractions=(0.6, 0.2, 0.2)) -> dict:
     """Chronological 60/20/20 split; fit on train+validation, score every test window and step
-    (all targets pooled) with MAE, RMSE, RSE and CORR on the original scale."""
+    (all targets pooled) with MAE, RMSE, RSE and CORR on the original scale. Only observed truth
+    is scored: where the frame has a gap (filled by the estimator's ``missing`` rule), the
+    filled value is no truth; ``scored`` and ``unscored`` count the points."""
     n = len(frame)
     train_end = int(n * fractions[0])
     val_end = train_end + int(n * fractions[1])
@@ -199,8 +201,13 @@ def holdout_run(estimator, frame, horizon: int, target, fractions=(0.6, 0.2, 0.2
     estimator.fit(frame.iloc[:val_end])
     fit_s = time.perf_counter() - started
     table = estimator.backtest(frame, start=val_end)
-    truth = table["truth"].to_numpy().reshape(-1, 1)
-    forecast = table["forecast"].to_numpy().reshape(-1, 1)
+    observed = np.ones(len(table), dtype=bool)
+    for name in table["target"].unique():
+        rows = (table["target"] == name).to_numpy()
+        observed[rows] = frame[name].reindex(table.loc[rows, "time"]).notna().to_numpy()
+    truth = table["truth"].to_numpy()[observed].reshape(-1, 1)
+    forecast = table["forecast"].to_numpy()[observed].reshape(-1, 1)
     return {"mae": metrics.mae(truth, forecast), "rmse": metrics.rmse(truth, forecast),
             "rse": metrics.rse(truth, forecast), "corr": metrics.corr(truth, forecast),
-            "fit_s": round(fit_s, 1)}
+            "fit_s": round(fit_s, 1), "scored": int(observed.sum()),
+            "unscored": int((~observed).sum())}
