@@ -23,11 +23,14 @@ CORR; on Beijing only the test points whose truth was observed are scored). Mode
   (lookback 336 and 720: ``linear336``, ``nlinear720``, ...). ``nlinear720`` is also the
   highway alone: a network's highway starts at exactly that map (a test checks it), so it is
   not run twice; ``naive``: the last value.
+- ``model@name=value`` (e.g. ``two_input_grow@lr=0.006``): the model with that parameter set
+  (numbers are read as numbers); the row's model is the whole string, so it resumes apart.
 - ``..._nocov`` (``gru_nocov``, ``two_input_grow_nocov``): the same with ``covariates="none"``
   (each target series alone) instead of the default ``"others"`` (the other columns appended
   to each segment); on the shipped data sets the recurrent models use ``lookback="auto"``.
 
-Every row records the fit's CPU seconds, the parameter count, ``best_epoch_`` (-1: the model
+Every row records the fit's CPU seconds, the parameter count, the best validation loss,
+``best_epoch_`` (-1: the model
 kept its untrained weights, i.e. the normalisation's or the highway's forecast), the commit
 and version (benchmarks/common.py). One row per finished run goes to
 benchmarks/results/network_<task>.csv; a rerun resumes.
@@ -95,9 +98,30 @@ def make(model: str, family: str, seed: int):
         "naive": lambda: NaiveForecaster(lookback=1),
         **{name: build for name, build in linear.items()},
     }
+    if "@" in model:
+        name, *settings = model.split("@")
+        pairs = dict(setting.split("=", 1) for setting in settings)
+        return make(name, family, seed).set_params(**{k: _number(v) for k, v in pairs.items()})
     if model.endswith("_nocov"):
         return models[model.removesuffix("_nocov")]().set_params(covariates="none")
     return models[model]()
+
+
+def _best_val_loss(estimator):
+    """The chosen epoch's validation loss (normalised scale): what a setting is chosen by."""
+    losses = [r.get("val_loss") for r in getattr(estimator, "history_", None) or []]
+    losses = [v for v in losses if v is not None]
+    return round(min(losses), 6) if losses else ""
+
+
+def _number(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
 
 
 DETERMINISTIC = {"naive", "linear336", "linear720", "nlinear336", "nlinear720"}
@@ -118,6 +142,7 @@ def run(task: str, models: list[str], seeds: list[int]) -> None:
                "parameters": sum(p.numel() for p in module.parameters()) if module else "",
                "best_epoch": getattr(estimator, "best_epoch_", ""),
                "epochs_run": len(getattr(estimator, "history_", []) or []),
+               "val_loss": _best_val_loss(estimator),
                "lookback": estimator.lookback_,
                "genotype": str(getattr(estimator, "genotype_", ""))}
         log.append(row)
