@@ -192,3 +192,24 @@ def test_report_and_compare_models_show_coverage_and_width(series):
                                         longer, test_size=80, coverage=[0.8, 0.95])
     assert (table["width_95"] > table["width_80"]).all()
     assert table[["coverage_80", "coverage_95"]].notna().all().all()
+
+
+@pytest.mark.parametrize("file", ["linear.joblib", "linear.afm", "arima.joblib", "arima.afm"])
+def test_models_saved_before_intervals_load_with_the_new_parameters(file):
+    import warnings
+
+    from pinned_cases import PINNED
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # saved by 0.1
+        est = autoforecast.load(PINNED / file)
+        params = est.get_params()
+        if isinstance(est, LinearForecaster):
+            assert params["calibration_size"] == 0.2
+            with pytest.raises(NotEnoughResidualsError, match="Refit it"):
+                est.predict_interval()
+        else:  # ARIMA's model-based bands need no residuals
+            assert params["interval_method"] == "model"
+            bands = est.predict_interval(coverage=0.9).to_numpy()
+            forecast = est.predict().to_numpy()
+            assert (bands[:, 0::2] < forecast).all() and (forecast < bands[:, 1::2]).all()
