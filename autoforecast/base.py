@@ -8,6 +8,11 @@ work on the scaled series:
 - ``_forecast_scaled(Z, origins)``: forecasts ``(n_origins, horizon, n_targets)`` for each origin
   ``t`` (inputs ``Z[t - lookback : t]``, targets rows ``t .. t + horizon - 1``).
 
+and, for prediction intervals, the source of its calibration residuals: ``_calibration_residuals
+(Z, split)`` (default: the windows of the fit data, right for a forecaster that learns nothing;
+one that learns returns out-of-sample residuals) and ``_residual_source()`` (where they come
+from, for error messages); ARIMA also overrides ``_interval_offsets`` (its model-based bands).
+
 Everything else (validation, splits, scaling, indexes, scoring) lives here, once.
 """
 
@@ -26,6 +31,8 @@ from .data import (NotEnoughDataError, SeriesData, SeriesScaler, check_series, f
                    future_values, resolve_split, resolve_target)
 from .data.timeindex import infer_freq
 from .evaluation import backtest
+from .intervals import (NotEnoughResidualsError, check_coverage, conformal_offsets,
+                        interval_frame, recent)
 from .shell import EstimatorShell
 
 
@@ -57,7 +64,10 @@ class BaseForecaster(EstimatorShell):
         self.split_ = resolve_split(len(data.values), self.lookback_, self.horizon,
                                     self.validation_size, self.test_size)
         self.scaler_ = SeriesScaler().fit(data.values[: self.split_.train_end])
-        self._fit_scaled(self.scaler_.transform(data.values), self.split_)
+        Z = self.scaler_.transform(data.values)
+        self._fit_scaled(Z, self.split_)
+        self.residuals_ = self._calibration_residuals(Z, self.split_)
+        self._finish_fit(Z, self.split_)
         self.last_window_ = data.values[-self.lookback_:].copy()  # (lookback, n_features)
         self.last_index_ = data.index[-max(self.lookback_, 3):]
         self.fitted_on_frame_ = data.is_frame
@@ -71,6 +81,10 @@ class BaseForecaster(EstimatorShell):
 
     def _auto_lookback(self, n_rows: int) -> int:
         raise NotImplementedError(f"{type(self).__name__} has no automatic lookback.")
+
+    def _finish_fit(self, Z, split) -> None:
+        """What a fit does after the calibration residuals are taken (AutoCellForecaster: the
+        report and the refit); nothing by default."""
 
     # ------------------------------------------------------------------------- predict
     def predict(self, X=None):
@@ -148,9 +162,76 @@ class BaseForecaster(EstimatorShell):
         n_targets = len(self.target_idx_)
         return float(r2_score(truth.reshape(-1, n_targets), forecast.reshape(-1, n_targets)))
 
-    def backtest(self, X, start=None) -> pd.DataFrame:
-        """Forecasts from every origin from ``start`` on; see :func:`autoforecast.backtest`."""
-        return backtest(self, X, start=start)
+    def backtest(self, X, start=None, coverage=None, symmetric=True) -> pd.DataFrame:
+        """Forecasts (and with ``coverage``, interval bounds) from every origin from ``start``
+        on; see :func:`autoforecast.backtest`."""
+        return backtest(self, X, start=start, coverage=coverage, symmetric=symmetric)
+
+    # ----------------------------------------------------------------------- intervals
+    def predict_interval(self, X=None, coverage=0.9, symmetric=True):
+        """Prediction intervals around ``predict(X)``: the ``coverage`` (a fraction in (0, 1),
+        or a list of them) of future values they should hold.
+
+        Split conformal by default (:mod:`autoforecast.intervals`): per target and horizon step,
+        the finite-sample quantile of out-of-sample residuals kept at fit (``residuals_``; where
+        they come from depends on the model, see docs/api.md); ``symmetric=False`` uses the
+        signed residuals' lower and upper quantiles instead of the absolute ones. ARIMA's
+        default bands are Gaussian from its forecast variances.
+
+        A DataFrame ``X`` (or none after a fit on a DataFrame) gives a DataFrame indexed like
+        ``predict``'s output, columns ``(target, coverage, "lower"/"upper")``; an array gives
+        ``(horizon, n_targets, n_coverages, 2)``. Too few residuals for a coverage raises
+        :class:`autoforecast.intervals.NotEnoughResidualsError` (a ``ValueError``).
+        """
+        check_is_fitted(self, "scaler_")
+        coverages = check_coverage(coverage)
+        forecast = self.predict(X)
+        bounds = self._interval_bounds(X, None, np.asarray(forecast, dtype=np.float64)[None],
+                                       coverages, symmetric)[0]  # (H, T, C, 2)
+        if not isinstance(forecast, pd.DataFrame):
+            return bounds
+        return interval_frame(bounds, forecast.index, forecast.columns, coverages)
+
+    def _interval_bounds(self, X, origins, forecast, coverages, symmetric=True) -> np.ndarray:
+        """Bounds (n_origins, horizon, n_targets, n_coverages, 2) around ``forecast`` (n_origins,
+        horizon, n_targets), the forecasts of ``X`` from ``origins`` (None: after ``X``, or
+        after the fit data when ``X`` is None)."""
+        return forecast[..., None, None] + self._interval_offsets(X, origins, coverages,
+                                                                  symmetric)
+
+    def _interval_offsets(self, X, origins, coverages, symmetric) -> np.ndarray:
+        """Bounds minus the forecast: (1 or n_origins, horizon, n_targets, n_coverages, 2)."""
+        residuals = getattr(self, "residuals_", None)
+        if residuals is None:
+            raise NotEnoughResidualsError(
+                f"this {type(self).__name__} has no calibration residuals: it was saved by a "
+                "version without prediction intervals. Refit it to get intervals.")
+        return conformal_offsets(residuals, coverages, symmetric, self._residual_source())[None]
+
+    def _calibration_residuals(self, Z, split) -> np.ndarray:
+        """Residuals ``truth - forecast`` (n_windows, horizon, n_targets), original units, of
+        the most recent windows of the fit data before the test part: out of sample only for a
+        forecaster that learns nothing (the naive ones); others override this."""
+        origins = np.arange(self.lookback_, split.val_end - int(self.horizon) + 1)
+        return self._residuals_at(Z, recent(origins))
+
+    def _residual_source(self) -> str:
+        """Where the residuals come from and how to get more (ends a too-few error)."""
+        return ("They are the errors on the windows of the fit data before the test part; pass "
+                "a longer series or a smaller test_size.")
+
+    def _residuals_at(self, Z, origins, forecast=None) -> np.ndarray:
+        """``truth - forecast`` at ``origins`` of the scaled ``Z``, in the original units,
+        float32 (n_origins, horizon, n_targets); ``forecast``: the scaled forecasts at
+        ``origins`` (default: the fitted model's)."""
+        horizon, n_targets = int(self.horizon), len(self.target_idx_)
+        if not len(origins):
+            return np.zeros((0, horizon, n_targets), dtype=np.float32)
+        if forecast is None:
+            forecast = self._forecast_scaled(Z, origins)
+        forecast = np.asarray(forecast, dtype=np.float64)
+        truth = future_values(Z, origins, horizon, self.target_idx_)
+        return ((truth - forecast) * self.scaler_.scale_[self.target_idx_]).astype(np.float32)
 
     # ---------------------------------------------------------------------- subclasses
     def _fit_scaled(self, Z: np.ndarray, split) -> None:

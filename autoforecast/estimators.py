@@ -5,8 +5,10 @@
 2. searches a cell (growable differentiable search, :mod:`autoforecast.search`) on windows of
    the training part, architecture steps on the validation part;
 3. retrains the derived cell from scratch, early-stopped on the validation part;
-4. fits the baselines on the same rows and scores every model on the test part (``report_``);
-5. with ``refit=True``, retrains the cell on all rows before ``predict``.
+4. keeps the cell's errors on the validation part for prediction intervals (``residuals_``);
+5. fits the baselines on the same rows and scores every model on the test part (``report_``,
+   with the coverage and width of each model's 90 % interval);
+6. with ``refit=True``, retrains the cell on all rows before ``predict``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from torch import nn
 from .base import check_positive_int
 from .cells.segments import SegmentNetFactory
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows, future_values
-from .evaluation import skill_table
+from .evaluation import REPORT_COVERAGE, interval_bounds_or_none, skill_table
 from .events import epoch_losses, search_reached
 from .models import model_class, model_names
 from .neural import NeuralForecaster, resolve_device
@@ -73,9 +75,18 @@ class AutoCellForecaster(NeuralForecaster):
     candidate retrainings and baselines through joblib. ``max_time`` (seconds) caps the search
     and the retraining each; a capped fit warns that it is not reproducible.
 
+    The report (``report_``, one row per model) also gives the empirical coverage and mean
+    width of each model's 90 % prediction interval on the test part (``coverage_90``,
+    ``width_90``; NaN for a model with too few calibration residuals).
+
+    Intervals (``predict_interval``): the calibration residuals are the errors of the retrained
+    cell on the validation part, taken before ``refit=True`` retrains on all rows. After a
+    refit they are a heuristic: the refitted network saw the validation rows, and its errors
+    on new data may differ from those of the validated network.
+
     Fitted: ``genotype_``, ``module_``, ``search_history_``, ``search_result_``, ``history_``,
-    ``report_`` (DataFrame, one row per model), ``baselines_``, ``n_features_in_``,
-    ``feature_names_in_`` (DataFrames).
+    ``report_`` (DataFrame, one row per model), ``baselines_``, ``residuals_``,
+    ``n_features_in_``, ``feature_names_in_`` (DataFrames).
     """
 
     def __init__(self, lookback="auto", horizon=1, target=None, validation_size=0.2,
@@ -160,6 +171,10 @@ class AutoCellForecaster(NeuralForecaster):
         self._emit("retrain", 0, self.epochs, f"retraining {self.genotype_}")
         super()._fit_scaled(Z, split)  # retrains the derived cell (see _build_module)
         self.fit_seconds_ = self._elapsed()  # search and retraining
+
+    def _finish_fit(self, Z, split) -> None:
+        """After the calibration residuals (taken from the validated model, before a refit):
+        the report on the test part, then the refit on all rows."""
         if split.n_test and self.baselines:
             names = ", ".join(self.baselines)
             self._emit("baselines", 0, len(self.baselines), f"fitting the baselines: {names}",
@@ -241,7 +256,12 @@ class AutoCellForecaster(NeuralForecaster):
         seconds = {"autocell": round(self.fit_seconds_, 2)}
         seconds |= {name: round(s, 2) for name, (_, s) in zip(self.baselines, fitted)}
         truth = future_values(values, origins, self.horizon, self.target_idx_)
-        self.report_ = skill_table(truth, forecasts, "autocell", seconds)
+        models = {"autocell": self, **self.baselines_}
+        bounds = {name: interval_bounds_or_none(est, values, origins, forecasts[name],
+                                                [REPORT_COVERAGE])
+                  for name, est in models.items()}
+        self.report_ = skill_table(truth, forecasts, "autocell", seconds, bounds,
+                                   [REPORT_COVERAGE])
         self._emit("report", 1, 1, "skill on the test part:\n" + self.report_.to_string())
 
     def _refit_all(self, Z) -> None:

@@ -2,6 +2,7 @@
 
     backtest(est, X, start=...)           # one fitted model: a long table of forecasts
     compare_models(models, X, test_size)  # fit each on the first part, backtest on the rest
+    backtest(est, X, start=..., coverage=0.9)  # with the bounds of each origin's interval
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from . import metrics
 from .data import NotEnoughDataError, check_series, future_values
 from .data.splits import n_rows_of
 from .events import ProgressEvent
+from .intervals import NotEnoughResidualsError, check_coverage, level_label
 
 
 def backtest_arrays(estimator, X, start=None):
@@ -44,7 +46,7 @@ def backtest_arrays(estimator, X, start=None):
     return data, origins, truth, forecast
 
 
-def backtest(estimator, X, start=None) -> pd.DataFrame:
+def backtest(estimator, X, start=None, coverage=None, symmetric=True) -> pd.DataFrame:
     """Forecast from every origin from ``start`` on, with inputs reaching back before ``start``.
 
     ``start`` is the row (an int position, or any other index label) of the first
@@ -52,11 +54,15 @@ def backtest(estimator, X, start=None) -> pd.DataFrame:
     (origin, step, target): ``origin`` (label of the last observed row), ``step`` (1..horizon),
     ``time`` (label of the forecast row), ``target``, ``truth`` and ``forecast``. Models with
     different lookbacks scored from the same ``start`` forecast the same targets.
+
+    ``coverage`` (a fraction or a list of them) adds the bounds of each origin's prediction
+    interval (see ``predict_interval``; ``symmetric`` as there): columns ``lo_<level>`` and
+    ``hi_<level>``, the level in percent (``lo_90``, ``hi_90``).
     """
     data, origins, truth, forecast = backtest_arrays(estimator, X, start)
     n_origins, horizon, n_targets = forecast.shape
     rows = np.repeat((origins[:, None] + np.arange(horizon)).ravel(), n_targets)
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "origin": np.asarray(data.index[np.repeat(origins - 1, horizon * n_targets)]),
         "step": np.tile(np.repeat(np.arange(1, horizon + 1), n_targets), n_origins),
         "time": np.asarray(data.index[rows]),
@@ -64,6 +70,13 @@ def backtest(estimator, X, start=None) -> pd.DataFrame:
         "truth": truth.ravel(),
         "forecast": forecast.ravel(),
     })
+    if coverage is not None:
+        coverages = check_coverage(coverage)
+        bounds = estimator._interval_bounds(X, origins, forecast, coverages, symmetric)
+        for i, level in enumerate(coverages):
+            for j, side in enumerate(("lo", "hi")):
+                table[f"{side}_{level_label(level)}"] = bounds[..., i, j].ravel()
+    return table
 
 
 def _start_position(start, index: pd.Index, lookback: int) -> int:
@@ -85,15 +98,30 @@ def _start_position(start, index: pd.Index, lookback: int) -> int:
 
 
 REPORT_METRICS = ("mae", "rmse", "rse", "corr")
+REPORT_COVERAGE = 0.9  # the interval AutoCellForecaster's report scores
 
 
-def skill_table(truth: np.ndarray, forecasts: dict, reference: str, fit_seconds=None) -> pd.DataFrame:
+def interval_bounds_or_none(estimator, X, origins, forecast, coverages):
+    """``estimator``'s interval bounds (n_origins, horizon, n_targets, n_coverages, 2) around
+    ``forecast``, or None when it has too few calibration residuals (a table shows NaN)."""
+    try:
+        return estimator._interval_bounds(X, origins, forecast, coverages)
+    except NotEnoughResidualsError:
+        return None
+
+
+def skill_table(truth: np.ndarray, forecasts: dict, reference: str, fit_seconds=None,
+                bounds=None, coverages=()) -> pd.DataFrame:
     """Compare forecasts of several models on the same targets.
 
     ``truth`` and every forecast are ``(n_origins, horizon, n_targets)`` in the original units;
     all (origin, step) pairs are pooled per target. One row per model: MAE, RMSE, RSE and CORR
     (LSTNet's definitions), and ``skill_rmse`` / ``skill_mae``: the skill of ``reference``
     against that model, ``1 - error(reference) / error(model)`` (positive: ``reference`` wins).
+
+    ``bounds`` ({model: (n_origins, horizon, n_targets, n_coverages, 2) or None}) with their
+    ``coverages`` add each interval's empirical coverage and mean width (``coverage_90``,
+    ``width_90``; NaN for a model without bounds).
     """
     n_targets = truth.shape[-1]
     flat_truth = truth.reshape(-1, n_targets)
@@ -110,7 +138,25 @@ def skill_table(truth: np.ndarray, forecasts: dict, reference: str, fit_seconds=
         ref = table.loc[reference, metric]
         table[f"skill_{metric}"] = [_safe_metric(metrics.skill_score, ref, err)
                                     for err in table[metric]]
+    for i, level in enumerate(coverages):
+        scores = {name: _interval_scores(flat_truth, None if b is None else b[..., i, :])
+                  for name, b in (bounds or {}).items()}
+        table[f"coverage_{level_label(level)}"] = [scores.get(n, _NO_SCORES)[0] for n in table.index]
+        table[f"width_{level_label(level)}"] = [scores.get(n, _NO_SCORES)[1] for n in table.index]
     return table
+
+
+_NO_SCORES = (float("nan"), float("nan"))
+
+
+def _interval_scores(flat_truth: np.ndarray, bounds) -> tuple[float, float]:
+    """Empirical coverage and mean width of ``bounds`` (..., n_targets, 2), or NaNs."""
+    if bounds is None:
+        return _NO_SCORES
+    lower = bounds[..., 0].reshape(flat_truth.shape)
+    upper = bounds[..., 1].reshape(flat_truth.shape)
+    return (metrics.empirical_coverage(flat_truth, lower, upper),
+            metrics.mean_width(lower, upper))
 
 
 def _safe_metric(metric, truth, forecast) -> float:
@@ -131,37 +177,46 @@ def n_test_rows(n_rows: int, test_size) -> int:
     return n_test
 
 
-def backtest_models(models: dict, X, n_test: int, callback=None):
+def backtest_models(models: dict, X, n_test: int, callback=None, coverages=()):
     """Fit each model on the rows of ``X`` before the last ``n_test`` and forecast from every
     origin in them. Returns ``truth`` and ``{name: forecast}``, each (n_origins, horizon,
-    n_targets), and ``{name: fit seconds}``. ``callback`` receives each fit's progress (stages
-    prefixed with the model's name) and an ``evaluate`` event after each model."""
+    n_targets), ``{name: fit seconds}`` and ``{name: interval bounds}`` at ``coverages``
+    (see :func:`skill_table`; empty without coverages). ``callback`` receives each fit's
+    progress (stages prefixed with the model's name) and an ``evaluate`` event after each
+    model."""
     train_end = len(X) - n_test
-    truth, forecasts, seconds = None, {}, {}
+    truth, forecasts, seconds, bounds = None, {}, {}, {}
     for step, (name, estimator) in enumerate(models.items(), start=1):
         started = time.perf_counter()
         head = X.iloc[:train_end] if isinstance(X, (pd.DataFrame, pd.Series)) else X[:train_end]
         estimator.fit(head, callback=_prefixed(callback, name))
         seconds[name] = time.perf_counter() - started
         _, origins, truth, forecasts[name] = backtest_arrays(estimator, X, start=train_end)
+        if coverages:
+            bounds[name] = interval_bounds_or_none(estimator, X, origins, forecasts[name],
+                                                   coverages)
         if callback is not None:
             callback(ProgressEvent("evaluate", step, len(models),
                                    f"{name}: fitted in {seconds[name]:.1f} s, {len(origins)} "
                                    "forecast origin(s)", {"model": name, "fit_s": seconds[name]}))
-    return truth, forecasts, seconds
+    return truth, forecasts, seconds, bounds
 
 
-def compare_models(models: dict, X, test_size=0.2, reference=None, callback=None) -> pd.DataFrame:
+def compare_models(models: dict, X, test_size=0.2, reference=None, callback=None,
+                   coverage=None) -> pd.DataFrame:
     """Backtest ``models`` ({name: unfitted forecaster}) on the last ``test_size`` of ``X`` (a
     fraction or a number of rows), each fitted on the rows before it: the skill table of
-    :func:`skill_table` against ``reference`` (default: the first model), with fit times."""
+    :func:`skill_table` against ``reference`` (default: the first model), with fit times, and
+    with ``coverage`` (a fraction or a list) the coverage and width of each model's intervals
+    (``coverage_90``, ``width_90``)."""
     reference = next(iter(models)) if reference is None else reference
     if reference not in models:
         raise ValueError(f"reference={reference!r} is not among the models compared "
                          f"({', '.join(models)}).")
     n_test = n_test_rows(len(X), test_size)
-    truth, forecasts, seconds = backtest_models(models, X, n_test, callback)
-    return skill_table(truth, forecasts, reference, fit_seconds=seconds)
+    coverages = check_coverage(coverage) if coverage is not None else []
+    truth, forecasts, seconds, bounds = backtest_models(models, X, n_test, callback, coverages)
+    return skill_table(truth, forecasts, reference, seconds, bounds, coverages)
 
 
 def _prefixed(callback, name: str):

@@ -1,4 +1,6 @@
-"""Point-forecast error metrics: numpy arrays in, one float out.
+"""Forecast metrics: numpy arrays in, one float out. Point forecasts, and prediction intervals
+(``empirical_coverage``, ``mean_width``, ``interval_score``: the truth and the lower and upper
+bounds, all of one shape).
 
 Every metric takes ``y_true`` and ``y_pred`` of the same shape, either 1-D ``(n_points,)`` (one
 series) or 2-D ``(n_points, n_series)``, and reduces over all of them to one scalar. Inputs are
@@ -19,7 +21,7 @@ import numpy as np
 
 __all__ = [
     "UndefinedMetricError", "mae", "mse", "rmse", "rse", "corr", "mase", "smape", "skill_score",
-    "METRICS", "HIGHER_IS_BETTER",
+    "empirical_coverage", "mean_width", "interval_score", "METRICS", "HIGHER_IS_BETTER",
 ]
 
 
@@ -207,6 +209,52 @@ def skill_score(error_model: float, error_reference: float) -> float:
             "already perfect, so no model can be measured against it. Compare the errors directly."
         )
     return float(1.0 - error_model / error_reference)
+
+
+def _check_bounds(lower, upper, y_true=None):
+    """Validated (truth or None, lower, upper) of one shape, with lower <= upper."""
+    low = _as_finite_array(lower, "lower")
+    high = _as_finite_array(upper, "upper")
+    true = None if y_true is None else _as_finite_array(y_true, "y_true")
+    for name, array in (("upper", high), ("y_true", true)):
+        if array is not None and array.shape != low.shape:
+            raise ValueError(f"`lower` and `{name}` must have the same shape, got {low.shape} and "
+                             f"{array.shape}. Align the bounds with the observations.")
+    crossed = low > high
+    if crossed.any():
+        first = tuple(int(i) for i in np.argwhere(crossed)[0])
+        raise ValueError(f"`lower` exceeds `upper` at {int(crossed.sum())} point(s), the first at "
+                         f"index {first}; pass the bounds in the order (lower, upper).")
+    return true, low, high
+
+
+def empirical_coverage(y_true, lower, upper) -> float:
+    """The fraction of the points that lie inside their interval, bounds included (0 to 1)."""
+    true, low, high = _check_bounds(lower, upper, y_true)
+    return float(np.mean((true >= low) & (true <= high)))
+
+
+def mean_width(lower, upper) -> float:
+    """The mean of ``upper - lower`` over all points and series (in the data's units)."""
+    _, low, high = _check_bounds(lower, upper)
+    return float(np.mean(high - low))
+
+
+def interval_score(y_true, lower, upper, coverage: float) -> float:
+    """The interval (Winkler) score of intervals of nominal ``coverage``, lower is better.
+
+    Per point ``(u - l) + (2 / a)(l - y) 1{y < l} + (2 / a)(y - u) 1{y > u}`` with
+    ``a = 1 - coverage`` (Gneiting and Raftery 2007), averaged over all points and series: the
+    width, plus a penalty for each miss that grows with its distance and the coverage claimed.
+    """
+    if isinstance(coverage, bool) or not isinstance(coverage, (int, float, np.floating)) or not (
+            0.0 < coverage < 1.0):
+        raise ValueError(f"`coverage` must be the intervals' nominal coverage, a fraction in "
+                         f"(0, 1), got {coverage!r}.")
+    true, low, high = _check_bounds(lower, upper, y_true)
+    alpha = 1.0 - float(coverage)
+    penalty = (2.0 / alpha) * (np.maximum(low - true, 0.0) + np.maximum(true - high, 0.0))
+    return float(np.mean(high - low + penalty))
 
 
 METRICS = {

@@ -22,6 +22,7 @@ from .data.normalization import check_normalization
 from .data.splits import n_rows_of
 from .data.timeindex import segment_length_for
 from .events import epoch_losses
+from .intervals import recent
 from .ridge import linear_map
 from .shell import MaxTimeWarning  # noqa: F401 (its import path before the shell existed)
 from .training import seed_everything_local, torch_threads, train_module
@@ -72,9 +73,13 @@ class NeuralForecaster(BaseForecaster):
     and early stopping also weighs these untrained weights (``best_epoch_ == -1`` when no epoch
     beat them on the validation part): a model that learns nothing keeps that, visibly.
 
+    Intervals (``predict_interval``): the calibration residuals (``residuals_``) are the
+    errors of the trained network on the validation part's windows; ``validation_size=0``
+    leaves none.
+
     Fitted: ``module_`` (on the CPU), ``lookback_``, ``segment_length_``, ``covariate_idx_``
     (columns appended to every target's segments), ``history_`` (one dict per epoch),
-    ``best_epoch_``, ``device_``, ``time_capped_``, ``n_targets_``.
+    ``best_epoch_``, ``device_``, ``time_capped_``, ``n_targets_``, ``residuals_``.
     """
 
     _first_readable_version = "0.2.0"  # 0.2 replaced the network: older files need a refit
@@ -140,6 +145,14 @@ class NeuralForecaster(BaseForecaster):
         if result.time_capped:
             self._time_capped("the training", f", after {len(result.history)} of {self.epochs} "
                                               "epochs")
+
+    def _calibration_residuals(self, Z, split) -> np.ndarray:
+        """The errors on the validation part's windows (the most recent ones)."""
+        return self._residuals_at(Z, recent(split.origins("val", self.lookback_, self.horizon)))
+
+    def _residual_source(self) -> str:
+        return (f"They are the errors on the validation part's windows (validation_size="
+                f"{self.validation_size!r}); refit with a larger validation_size (e.g. 0.2).")
 
     def _prepare_network(self, n_features: int) -> None:
         """Resolve the network's settings that depend on the data."""

@@ -2,8 +2,9 @@
 
     python benchmarks/report.py
 
-Reads benchmarks/results/network_*.csv (bench_network.py), autocell_*.csv (bench_autocell.py)
-and baselines.csv (bench_baselines.py); the figures in the tables are means and standard deviations over the
+Reads benchmarks/results/network_*.csv (bench_network.py), intervals_*.csv (bench_intervals.py),
+autocell_*.csv (bench_autocell.py) and baselines.csv (bench_baselines.py); the figures in the
+tables are means and standard deviations over the
 seeds that finished, with the number of seeds shown. Nothing here runs a model.
 """
 
@@ -16,6 +17,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from bench_intervals import section as interval_section  # noqa: E402
 from common import RESULTS, ROOT, code_state, markdown_table  # noqa: E402
 
 METRIC = {"exchange3": ("rse", "lower"), "exchange24": ("rse", "lower"),
@@ -127,7 +129,7 @@ def main() -> None:
     lines = ["# Benchmarks", "",
              "Every figure here comes from a script in `benchmarks/`; the raw rows are in "
              "`benchmarks/results/`. Regenerate this page with `python benchmarks/report.py`.",
-             "", *network_sections(),
+             "", *network_sections(), *interval_section(),
              "## 0.1: the searched cell in the per-time-step network (`bench_autocell.py`)", "",
              "These rows were measured with the network that 0.2 replaced (the cell read the "
              "whole multivariate window one time step at a time, a linear head on its last "

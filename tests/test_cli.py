@@ -106,6 +106,39 @@ def test_predict_prints_csv_without_out(csv, naive_model):
     assert len(result.stdout.strip().splitlines()) == 4
 
 
+def test_predict_levels_write_bounds_beside_the_forecast_and_shade_the_picture(tmp_path):
+    csv = make_csv(tmp_path, n=300)
+    model, out, picture = tmp_path / "m.joblib", tmp_path / "f.csv", tmp_path / "f.png"
+    assert invoke("fit", csv, "--model", "naive", "-H", 3, "-o", model).exit_code == 0
+    result = invoke("predict", model, csv, "--level", 80, "--level", 95, "-o", out,
+                    "--plot", picture)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, index_col=0)
+    assert list(table.columns) == ["a", "a_lo_80", "a_hi_80", "a_lo_95", "a_hi_95",
+                                   "b", "b_lo_80", "b_hi_80", "b_lo_95", "b_hi_95"]
+    assert (table.a_lo_95 < table.a_lo_80).all() and (table.a_lo_80 <= table.a).all()
+    assert (table.a <= table.a_hi_80).all() and (table.a_hi_80 < table.a_hi_95).all()
+    expected = autoforecast.load(model).predict_interval(pd.read_csv(
+        csv, index_col=0, parse_dates=True), coverage=0.95)
+    np.testing.assert_allclose(table.b_hi_95, expected[("b", 0.95, "upper")])
+    assert picture.stat().st_size > 1000
+    plain = invoke("predict", model, csv)
+    assert plain.stdout.splitlines()[0] == "date,a,b"
+
+
+@pytest.mark.parametrize("level", ["0", "100", "150"])
+def test_predict_level_outside_percent_range(csv, naive_model, level):
+    assert_one_line_error(invoke("predict", naive_model, csv, "--level", level),
+                          "--level must be a percent between 0 and 100")
+
+
+def test_predict_level_without_residuals_says_how_many(tmp_path, csv):
+    model = tmp_path / "lin.joblib"
+    assert invoke("fit", csv, "--model", "linear", "-l", 6, "-o", model).exit_code == 0
+    assert_one_line_error(invoke("predict", model, csv, "--level", 99), "needs at least 99",
+                          "and there are 14", "calibration_size")  # 72 training rows, 20 %
+
+
 def test_fit_lstm_prints_and_inspect_draws_training_history(tmp_path, csv):
     path = tmp_path / "lstm.joblib"
     result = invoke("fit", csv, "--model", "lstm", "--target", "a", "--epochs", 1,
@@ -210,6 +243,7 @@ def test_evaluate_writes_table(tmp_path, csv):
     assert list(table.index) == ["linear", "naive"]
     assert {"mae", "rmse", "rse", "corr", "skill_rmse"} <= set(table.columns)
     assert table.loc["linear", "skill_rmse"] == 0.0
+    assert table[["coverage_90", "width_90"]].notna().all().all()  # the default --level 90
     assert table_md.read_text().startswith("| model | mae |")
     assert "linear" in result.stdout and "naive" in result.stdout
     assert invoke("compare", csv, "--model", "naive", "--quiet").exit_code == 0

@@ -34,14 +34,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseForecaster, check_positive_int
 from ..data import future_index
+from ..intervals import gaussian_offsets, recent
 from .arima_filter import filter_states, forecast_from_states, forecast_series, matrices
-from .arima_fits import Spec
+from .arima_fits import Spec, fit_spec
 from .arima_period import period_from_freq
 from .arima_series import fit_series
 
 METHODS = ("auto", "css", "ml")
+INTERVAL_METHODS = ("model", "conformal")
 _NEW_PARAMS = dict(seasonal_order=None, seasonal_period=None, max_P=2, max_D=1, max_Q=2,
-                   method="auto")  # absent from 0.1's saved estimators
+                   method="auto", interval_method="model")  # absent from older saved estimators
 
 
 @dataclass
@@ -93,12 +95,19 @@ class ARIMAForecaster(BaseForecaster):
     tried: orders, trend, method, AICc or why it failed), ``fallbacks_`` (rejected fits and
     decisions, each ``{"order", "reason"}``), ``fit_warnings_``; and ``seasonal_period_``.
     ``predict_at(X, origins, return_variance=True)`` also gives the forecast variances.
+
+    Intervals (``predict_interval``), by ``interval_method``: "model" (default), Gaussian bands
+    from the h-step forecast variances of the same filtering pass (they assume the model and
+    Gaussian errors; ``symmetric`` has no effect); "conformal", split conformal from held-out
+    residuals (``residuals_``): each series' chosen model is re-estimated on the training part
+    alone, filters the validation part for its errors, and the final model is the one fitted on
+    training and validation rows as usual (needs ``validation_size > 0``; doubles the fits).
     """
 
     def __init__(self, lookback=50, horizon=1, order=None, seasonal_order=None,
                  seasonal_period=None, max_p=5, max_d=2, max_q=5, max_P=2, max_D=1, max_Q=2,
                  method="auto", target=None, validation_size=0.0, test_size=0.0,
-                 missing="raise", n_jobs=None):
+                 missing="raise", n_jobs=None, interval_method="model"):
         self.lookback = lookback
         self.horizon = horizon
         self.order = order
@@ -116,6 +125,7 @@ class ARIMAForecaster(BaseForecaster):
         self.test_size = test_size
         self.missing = missing
         self.n_jobs = n_jobs
+        self.interval_method = interval_method
 
     # ---------------------------------------------------------------------------- checks
     def _check_common_params(self) -> int:
@@ -138,6 +148,10 @@ class ARIMAForecaster(BaseForecaster):
         if self.method not in METHODS:
             raise ValueError(f"`method` must be one of {', '.join(map(repr, METHODS))}, got "
                              f"{self.method!r}.")
+        if self.interval_method not in INTERVAL_METHODS:
+            raise ValueError(f"`interval_method` must be one of "
+                             f"{', '.join(map(repr, INTERVAL_METHODS))}, got "
+                             f"{self.interval_method!r}.")
         return lookback
 
     # ------------------------------------------------------------------------------- fit
@@ -183,6 +197,40 @@ class ARIMAForecaster(BaseForecaster):
         self.fallbacks_ = [f.fallbacks for f in fits]
         self.fit_warnings_ = [f.warnings for f in fits]
 
+    # ------------------------------------------------------------------------- intervals
+    def _calibration_residuals(self, Z, split) -> np.ndarray:
+        """With ``interval_method="conformal"``: the errors on the validation part's windows of
+        each series' model re-estimated on the training part; else none (model-based bands)."""
+        origins = recent(split.origins("val", self.lookback_, self.horizon))
+        if self.interval_method != "conformal" or not len(origins):
+            return self._residuals_at(Z, origins[:0])
+        means = [forecast_series(Z[: split.val_end, j], fit.spec(),
+                                 _training_params(Z[: split.train_end, j], fit),
+                                 fit.resolved_trend(), origins, self.horizon)[0]
+                 for j, fit in zip(self.target_idx_, self.fits_)]
+        return self._residuals_at(Z, origins, np.stack(means, axis=-1))
+
+    def _residual_source(self) -> str:
+        return ("ARIMA keeps calibration residuals only when fitted with interval_method="
+                "'conformal', from the validation part (this model: interval_method="
+                f"{self.interval_method!r}, validation_size={self.validation_size!r}); refit "
+                "with interval_method='conformal' and validation_size > 0.")
+
+    def _interval_offsets(self, X, origins, coverages, symmetric) -> np.ndarray:
+        """Conformal offsets, or by default Gaussian ones from the forecast variances (after
+        ``X``, or after the fit data from the final state when ``X`` is None)."""
+        if self.interval_method == "conformal":
+            return super()._interval_offsets(X, origins, coverages, symmetric)
+        if X is None and all(f.final_state is not None for f in self.fits_):
+            variance = np.stack([self._from_final_state(f)[1] for f in self.fits_], axis=-1)[None]
+            variance = variance * self.scaler_.scale_[self.target_idx_] ** 2
+        else:
+            X = self.last_window_ if X is None else X  # a model saved by 0.1: as its predict()
+            if origins is None:
+                origins = [len(self._check_new_series(X, self.lookback_, "predict").values)]
+            variance = self.predict_at(X, origins, return_variance=True)[1]
+        return gaussian_offsets(variance, coverages)
+
     # -------------------------------------------------------------------------- forecast
     def _forecast_scaled(self, Z, origins):
         return self._forecast_scaled_with_variance(Z, origins, variance=False)[0]
@@ -218,7 +266,7 @@ class ARIMAForecaster(BaseForecaster):
         check_is_fitted(self, "scaler_")
         if X is not None or any(f.final_state is None for f in self.fits_):
             return super().predict(X)
-        scaled = np.stack([self._from_final_state(f) for f in self.fits_], axis=-1)
+        scaled = np.stack([self._from_final_state(f)[0] for f in self.fits_], axis=-1)
         forecast = self.scaler_.inverse_transform(scaled[None], self.target_idx_)[0]  # (H, T)
         if not self.fitted_on_frame_:
             return forecast
@@ -226,16 +274,27 @@ class ARIMAForecaster(BaseForecaster):
                             index=future_index(self.last_index_, self.horizon, self.freq_,
                                                self.split_.n_rows))
 
-    def _from_final_state(self, fit) -> np.ndarray:
+    def _from_final_state(self, fit) -> tuple[np.ndarray, np.ndarray]:
+        """The forecast after the fit data and its variance (scaled), each (horizon,)."""
         mx = matrices(fit.spec(), fit.params, fit.resolved_trend())
-        mean, _ = forecast_from_states(mx, np.asarray(fit.final_state)[:, None], None,
-                                       np.array([fit.n_rows]), self.horizon)
-        return mean[0]  # (horizon,)
+        mean, var = forecast_from_states(mx, np.asarray(fit.final_state)[:, None],
+                                         np.asarray(fit.final_cov)[:, :, None],
+                                         np.array([fit.n_rows]), self.horizon)
+        return mean[0], var[0]
 
     def __setstate__(self, state):
         super().__setstate__(state)
         for name, default in _NEW_PARAMS.items():  # estimators saved by 0.1
             self.__dict__.setdefault(name, default)
+
+
+def _training_params(z: np.ndarray, fit: SeriesFit) -> np.ndarray:
+    """``fit``'s model re-estimated on the training rows ``z`` (its own parameters when that
+    fails, or for a constant series' model)."""
+    if fit.method not in ("css", "ml") or len(z) < 4:
+        return fit.params
+    candidate = fit_spec(z, fit.spec(), fit.method)
+    return np.asarray(candidate.params) if candidate.ok else fit.params
 
 
 def _fit_named(history, series, name, settings) -> SeriesFit:

@@ -14,6 +14,8 @@ import torch
 
 from ..base import BaseForecaster, check_positive_int
 from ..data import Windows
+from ..data.splits import Split, n_rows_of
+from ..intervals import recent
 from ..data.normalization import check_normalization, normaliser
 from ..ridge import Moments, solve_ridge, window_moments
 
@@ -31,13 +33,21 @@ class LinearForecaster(BaseForecaster):
     deviation; "none", the default: as they are). ``batch_size``: windows per batch when
     forecasting (and when accumulating over non-contiguous origins or normalised windows).
 
+    Intervals (``predict_interval``): ``calibration_size`` (rows: an int, or a fraction of the
+    training part; default 0.2) is the last part of the training part held out for them: a map
+    is fitted (with ``alpha_``) on the training rows before it, its errors on the windows whose
+    targets lie in it are the calibration residuals (``residuals_``), and the final map is then
+    fitted on the whole training part, as without intervals (so the residuals are of a map
+    fitted on less data: a heuristic, slightly wide).
+
     Fitted: ``coef_`` (lookback, horizon; row 0 is the oldest input), ``intercept_`` (horizon,),
     ``alpha_``, ``alpha_scores_`` (validation MSE per alpha, with ``alpha="auto"``),
-    ``n_windows_`` (training samples: windows x targets).
+    ``n_windows_`` (training samples: windows x targets), ``residuals_``.
     """
 
     def __init__(self, lookback=96, horizon=1, alpha=1e-4, normalization="none", target=None,
-                 validation_size=0.0, test_size=0.0, missing="raise", batch_size=4096):
+                 validation_size=0.0, test_size=0.0, missing="raise", batch_size=4096,
+                 calibration_size=0.2):
         self.lookback = lookback
         self.horizon = horizon
         self.alpha = alpha
@@ -47,10 +57,12 @@ class LinearForecaster(BaseForecaster):
         self.test_size = test_size
         self.missing = missing
         self.batch_size = batch_size
+        self.calibration_size = calibration_size
 
     def _check_common_params(self) -> int:
         lookback = super()._check_common_params()
         check_positive_int(self.batch_size, "batch_size")
+        n_rows_of(self.calibration_size, 1, "calibration_size")  # its type and range
         check_normalization(self.normalization)
         if self.alpha != "auto" and not (isinstance(self.alpha, numbers.Real)
                                          and not isinstance(self.alpha, bool) and self.alpha >= 0):
@@ -84,13 +96,37 @@ class LinearForecaster(BaseForecaster):
         return window_moments(series, origins, self.lookback_, self.horizon, self.batch_size,
                               self.normalization)
 
+    def _calibration_residuals(self, Z, split) -> np.ndarray:
+        """Errors of a map fitted before the last ``calibration_size`` of the training part, on
+        the windows whose targets lie in it (the most recent ones)."""
+        n_train = split.train_end
+        n_cal = n_rows_of(self.calibration_size, n_train, "calibration_size")
+        inner = Split(n_rows=n_train, train_end=n_train - n_cal, val_end=n_train)
+        fit_origins = inner.origins("train", self.lookback_, self.horizon)
+        origins = recent(inner.origins("val", self.lookback_, self.horizon))
+        if not (n_cal and len(fit_origins) and len(origins)):
+            return self._residuals_at(Z, origins[:0])
+        weights = solve_ridge(self._moments(Z[:, self.target_idx_], fit_origins), self.alpha_)
+        return self._residuals_at(Z, origins, self._forecast_with(weights[:-1], weights[-1], Z,
+                                                                  origins))
+
+    def _residual_source(self) -> str:
+        return (f"They are the errors on the last calibration_size={self.calibration_size!r} of "
+                "the training part; refit with a larger calibration_size or a longer series.")
+
     def _forecast_scaled(self, Z, origins):
+        return self._forecast_with(self.coef_, self.intercept_, Z, origins)
+
+    def _forecast_with(self, coef, intercept, Z, origins) -> np.ndarray:
+        """The map ``coef``, ``intercept`` from ``origins``: (n_origins, horizon, n_targets)."""
         windows = Windows(Z[:, self.target_idx_], origins, self.lookback_, 0, dtype=torch.float64)
         step = max(1, self.batch_size // len(self.target_idx_))
-        return np.concatenate([self._apply(x) for x in windows.batches(step)])
+        return np.concatenate([_apply(x, coef, intercept, self.normalization)
+                               for x in windows.batches(step)])
 
-    def _apply(self, x: torch.Tensor) -> np.ndarray:
-        """The map on windows ``x`` (batch, lookback, n_targets): (batch, horizon, n_targets)."""
-        shift, scale = (t.numpy() for t in normaliser(x, self.normalization))
-        z = (x.numpy() - shift) / scale
-        return (np.einsum("blt,lh->bht", z, self.coef_) + self.intercept_[:, None]) * scale + shift
+
+def _apply(x: torch.Tensor, coef, intercept, normalization) -> np.ndarray:
+    """The map on windows ``x`` (batch, lookback, n_targets): (batch, horizon, n_targets)."""
+    shift, scale = (t.numpy() for t in normaliser(x, normalization))
+    z = (x.numpy() - shift) / scale
+    return (np.einsum("blt,lh->bht", z, coef) + intercept[:, None]) * scale + shift

@@ -254,6 +254,21 @@ class DataSpec:
         return str(self.path) if self.path is not None else f"data set {self.dataset!r}"
 
 
+# --------------------------------------------------------------------------------- intervals
+LevelOpt = Annotated[Optional[list[float]], typer.Option(
+    "--level", help="Prediction interval in percent, e.g. 95 (repeat for several).",
+    show_default=False)]
+
+
+def coverages_of(levels: Optional[list[float]]) -> list[float]:
+    """The ``--level`` percents as fractions (the library's ``coverage``)."""
+    for level in levels or []:
+        if not 0 < level < 100:
+            fail(f"--level must be a percent between 0 and 100 (both excluded), e.g. 90, got "
+                 f"{level:g}.")
+    return [round(level / 100, 10) for level in dict.fromkeys(levels or [])]
+
+
 # ------------------------------------------------------------------------------------ models
 def given_options(ctx: typer.Context, names) -> list[str]:
     """Those of the command's options ``names`` that the user gave (not left at their default)."""

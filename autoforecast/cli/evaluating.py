@@ -11,10 +11,11 @@ import typer
 
 from ..files import atomic_path
 from ..models import model_names
-from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt, Missing,
-                     MissingOpt, Output, SepOpt, ProgressView, QuietOpt, SeedOpt, TimeColumnOpt,
-                     TimeFormatOpt, VerboseOpt, build_model, check_device, check_options_apply,
-                     check_writable, fail, given_options, user_errors)
+from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt,
+                     LevelOpt, Missing, MissingOpt, Output, SepOpt, ProgressView, QuietOpt,
+                     SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
+                     check_options_apply, check_writable, coverages_of, fail, given_options,
+                     user_errors)
 from .fitting import BUDGETS, Budget, LookbackOpt, TargetOpt
 
 DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
@@ -65,6 +66,9 @@ def evaluate(
     device: DeviceOpt = Device.auto,
     missing: MissingOpt = Missing.raise_,
     last: LastOpt = None,
+    level: Annotated[Optional[list[float]], typer.Option(
+        "--level", help="Prediction interval whose coverage and width the table shows, in "
+        "percent (repeat; default: 90).", show_default=False)] = None,
     csv: Annotated[Optional[Path], typer.Option(help="Also write the table as CSV.",
                                                 show_default=False)] = None,
     markdown: Annotated[Optional[Path], typer.Option(help="Also write the table as Markdown.",
@@ -72,7 +76,8 @@ def evaluate(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ):
-    """Backtest models on the last part of the series and print a comparison table."""
+    """Backtest models on the last part of the series and print a comparison table, with the
+    empirical coverage and mean width of each model's prediction intervals (--level)."""
     from ..data import write_frame_csv  # the library loads torch: only when a command runs
     from ..evaluation import compare_models, n_test_rows
 
@@ -86,6 +91,7 @@ def evaluate(
                             names)
         check_writable(csv, markdown)
         check_device(device.value)
+        coverages = coverages_of(level or [90.0])
         frame = DataSpec(data, dataset, time_column, time_format, column, last, sep).load()
         settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
                     "target": target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
@@ -96,10 +102,12 @@ def evaluate(
         test_rows = test_size if test_size < 1 else int(test_size)
         with ProgressView(output) as view:
             table = compare_models(models, frame, test_rows, reference,
-                                   callback=lambda event: _show(event, view, output))
+                                   callback=lambda event: _show(event, view, output),
+                                   coverage=coverages)
         n_test = n_test_rows(len(frame), test_rows)
         output.table(table, f"backtest on the last {n_test} rows, horizon {horizon}; "
-                            f"skill_*: {reference} against each")
+                            f"skill_*: {reference} against each; coverage_*, width_*: the "
+                            "prediction intervals' (NaN: too few calibration residuals)")
         if csv is not None:
             write_frame_csv(table, csv)
             output.note(f"table written to {csv}")

@@ -8,10 +8,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt, Missing,
-                     MissingOpt, Output, SepOpt, QuietOpt, SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt,
-                     build_model, check_device, check_options_apply, check_writable,
-                     fit_with_progress, given_options, user_errors)
+from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt,
+                     LevelOpt, Missing, MissingOpt, Output, SepOpt, QuietOpt, SeedOpt,
+                     TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
+                     check_options_apply, check_writable, coverages_of, fit_with_progress,
+                     given_options, user_errors)
 from ..models import model_names
 
 
@@ -197,6 +198,7 @@ def predict(
         help="Draw the recent history and the forecast to this picture (.png, .svg, .pdf).",
         show_default=False)] = None,
     history: Annotated[int, typer.Option(min=1, help="Rows of history the picture shows.")] = 200,
+    level: LevelOpt = None,
     dataset: DatasetOpt = None,
     time_column: TimeColumnOpt = "auto",
     time_format: TimeFormatOpt = None,
@@ -207,13 +209,15 @@ def predict(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ):
-    """Forecast the `horizon` steps after the end of the data, with their timestamps."""
+    """Forecast the `horizon` steps after the end of the data, with their timestamps, and with
+    --level the prediction intervals (columns <target>_lo_<level>, <target>_hi_<level>)."""
     from .. import load
     from ..data import write_frame_csv
 
     output = Output.from_flags(ctx, quiet, verbose)
     with user_errors():
         check_writable(out, plot)
+        coverages = coverages_of(level)
         estimator = load(model)
         columns = getattr(estimator, "feature_names_in_", None)
         spec = DataSpec(data, dataset, time_column, time_format,
@@ -222,15 +226,38 @@ def predict(
         if missing is not None:
             estimator.set_params(missing=missing.value)
         forecast = estimator.predict(frame)
+        bands = estimator.predict_interval(frame, coverages) if coverages else None
         label = frame.index.name or ("time" if hasattr(frame.index, "tz") else "step")
-        forecast.index.name = label
+        table = with_interval_columns(forecast, bands)
+        table.index.name = label
         if out is None:
-            output.result(forecast.to_csv(index_label=label).rstrip("\n"))
+            output.result(table.to_csv(index_label=label).rstrip("\n"))
         else:
-            write_frame_csv(forecast, out, index_label=label)
+            write_frame_csv(table, out, index_label=label)
             output.note(f"forecast of {len(forecast)} step(s) written to {out}")
         if plot is not None:
             from .plots import draw_forecast, save_figure
 
-            save_figure(draw_forecast(frame[forecast.columns].iloc[-history:], forecast), plot)
+            save_figure(draw_forecast(frame[forecast.columns].iloc[-history:], forecast, bands),
+                        plot)
             output.note(f"picture written to {plot}")
+
+
+def with_interval_columns(forecast, bands):
+    """The forecast with, after each target's column, its bounds as plain columns
+    ``<target>_lo_<level>``, ``<target>_hi_<level>`` (``bands``: ``predict_interval``'s frame,
+    or None)."""
+    import pandas as pd
+
+    from ..intervals import level_label
+
+    if bands is None:
+        return forecast.copy()
+    columns = {}
+    for target in forecast.columns:
+        columns[str(target)] = forecast[target]
+        for coverage in bands.columns.unique("coverage"):
+            for side, bound in (("lo", "lower"), ("hi", "upper")):
+                columns[f"{target}_{side}_{level_label(coverage)}"] = bands[(target, coverage,
+                                                                             bound)]
+    return pd.DataFrame(columns, index=forecast.index)

@@ -31,19 +31,31 @@ def save_figure(figure: Figure, path) -> Path:
     return path
 
 
-def draw_forecast(history: pd.DataFrame, forecast: pd.DataFrame) -> Figure:
-    """One panel per target: the recent history and the forecast after it."""
+def draw_forecast(history: pd.DataFrame, forecast: pd.DataFrame, bands=None) -> Figure:
+    """One panel per target: the recent history and the forecast after it; ``bands``
+    (``predict_interval``'s frame, or None) shades each interval, the widest palest."""
     n = len(forecast.columns)
     figure = Figure(figsize=(9, 2.6 * n), layout="constrained")
     axes = figure.subplots(n, 1, squeeze=False)[:, 0]
     for ax, column in zip(axes, forecast.columns):
         ax.plot(history.index, history[column], color="0.3", lw=1, label="history")
+        if bands is not None:
+            _shade(ax, bands, column)
         joined = pd.concat([history[column].iloc[-1:], forecast[column]])
         ax.plot(joined.index, joined.to_numpy(), color="tab:orange", lw=1.5, marker=".",
                 label="forecast")
         ax.set_title(str(column), loc="left", fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
     return figure
+
+
+def _shade(ax, bands: pd.DataFrame, column) -> None:
+    """Each coverage's band of ``column``, widest first (so that narrower ones show on top)."""
+    levels = sorted(bands.columns.unique("coverage"), reverse=True)
+    for i, coverage in enumerate(levels):
+        ax.fill_between(bands.index, bands[(column, coverage, "lower")],
+                        bands[(column, coverage, "upper")], color="tab:orange", lw=0,
+                        alpha=0.15 + 0.15 * i, label=f"{100 * coverage:g} % interval")
 
 
 # ------------------------------------------------------------------------------ cell graph
