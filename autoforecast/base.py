@@ -162,10 +162,12 @@ class BaseForecaster(EstimatorShell):
         n_targets = len(self.target_idx_)
         return float(r2_score(truth.reshape(-1, n_targets), forecast.reshape(-1, n_targets)))
 
-    def backtest(self, X, start=None, coverage=None, symmetric=True) -> pd.DataFrame:
-        """Forecasts (and with ``coverage``, interval bounds) from every origin from ``start``
-        on; see :func:`autoforecast.backtest`."""
-        return backtest(self, X, start=start, coverage=coverage, symmetric=symmetric)
+    def backtest(self, X, start=None, coverage=None, symmetric=True,
+                 adaptive=False) -> pd.DataFrame:
+        """Forecasts (and with ``coverage``, interval bounds, adaptive ones with ``adaptive``)
+        from every origin from ``start`` on; see :func:`autoforecast.backtest`."""
+        return backtest(self, X, start=start, coverage=coverage, symmetric=symmetric,
+                        adaptive=adaptive)
 
     # ----------------------------------------------------------------------- intervals
     def predict_interval(self, X=None, coverage=0.9, symmetric=True):

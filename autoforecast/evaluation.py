@@ -20,7 +20,7 @@ from . import metrics
 from .data import NotEnoughDataError, check_series, future_values
 from .data.splits import n_rows_of
 from .events import ProgressEvent
-from .intervals import NotEnoughResidualsError, check_coverage, level_label
+from .intervals import NotEnoughResidualsError, adaptive_offsets, check_coverage, level_label
 
 
 def backtest_arrays(estimator, X, start=None):
@@ -46,7 +46,8 @@ def backtest_arrays(estimator, X, start=None):
     return data, origins, truth, forecast
 
 
-def backtest(estimator, X, start=None, coverage=None, symmetric=True) -> pd.DataFrame:
+def backtest(estimator, X, start=None, coverage=None, symmetric=True,
+             adaptive=False) -> pd.DataFrame:
     """Forecast from every origin from ``start`` on, with inputs reaching back before ``start``.
 
     ``start`` is the row (an int position, or any other index label) of the first
@@ -57,7 +58,10 @@ def backtest(estimator, X, start=None, coverage=None, symmetric=True) -> pd.Data
 
     ``coverage`` (a fraction or a list of them) adds the bounds of each origin's prediction
     interval (see ``predict_interval``; ``symmetric`` as there): columns ``lo_<level>`` and
-    ``hi_<level>``, the level in percent (``lo_90``, ``hi_90``).
+    ``hi_<level>``, the level in percent (``lo_90``, ``hi_90``). ``adaptive=True`` makes them
+    adaptive conformal intervals (Gibbs and Candes 2021; :mod:`autoforecast.intervals`): each
+    origin's level moves with the misses of the earlier origins whose outcome is known by then
+    (symmetric only, from the model's calibration residuals).
     """
     data, origins, truth, forecast = backtest_arrays(estimator, X, start)
     n_origins, horizon, n_targets = forecast.shape
@@ -72,11 +76,27 @@ def backtest(estimator, X, start=None, coverage=None, symmetric=True) -> pd.Data
     })
     if coverage is not None:
         coverages = check_coverage(coverage)
-        bounds = estimator._interval_bounds(X, origins, forecast, coverages, symmetric)
+        bounds = (_adaptive_bounds(estimator, origins, truth, forecast, coverages, symmetric)
+                  if adaptive else
+                  estimator._interval_bounds(X, origins, forecast, coverages, symmetric))
         for i, level in enumerate(coverages):
             for j, side in enumerate(("lo", "hi")):
                 table[f"{side}_{level_label(level)}"] = bounds[..., i, j].ravel()
     return table
+
+
+def _adaptive_bounds(estimator, origins, truth, forecast, coverages, symmetric) -> np.ndarray:
+    """Adaptive conformal bounds (n_origins, horizon, n_targets, n_coverages, 2)."""
+    if not symmetric:
+        raise ValueError("adaptive intervals are symmetric only; pass symmetric=True (got "
+                         "symmetric=False with adaptive=True).")
+    residuals = getattr(estimator, "residuals_", None)
+    if residuals is None or not len(residuals):
+        raise NotEnoughResidualsError(
+            f"adaptive intervals need the model's calibration residuals, and this "
+            f"{type(estimator).__name__} has none. {estimator._residual_source()}")
+    return forecast[..., None, None] + np.stack(
+        [adaptive_offsets(residuals, origins, truth, forecast, q) for q in coverages], axis=-2)
 
 
 def _start_position(start, index: pd.Index, lookback: int) -> int:

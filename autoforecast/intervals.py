@@ -10,6 +10,13 @@ error). Asymmetric intervals use the signed residuals: the upper offset is the
 ``ceil((n + 1)(1 + q) / 2)``-th smallest residual, the lower one the same rank from the top,
 so that each tail holds at most ``(1 - q) / 2``.
 
+Adaptive conformal inference (Gibbs and Candes 2021), along a backtest only (it needs the truth
+as it arrives): per horizon step and target, the miscoverage level ``a_t`` starts at ``1 - q``
+and after each outcome becomes known moves by ``step * ((1 - q) - miss)``: a miss widens the
+next intervals, a hit narrows them. The step is fixed in advance (:data:`ACI_STEP`, their
+0.005), never tuned on test data. Where ``a_t`` falls to 0 or below, the interval is clipped to
+the largest calibration score (their method would return the whole line), stated so.
+
 Layouts: offsets ``(..., horizon, n_targets, n_coverages, 2)`` (last axis: lower, upper) are
 added to point forecasts ``(..., horizon, n_targets)``; :func:`interval_frame` turns one
 origin's bounds into sktime's layout, a DataFrame whose columns are ``(target, coverage,
@@ -92,6 +99,37 @@ def conformal_offsets(residuals: np.ndarray, coverages, symmetric: bool = True,
             out[..., i, 0] = -conformal_quantile(-residuals, tail, source)
             out[..., i, 1] = conformal_quantile(residuals, tail, source)
     return out
+
+
+ACI_STEP = 0.005  # Gibbs and Candes (2021)'s step size, fixed in advance
+
+
+def adaptive_offsets(residuals: np.ndarray, origins: np.ndarray, truth: np.ndarray,
+                     forecast: np.ndarray, coverage: float, step: float = ACI_STEP) -> np.ndarray:
+    """Symmetric adaptive-conformal bounds minus the forecast, (n_origins, horizon, n_targets,
+    2), along a backtest: ``origins`` (row positions, increasing), ``truth`` and ``forecast``
+    (n_origins, horizon, n_targets), calibration ``residuals`` (n, horizon, n_targets). The
+    outcome of origin ``o`` at step ``h`` (1-based) is known from origin ``o + h`` on."""
+    scores = np.sort(np.abs(np.asarray(residuals, dtype=np.float64)), axis=0)  # (n, H, T)
+    n, horizon = len(scores), forecast.shape[1]
+    if not n:
+        raise NotEnoughResidualsError("adaptive intervals need calibration residuals; there are 0.")
+    target = 1.0 - float(coverage)
+    alpha = np.full(scores.shape[1:], target)  # (H, T)
+    half = np.empty(forecast.shape)  # (n_origins, H, T)
+    known = np.zeros(horizon, dtype=np.int64)  # per step: origins whose outcome was counted
+    steps = np.arange(horizon)
+    for i, origin in enumerate(origins):
+        for h in steps:
+            while known[h] < i and origins[known[h]] + h + 1 <= origin:
+                j = known[h]
+                miss = np.abs(truth[j, h] - forecast[j, h]) > half[j, h]
+                alpha[h] += step * (target - miss)
+                known[h] += 1
+        rank = np.ceil((n + 1) * (1.0 - alpha) - 1e-9).astype(np.int64)  # (H, T), 1-based
+        half[i] = np.take_along_axis(scores, np.clip(rank, 1, n)[None] - 1, axis=0)[0]
+        half[i][alpha >= 1.0] = 0.0
+    return np.stack([-half, half], axis=-1)
 
 
 def gaussian_offsets(variance: np.ndarray, coverages) -> np.ndarray:

@@ -16,7 +16,10 @@ Models and budgets are those of ``bench_network.py`` (its ``make``: ``gru``, ``t
 ``interval_method="conformal"``. The intervals' calibration residuals come from each model's own
 source (docs/api.md, "Prediction intervals"): the recurrent models' validation part, the linear
 map's last 20 % of the training part, the naive forecast's most recent windows of the fit data.
-No adaptive (online) variant is built.
+The adaptive variant (``aci_`` columns): the same fit's intervals made adaptive along the test
+part (adaptive conformal inference, Gibbs and Candes 2021, step 0.005 fixed in advance;
+``backtest(..., adaptive=True)``), for every model with calibration residuals (not ARIMA's
+model-based bands).
 
 One row per finished (task, model, seed) run in ``benchmarks/results/intervals_<task>.csv``
 (a rerun resumes): pooled ``coverage_<level>``, ``width_<level>`` and the interval (Winkler)
@@ -92,25 +95,37 @@ def interval_scores(truth: np.ndarray, bounds: np.ndarray, names) -> dict:
 
 def measure(estimator, data: pd.DataFrame, split, horizon: int) -> dict:
     """Fit on the training and validation rows, then score the intervals of every test window
-    and step (all of ``LEVELS``)."""
+    and step (all of ``LEVELS``): plain, and adaptive (``aci_`` columns) for a model with
+    calibration residuals."""
     estimator.set_params(horizon=horizon, validation_size=split.val_end - split.train_end,
                          test_size=0)
     started = time.perf_counter()
     estimator.fit(data.iloc[: split.val_end])
     fit_s = time.perf_counter() - started
-    table = estimator.backtest(data.iloc[: split.test_end], start=split.val_end,
-                               coverage=list(LEVELS))
     names = list(estimator.target_names_)
+    residuals = getattr(estimator, "residuals_", None)
+    residuals = np.zeros(0) if residuals is None else residuals
+    row = {}
+    for adaptive in (False, True) if residuals.size else (False,):
+        table = estimator.backtest(data.iloc[: split.test_end], start=split.val_end,
+                                   coverage=list(LEVELS), adaptive=adaptive)
+        truth, forecast, bounds = _wide(table, names)
+        scores = interval_scores(truth, bounds, names)
+        row |= {f"aci_{k}": v for k, v in scores.items()} if adaptive else scores
+    return {**row, "fit_s": round(fit_s, 1), "points": int(truth.size),
+            "calibration_windows": len(residuals),
+            "cal_mae": float(np.abs(residuals).mean()) if residuals.size else "",
+            "test_mae": float(np.abs(truth - forecast).mean())}
+
+
+def _wide(table: pd.DataFrame, names) -> tuple:
+    """A backtest table as truth and forecast (n, n_series) and bounds (n, n_series, n_levels,
+    2)."""
     wide = table.pivot_table(index=["origin", "step"], columns="target", sort=False)
-    truth = wide["truth"][names].to_numpy()
     bounds = np.stack([np.stack([wide[f"{side}_{round(100 * level)}"][names].to_numpy()
                                  for side in ("lo", "hi")], axis=-1) for level in LEVELS],
-                      axis=-2)  # (n, n_series, n_levels, 2)
-    residuals = getattr(estimator, "residuals_", np.zeros(0))
-    return {**interval_scores(truth, bounds, names), "fit_s": round(fit_s, 1),
-            "points": int(truth.size), "calibration_windows": len(residuals),
-            "cal_mae": float(np.abs(residuals).mean()) if residuals.size else "",
-            "test_mae": float(np.abs(truth - wide["forecast"][names].to_numpy()).mean())}
+                      axis=-2)
+    return wide["truth"][names].to_numpy(), wide["forecast"][names].to_numpy(), bounds
 
 
 def run(task: str, models: list[str], seeds: list[int], results: Path = RESULTS) -> None:
@@ -130,7 +145,9 @@ def section(results: Path = RESULTS) -> list[str]:
     """The Markdown section of docs/benchmarks.md: pooled and per-series tables per task."""
     lines = ["## Prediction intervals (`bench_intervals.py`, issue 16)", "",
              "Empirical coverage and mean width of the 80 / 90 / 95 % intervals on the test "
-             "part, every window and step pooled (means over seeds); `cal/test` is the mean "
+             "part, every window and step pooled (means over seeds); `aci_`: the same fit's "
+             "90 % interval made adaptive along the test part (adaptive conformal inference, "
+             "step 0.005); `cal/test` is the mean "
              "absolute calibration residual over the mean absolute test error (above 1: the "
              "calibration period was harder than the test period, so expect over-coverage).",
              ""]
@@ -144,6 +161,7 @@ def section(results: Path = RESULTS) -> list[str]:
         rows["code"] = rows.get("commit", pd.Series("", index=rows.index)).fillna("").astype(
             str).map(code_state)
         columns = [f"{kind}_{round(100 * q)}" for q in LEVELS for kind in ("coverage", "width")]
+        columns += [f"aci_{kind}_90" for kind in ("coverage", "width") if f"aci_{kind}_90" in rows]
         stats = rows.groupby("model")[columns + ["cal/test", "cpu_s"]].mean()
         stats["seeds"] = rows.groupby("model")["seed"].nunique()
         stats["code"] = rows.groupby("model")["code"].agg(lambda s: "/".join(sorted(set(s))))

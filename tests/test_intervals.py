@@ -213,3 +213,45 @@ def test_models_saved_before_intervals_load_with_the_new_parameters(file):
             bands = est.predict_interval(coverage=0.9).to_numpy()
             forecast = est.predict().to_numpy()
             assert (bands[:, 0::2] < forecast).all() and (forecast < bands[:, 1::2]).all()
+
+
+def _shifted_ar1_backtest(test_scale: float, adaptive: bool) -> float:
+    """90 % coverage over 10,000+ test points of a linear forecaster's plain or adaptive
+    intervals, the noise scaled by ``test_scale`` after the fit data."""
+    n_fit, n_test = 12_500, 10_003
+    series = ar1(n_fit + n_test, noise_scale=np.r_[np.ones(n_fit), np.full(n_test, test_scale)])
+    est = LinearForecaster(lookback=3, horizon=2, alpha=0.0).fit(series[:n_fit])
+    table = est.backtest(series, start=n_fit, coverage=0.9, adaptive=adaptive)
+    return metrics.empirical_coverage(table.truth, table.lo_90, table.hi_90)
+
+
+def test_adaptive_intervals_recover_coverage_after_the_noise_doubles():
+    plain, adaptive = _shifted_ar1_backtest(2.0, False), _shifted_ar1_backtest(2.0, True)
+    assert plain < 0.75  # the shift breaks the plain intervals ...
+    assert abs(adaptive - 0.9) < 0.03  # ... and the adaptive ones follow it
+
+
+def test_adaptive_intervals_keep_nominal_coverage_without_a_shift():
+    assert abs(_shifted_ar1_backtest(1.0, True) - 0.9) < 0.03
+
+
+def test_adaptive_level_moves_only_with_known_outcomes():
+    from autoforecast.intervals import adaptive_offsets
+
+    residuals = np.linspace(-1, 1, 999)[:, None, None] * np.ones((1, 2, 1))
+    forecast = np.zeros((4, 2, 1))
+    truth = np.full((4, 2, 1), 5.0)  # every outcome a miss
+    half = adaptive_offsets(residuals, np.arange(10, 14), truth, forecast, 0.5)[..., 1]
+    # step 1 (h = 0): origin 10's outcome is known at origin 11; step 2 at origin 12
+    assert half[0, 0, 0] == half[0, 1, 0] and half[1, 0, 0] > half[0, 0, 0]
+    assert half[1, 1, 0] == half[0, 1, 0] and half[2, 1, 0] > half[1, 1, 0]
+
+
+def test_adaptive_intervals_need_symmetric_conformal_residuals():
+    series = ar1(400)
+    est = LinearForecaster(lookback=3, horizon=1).fit(series[:300])
+    with pytest.raises(ValueError, match="symmetric only"):
+        est.backtest(series, start=300, coverage=0.9, symmetric=False, adaptive=True)
+    est.residuals_ = est.residuals_[:0]
+    with pytest.raises(NotEnoughResidualsError, match="adaptive intervals need"):
+        est.backtest(series, start=300, coverage=0.9, adaptive=True)
