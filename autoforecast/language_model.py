@@ -31,7 +31,7 @@ from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus, tokeni
 from .events import search_reached
 from .neural import resolve_device
 from .optimizers import check_optimizer
-from .search import SearchConfig, build_encoder
+from .search import Genotype, SearchConfig, build_encoder
 from .search.data import SearchData
 from .search.events import SearchResult
 from .search.parallel import run_searches
@@ -75,7 +75,9 @@ class AutoCellLanguageModel(EstimatorShell):
     every ``grow_every`` epochs, ``search_epochs`` over the first ``search_tokens`` training
     (and validation) tokens (None: all), ``n_searches``
     seeds each retrained ``selection_epochs`` to pick one, ``derivation`` ("argmax" or
-    "prefer_nondegenerate", :class:`~autoforecast.search.SearchConfig`). Training: ``epochs``,
+    "prefer_nondegenerate", :class:`~autoforecast.search.SearchConfig`); ``genotype`` (a
+    Genotype or its dict): no search, this cell is trained (a genotype found at a smaller
+    size transferred to a larger one, as DARTS did). Training: ``epochs``,
     ``optimizer`` ("adam", the learning rate halved after each epoch without validation
     improvement; or "nt-asgd": SGD at ``lr`` averaging once validation has not improved for
     ``nonmono`` epochs, :mod:`autoforecast.optimizers`), ``lr``, ``weight_decay``, ``clip``,
@@ -99,7 +101,7 @@ class AutoCellLanguageModel(EstimatorShell):
                  baseline=True, validation_size=0.1, test_size=0.1, max_time=None,
                  device="auto", random_state=None, verbose=0, n_threads=None,
                  tokenizer="whitespace", lstm_weight_drop=0.0, cell_weight_drop=0.0,
-                 optimizer="adam", nonmono=5, derivation="argmax"):
+                 optimizer="adam", nonmono=5, derivation="argmax", genotype=None):
         self.max_vocab = max_vocab
         self.min_count = min_count
         self.embedding_size = embedding_size
@@ -141,6 +143,7 @@ class AutoCellLanguageModel(EstimatorShell):
         self.optimizer = optimizer
         self.nonmono = nonmono
         self.derivation = derivation
+        self.genotype = genotype
 
     # ---------------------------------------------------------------------- fit
     def fit(self, texts, y=None, *, validation=None, test=None, callback=None, checkpoint=None):
@@ -198,6 +201,8 @@ class AutoCellLanguageModel(EstimatorShell):
         if self.n_threads is not None:
             check_positive_int(self.n_threads, "n_threads")
         tokenizer_of(self.tokenizer)  # a known name, or a ValueError naming the choices
+        if self.genotype is not None:
+            _genotype_of(self.genotype)
         return SearchConfig(  # validates the search settings
             backbone=self.backbone, hidden_size=self.hidden_size, init_nodes=self.init_nodes,
             max_nodes=self.max_nodes, mode=self.mode, n_active=self.n_active, growth=self.growth,
@@ -231,7 +236,9 @@ class AutoCellLanguageModel(EstimatorShell):
         task = LanguageModelSearchTask(train, val, self.bptt, len(self.vocabulary_),
                                        self.embedding_size, self.dropout_e, self.dropout_o)
         saved = store and store.load_json("search")
-        if saved:
+        if self.genotype is not None:  # given: transferred from another search
+            result = SearchResult(_genotype_of(self.genotype))
+        elif saved:
             result = SearchResult.from_dict(saved)
         else:
             result = run_searches(config, task, self._seed(), self.device_, None,
@@ -362,6 +369,15 @@ class AutoCellLanguageModel(EstimatorShell):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+
+def _genotype_of(value) -> Genotype:
+    if isinstance(value, Genotype):
+        return value
+    if isinstance(value, dict):
+        return Genotype.from_dict(value)
+    raise TypeError(f"`genotype` must be None, a Genotype or its dict (Genotype.to_dict()), got "
+                    f"{type(value).__name__}.")
 
 
 def _perplexity(module, vocabulary, lines, bptt) -> float:

@@ -263,3 +263,17 @@ def test_language_model_defaults_keep_todays_training():
         AutoCellLanguageModel(lstm_weight_drop=1.5).fit(LINES)
     with pytest.raises(ValueError, match="`optimizer` must be one of"):
         AutoCellLanguageModel(optimizer="sgd").fit(LINES)
+
+
+def test_a_given_genotype_is_trained_without_a_search():
+    from autoforecast.language_model import AutoCellLanguageModel
+
+    given = GENOTYPES[0]
+    settings = dict(embedding_size=8, hidden_size=8, epochs=1, bptt=8, batch_size=4,
+                    baseline=False, random_state=0, device="cpu", n_threads=1)
+    stages = []
+    lm = AutoCellLanguageModel(genotype=given.to_dict(), **settings).fit(
+        LINES, callback=lambda e: stages.append(e.stage))
+    assert lm.genotype_ == given and "search" not in stages and lm.search_result_.history == []
+    with pytest.raises(TypeError, match="`genotype` must be None, a Genotype or its dict"):
+        AutoCellLanguageModel(genotype="hadamard", **settings).fit(LINES)
