@@ -117,7 +117,7 @@ def test_regularisation_optimizer_derivation_and_checkpoint_options(model_file, 
     args = ("lm", "fit", corpus, "--out", out, "--budget", "tiny", "--epochs", "2",
             "--search-epochs", "1", "--bptt", "8", "--device", "cpu", "--dropout-e", "0.1",
             "--dropout-x", "0.2", "--dropout-h", "0.1", "--dropout-o", "0.3",
-            "--lstm-weight-drop", "0.4", "--cell-weight-drop", "0.2", "--optimizer", "nt-asgd",
+            "--lstm-wdrop", "0.4", "--cell-wdrop", "0.2", "--optimizer", "nt-asgd",
             "--lr", "0.5", "--nonmono", "1", "--patience", "3", "--search-tokens", "300",
             "--derivation", "prefer_nondegenerate", "--checkpoint", folder, "-q")
     first = invoke(*args)

@@ -26,9 +26,10 @@ class Optimizer(str, Enum):
     nt_asgd = "nt-asgd"
 
 
-def _rate(help_text: str):
-    """An optional dropout rate option in [0, 0.99] (default: the budget's, else 0)."""
-    return Annotated[Optional[float], typer.Option(min=0.0, max=0.99, help=help_text,
+def _rate(help_text: str, *flags: str):
+    """An optional dropout rate option in [0, 0.99] (default: the budget's, else 0); ``flags``:
+    its name when not the parameter's."""
+    return Annotated[Optional[float], typer.Option(*flags, min=0.0, max=0.99, help=help_text,
                                                    show_default=False)]
 
 
@@ -113,9 +114,9 @@ def lm_fit(
     dropout_h: _rate("Locked dropout on the cell's recurrent state (not the LSTM's).") = None,
     dropout_o: _rate("Locked dropout on the recurrent output.") = None,
     lstm_weight_drop: _rate("DropConnect on the LSTM's recurrent matrix (AWD-LSTM's weight "
-                            "drop).") = None,
-    cell_weight_drop: _rate("DropConnect on the cell's matrices that read the previous "
-                            "state.") = None,
+                            "drop; `lstm_weight_drop`).", "--lstm-wdrop") = None,
+    cell_weight_drop: _rate("DropConnect on the cell's matrices that read the previous state "
+                            "(`cell_weight_drop`).", "--cell-wdrop") = None,
     optimizer: Annotated[Optimizer, typer.Option(
         help="adam (learning rate halved after an epoch without improvement), or nt-asgd: SGD "
         "at --lr, averaging the weights once validation has not improved for --nonmono "
