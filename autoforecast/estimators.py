@@ -67,7 +67,9 @@ class AutoCellForecaster(NeuralForecaster):
     ``search_windows`` (default 2000; None: all) caps the training windows the search runs on,
     taken evenly spaced over the training part (it bounds the search's cost on long series);
     ``strategy="random"`` samples cells of the same space at the same budget instead (the
-    control). Network (the searched cell in the forecasting network of every recurrent
+    control); ``derivation`` ("argmax", METHOD.md's rule, or "prefer_nondegenerate": a node
+    whose argmax op passes one input through takes the best other op when its weight is at
+    least half the argmax's, ``search.nodes.NONDEGENERATE_RATIO``). Network (the searched cell in the forecasting network of every recurrent
     forecaster, :class:`autoforecast.neural.NeuralForecaster`): ``lookback``,
     ``segment_length``, ``normalization``, ``covariates``, ``linear_skip``, ``hidden_size``.
     Retraining: ``epochs``, ``patience``, ``lr``, ``batch_size``. Report: ``baselines`` among "lstm", "arima", "naive", "linear", scored on
@@ -94,7 +96,7 @@ class AutoCellForecaster(NeuralForecaster):
                  n_active=1, init_nodes=1, max_nodes=4, growth="schedule", grow_every=2,
                  search_epochs=6, n_searches=2, selection_epochs=2, second_order=False,
                  search_activations=False, search_windows=2000, strategy="search",
-                 hidden_size=32,
+                 derivation="argmax", hidden_size=32,
                  segment_length="auto", normalization="last", covariates="others",
                  linear_skip=False, epochs=10, batch_size=128, lr=1e-3, weight_decay=0.0,
                  patience=3, baselines=("lstm", "arima"), refit=False, device="auto",
@@ -119,6 +121,7 @@ class AutoCellForecaster(NeuralForecaster):
         self.search_activations = search_activations
         self.search_windows = search_windows
         self.strategy = strategy
+        self.derivation = derivation
         self.hidden_size = hidden_size
         self.segment_length = segment_length
         self.normalization = normalization
@@ -162,7 +165,7 @@ class AutoCellForecaster(NeuralForecaster):
             grow_every=self.grow_every, epochs=self.search_epochs, lr=self.lr,
             second_order=self.second_order, search_activations=self.search_activations,
             n_searches=self.n_searches, selection_epochs=self.selection_epochs,
-            max_time=self.max_time, num_threads=self.n_threads)
+            derivation=self.derivation, max_time=self.max_time, num_threads=self.n_threads)
 
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)

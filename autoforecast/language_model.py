@@ -24,18 +24,23 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .base import check_positive_int
+from .checkpoints import FitCheckpoint
 from .cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
                        lstm_hidden_for, n_parameters, stream_nll)
 from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus, tokenizer_of
 from .events import search_reached
 from .neural import resolve_device
-from .search import SearchConfig, build_encoder
+from .optimizers import check_optimizer
+from .search import Genotype, SearchConfig, build_encoder
 from .search.data import SearchData
+from .search.events import SearchResult
 from .search.parallel import run_searches
 from .shell import EstimatorShell
 from .training import TBPTTStream, seed_everything_local, torch_threads, train_module
 
 EVAL_STREAMS = 10  # parallel streams when scoring (the usual evaluation batch size on PTB)
+# parameters a fit resumed from a checkpoint may change (FitCheckpoint's may_change)
+RESUMABLE_CHANGES = ("epochs", "max_time", "verbose", "n_threads")
 
 
 class LanguageModelSearchTask:
@@ -62,12 +67,21 @@ class AutoCellLanguageModel(EstimatorShell):
     ``score`` and ``generate`` split text as the fit did). Network: ``embedding_size``,
     ``hidden_size`` (the decoder is tied to the embedding; a projection maps hidden to
     embedding size when they differ), dropouts ``dropout_e`` (words), ``dropout_x`` (cell
-    input), ``dropout_h`` (cell state, not the LSTM's), ``dropout_o`` (outputs). Search:
+    input), ``dropout_h`` (cell state, not the LSTM's), ``dropout_o`` (outputs), each mask
+    drawn once per BPTT segment (locked across its time steps); AWD-LSTM's weight drop
+    (DropConnect, one mask per segment) on the LSTM's recurrent matrix (``lstm_weight_drop``)
+    and on the cell's matrices that read h_{t-1} (``cell_weight_drop``). Search:
     ``backbone``, ``mode``, ``n_active``, ``init_nodes`` .. ``max_nodes`` grown by ``growth``
     every ``grow_every`` epochs, ``search_epochs`` over the first ``search_tokens`` training
     (and validation) tokens (None: all), ``n_searches``
-    seeds each retrained ``selection_epochs`` to pick one. Training: ``epochs``, ``lr`` (Adam),
-    ``weight_decay``, ``clip``, ``patience``, ``bptt``, ``batch_size``; ``max_time`` caps the
+    seeds each retrained ``selection_epochs`` to pick one, ``derivation`` ("argmax" or
+    "prefer_nondegenerate", :class:`~autoforecast.search.SearchConfig`); ``genotype`` (a
+    Genotype or its dict): no search, this cell is trained (a genotype found at a smaller
+    size transferred to a larger one, as DARTS did). Training: ``epochs``,
+    ``optimizer`` ("adam", the learning rate halved after each epoch without validation
+    improvement; or "nt-asgd": SGD at ``lr`` averaging once validation has not improved for
+    ``nonmono`` epochs, :mod:`autoforecast.optimizers`), ``lr``, ``weight_decay``, ``clip``,
+    ``patience``, ``bptt``, ``batch_size``; ``max_time`` caps the
     search and, separately, each model's training (seconds; a cut fit warns
     :class:`~autoforecast.shell.MaxTimeWarning`). ``baseline``: also train an LSTM of the same
     parameter count and budget. Splits: the last ``test_size`` and, before them,
@@ -86,7 +100,8 @@ class AutoCellLanguageModel(EstimatorShell):
                  patience=2, dropout_e=0.0, dropout_x=0.1, dropout_h=0.0, dropout_o=0.1,
                  baseline=True, validation_size=0.1, test_size=0.1, max_time=None,
                  device="auto", random_state=None, verbose=0, n_threads=None,
-                 tokenizer="whitespace"):
+                 tokenizer="whitespace", lstm_weight_drop=0.0, cell_weight_drop=0.0,
+                 optimizer="adam", nonmono=5, derivation="argmax", genotype=None):
         self.max_vocab = max_vocab
         self.min_count = min_count
         self.embedding_size = embedding_size
@@ -123,17 +138,29 @@ class AutoCellLanguageModel(EstimatorShell):
         self.verbose = verbose
         self.n_threads = n_threads
         self.tokenizer = tokenizer
+        self.lstm_weight_drop = lstm_weight_drop
+        self.cell_weight_drop = cell_weight_drop
+        self.optimizer = optimizer
+        self.nonmono = nonmono
+        self.derivation = derivation
+        self.genotype = genotype
 
     # ---------------------------------------------------------------------- fit
-    def fit(self, texts, y=None, *, validation=None, test=None, callback=None):
+    def fit(self, texts, y=None, *, validation=None, test=None, callback=None, checkpoint=None):
         """Search, retrain and report on the corpus ``texts`` (a path or an iterable of lines);
         ``validation`` / ``test``: separate corpora (default: the last lines of ``texts``);
-        ``callback(ProgressEvent)`` receives progress. Returns ``self``; a fit that fails or
-        is interrupted leaves the estimator unfitted (see :mod:`autoforecast.shell`)."""
-        return self._run_fit(callback, self._fit, texts, validation, test)
+        ``callback(ProgressEvent)`` receives progress. ``checkpoint``: a folder (made when
+        missing) where the search's result and each model's training state are written after
+        every epoch; a fit given the same folder and settings resumes where the last one
+        stopped and computes what an uncut fit would (``epochs``, ``max_time``, ``verbose``
+        and ``n_threads`` may change in between). Returns ``self``; a fit that fails or is
+        interrupted leaves the estimator unfitted (see :mod:`autoforecast.shell`)."""
+        return self._run_fit(callback, self._fit, texts, validation, test, checkpoint)
 
-    def _fit(self, texts, validation=None, test=None):
+    def _fit(self, texts, validation=None, test=None, checkpoint=None):
         config = self._check_params()
+        store = None if checkpoint is None else FitCheckpoint(checkpoint, self.get_params(),
+                                                             RESUMABLE_CHANGES)
         train, val, test = self._split(read_corpus(texts), validation, test)
         self.device_ = resolve_device(self.device)
         self.vocabulary_ = Vocabulary.build(train, self.max_vocab, self.min_count,
@@ -141,15 +168,16 @@ class AutoCellLanguageModel(EstimatorShell):
         streams = {name: batchify(self.vocabulary_.encode(lines), self.batch_size)
                    for name, lines in (("train", train), ("val", val))}
         self.n_train_tokens_ = int(streams["train"].numel())
-        self._search(config, streams)
+        self._search(config, streams, store)
         seed = self._seed()
-        self.module_, self.history_, cell_row = self._train("retrain", self._cell_net, streams, seed)
+        self.module_, self.history_, cell_row = self._train("retrain", self._cell_net, streams,
+                                                            seed, store)
         rows = {"autocell": cell_row}
         self.baseline_module_ = self.baseline_history_ = None
         if self.baseline:
             n_params = n_parameters(self.module_)
             self.baseline_module_, self.baseline_history_, rows["lstm"] = self._train(
-                "baseline:lstm", lambda: self._lstm_net(n_params), streams, seed)
+                "baseline:lstm", lambda: self._lstm_net(n_params), streams, seed, store)
         self.report_ = self._report(rows, val, test)
         self._emit("report", 1, 1, "perplexity:\n" + self.report_.to_string())
         return self
@@ -161,7 +189,8 @@ class AutoCellLanguageModel(EstimatorShell):
             check_positive_int(self.search_tokens, "search_tokens", minimum=2)
         if self.patience is not None:
             check_positive_int(self.patience, "patience")
-        for name in ("dropout_e", "dropout_o"):
+        check_optimizer(self.optimizer, self.nonmono)
+        for name in ("dropout_e", "dropout_o", "lstm_weight_drop", "cell_weight_drop"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"`{name}` must be in [0, 1), got {getattr(self, name)!r}.")
         for name in ("validation_size", "test_size"):
@@ -172,14 +201,16 @@ class AutoCellLanguageModel(EstimatorShell):
         if self.n_threads is not None:
             check_positive_int(self.n_threads, "n_threads")
         tokenizer_of(self.tokenizer)  # a known name, or a ValueError naming the choices
+        if self.genotype is not None:
+            _genotype_of(self.genotype)
         return SearchConfig(  # validates the search settings
             backbone=self.backbone, hidden_size=self.hidden_size, init_nodes=self.init_nodes,
             max_nodes=self.max_nodes, mode=self.mode, n_active=self.n_active, growth=self.growth,
             grow_every=self.grow_every, epochs=self.search_epochs, lr=self.lr,
             weight_decay=self.weight_decay, clip=self.clip, second_order=self.second_order,
             dropout_x=self.dropout_x, dropout_h=self.dropout_h, n_searches=self.n_searches,
-            selection_epochs=self.selection_epochs, max_time=self.max_time,
-            num_threads=self.n_threads)
+            selection_epochs=self.selection_epochs, derivation=self.derivation,
+            max_time=self.max_time, num_threads=self.n_threads)
 
     def _split(self, lines, validation, test):
         """(train, validation, test) lines: given corpora, else the last lines of ``lines``."""
@@ -198,20 +229,29 @@ class AutoCellLanguageModel(EstimatorShell):
             raise ValueError("the validation corpus has no non-blank lines.")
         return train, val, test
 
-    def _search(self, config, streams) -> None:
+    def _search(self, config, streams, store=None) -> None:
         limit = self.search_tokens  # the first tokens of each part (training and validation)
         train, val = (streams[k] if limit is None else
                       batchify(streams[k].reshape(-1)[:limit], self.batch_size) for k in ("train", "val"))
         task = LanguageModelSearchTask(train, val, self.bptt, len(self.vocabulary_),
                                        self.embedding_size, self.dropout_e, self.dropout_o)
-        result = run_searches(config, task, self._seed(), self.device_, None, self._on_search_event)
+        saved = store and store.load_json("search")
+        if self.genotype is not None:  # given: transferred from another search
+            result = SearchResult(_genotype_of(self.genotype))
+        elif saved:
+            result = SearchResult.from_dict(saved)
+        else:
+            result = run_searches(config, task, self._seed(), self.device_, None,
+                                  self._on_search_event)
+            if store:
+                store.save_json("search", result.to_dict())
         self.search_result_, self.genotype_ = result, result.genotype
         if result.time_capped:
             self._time_capped("the search")
 
     def _cell_net(self) -> LanguageModelNet:
         encoder = build_encoder(self.genotype_, self.embedding_size, self.hidden_size,
-                                self.dropout_x, self.dropout_h)
+                                self.dropout_x, self.dropout_h, self.cell_weight_drop)
         return LanguageModelNet(encoder, len(self.vocabulary_), self.embedding_size,
                                 self.dropout_e, self.dropout_o)
 
@@ -224,14 +264,16 @@ class AutoCellLanguageModel(EstimatorShell):
 
     def _lstm_net(self, n_params: int) -> LanguageModelNet:
         hidden = lstm_hidden_for(n_params, len(self.vocabulary_), self.embedding_size)
-        return LanguageModelNet(LSTMEncoder(self.embedding_size, hidden, self.dropout_x),
+        return LanguageModelNet(LSTMEncoder(self.embedding_size, hidden, self.dropout_x,
+                                            self.lstm_weight_drop),
                                 len(self.vocabulary_), self.embedding_size, self.dropout_e,
                                 self.dropout_o)
 
-    def _train(self, stage, build, streams, seed):
-        """Train one network from scratch (built under ``seed``) with truncated BPTT, the
-        learning rate halved after each epoch without validation improvement; returns
-        (module, history, report row)."""
+    def _train(self, stage, build, streams, seed, store=None):
+        """Train one network from scratch (built under ``seed``) with truncated BPTT (Adam: the
+        learning rate halved after each epoch without validation improvement), resuming from
+        ``store``'s checkpoint of ``stage`` when there is one; returns (module, history,
+        report row)."""
         def on_epoch(record):
             done = record["epoch"] + 1
             self._emit(stage, done, self.epochs,
@@ -246,7 +288,9 @@ class AutoCellLanguageModel(EstimatorShell):
                 TBPTTStream(streams["val"], self.bptt), lm_loss, epochs=self.epochs, lr=self.lr,
                 weight_decay=self.weight_decay, clip=self.clip, patience=self.patience,
                 max_time=self.max_time, device=self.device_, on_epoch=on_epoch,
-                plateau_lr_factor=0.5)
+                plateau_lr_factor=0.5 if self.optimizer == "adam" else None,
+                optimizer=self.optimizer, nonmono=self.nonmono,
+                checkpoint=store and store.loop(stage))
         if result.time_capped:
             self._time_capped(f"training ({stage})", f", after {len(result.history)} of "
                                                        f"{self.epochs} epochs")
@@ -325,6 +369,15 @@ class AutoCellLanguageModel(EstimatorShell):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+
+def _genotype_of(value) -> Genotype:
+    if isinstance(value, Genotype):
+        return value
+    if isinstance(value, dict):
+        return Genotype.from_dict(value)
+    raise TypeError(f"`genotype` must be None, a Genotype or its dict (Genotype.to_dict()), got "
+                    f"{type(value).__name__}.")
 
 
 def _perplexity(module, vocabulary, lines, bptt) -> float:

@@ -1,9 +1,11 @@
 """One training loop for every torch model in the project, and its helpers.
 
-:func:`train_module` trains forecasters, searched cells and language models alike: Adam, early
-stopping on a validation loss, gradient clipping, one recovery from divergence, an optional
-wall-clock cap checked between batches, an optional learning-rate decay on plateaus, and
-progress reported through a callback (it prints nothing).
+:func:`train_module` trains forecasters, searched cells and language models alike: Adam (or
+NT-ASGD, :mod:`autoforecast.optimizers`), early stopping on a validation loss, gradient
+clipping, one recovery from divergence, an optional wall-clock cap checked between batches, an
+optional learning-rate decay on plateaus, an optional checkpoint after every epoch to resume
+from (:mod:`autoforecast.checkpoints`), and progress reported through a callback (it prints
+nothing).
 
 What it trains on is a *batch stream*: a zero-argument callable returning one epoch of
 ``(x, y)`` batches. A plain iterable of batches runs ``module(x)`` and weighs each batch's mean
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 import numbers
 import time
@@ -25,7 +28,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .checkpoints import load_checkpoint, load_module_state, rng_state, save_checkpoint, set_rng_state
 from .data.text import segments
+from .optimizers import LoopOptimizer, scale_lr
 
 Batches = Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
 
@@ -78,8 +83,9 @@ def torch_threads(n: int | None):
 class Clock:
     """An optional wall-clock cap (seconds), started when created; ``capped`` once it is hit."""
 
-    def __init__(self, max_time: float | None):
-        self.start, self.max_time, self.capped = time.perf_counter(), max_time, False
+    def __init__(self, max_time: float | None, elapsed: float = 0.0):
+        """``elapsed``: seconds already used (a resumed run's clock goes on from there)."""
+        self.start, self.max_time, self.capped = time.perf_counter() - elapsed, max_time, False
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -188,11 +194,18 @@ def train_module(
     max_recoveries: int = 3,
     keep_initial: bool = False,
     plateau_lr_factor: float | None = None,
+    optimizer: str = "adam",
+    nonmono: int = 5,
+    checkpoint=None,
 ) -> TrainResult:
-    """Train ``module`` with Adam; keep and restore the weights of the best validation epoch.
+    """Train ``module``; keep and restore the weights of the best validation epoch.
 
     ``train_batches`` and ``val_batches`` are batch streams (see the module's docstring).
-    Without ``val_batches`` the training loss selects. A non-finite loss rolls the weights back
+    Without ``val_batches`` the training loss selects. ``optimizer``: ``"adam"`` (Adam at
+    ``lr``), or ``"nt-asgd"``: SGD at ``lr`` that starts averaging the weights once the
+    validation loss has not improved for ``nonmono`` epochs; from then on the averaged weights
+    are validated, kept and restored (:mod:`autoforecast.optimizers`), and the early-stopping
+    count starts again. A non-finite loss rolls the weights back
     to the last good epoch, halves the learning rate and clears the optimiser's state, at most
     ``max_recoveries`` times; then :class:`TrainingDivergedError` is raised. With
     ``keep_initial`` (and validation batches) the initial weights compete too, as epoch -1:
@@ -202,49 +215,103 @@ def train_module(
     batches: at least one batch runs, a cut epoch is validated and recorded, and
     ``time_capped`` tells. Each epoch's record (passed to ``on_epoch``) holds ``epoch``,
     ``train_loss``, ``val_loss``, ``lr``, the items trained on under the stream's ``unit``
-    (``"samples"`` unless the stream names one) and ``train_seconds``.
+    (``"samples"`` unless the stream names one) and ``train_seconds`` (under NT-ASGD also
+    ``averaged``: whether the averaged weights were validated). ``checkpoint``: a file
+    path written after every epoch; a call that finds the file resumes from it and computes
+    what the uncut run would have (:mod:`autoforecast.checkpoints`).
     """
     module.to(device)
-    opt = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
-    result, clock = TrainResult(), Clock(max_time)
+    opt = LoopOptimizer(optimizer, module.parameters(), lr, weight_decay, nonmono)
     unit = getattr(train_batches, "unit", "samples")
-    if keep_initial and val_batches is not None:
-        result.best_val_loss = evaluate_loss(module, val_batches, loss_fn, device)
-    best_state = good_state = copy.deepcopy(module.state_dict())
-    recoveries, stale = 0, 0
-    while len(result.history) < epochs:
-        epoch = len(result.history)
+    run, clock = _start(module, opt, val_batches, loss_fn, device, keep_initial, checkpoint,
+                        max_time)
+    while not run.finished and len(run.result.history) < epochs:
+        epoch = len(run.result.history)
         trained = _train_epoch(module, train_batches, loss_fn, opt, clip, device, clock,
-                               may_stop_first=epoch > 0 or recoveries > 0)
+                               may_stop_first=epoch > 0 or run.recoveries > 0)
         if trained is None:  # the time was up before this epoch's first batch
             break
         train_loss, count, seconds = trained
-        val_loss = evaluate_loss(module, val_batches, loss_fn, device) if val_batches else train_loss
+        with opt.evaluation():  # NT-ASGD's averaged weights, once it averages
+            val_loss = evaluate_loss(module, val_batches, loss_fn, device) if val_batches else train_loss
+            evaluated = copy.deepcopy(module.state_dict()) if opt.n_averaged else None
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
-            recoveries += 1
-            _recover(module, opt, good_state, recoveries, max_recoveries, train_loss, epoch)
+            run.recoveries += 1
+            _recover(module, opt, run.good_state, run.recoveries, max_recoveries, train_loss, epoch)
             continue
-        good_state = copy.deepcopy(module.state_dict())
+        run.good_state = copy.deepcopy(module.state_dict())
         record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                   "lr": opt.param_groups[0]["lr"], unit: count, "train_seconds": seconds}
-        result.history.append(record)
-        result.trained += count
-        result.train_seconds += seconds
+        if optimizer == "nt-asgd":  # were the validated weights the averaged ones?
+            record["averaged"] = evaluated is not None
+        _end_epoch(run, record, unit, evaluated or run.good_state, opt, patience,
+                   plateau_lr_factor)
+        run.finished = run.finished or clock.capped
+        if checkpoint is not None:
+            _save(checkpoint, module, opt, run, clock)
         if on_epoch is not None:
             on_epoch(record)
-        if val_loss < result.best_val_loss:
-            result.best_val_loss, result.best_epoch, stale = val_loss, epoch, 0
-            best_state = good_state
-        else:
-            stale += 1
-            if plateau_lr_factor is not None:
-                _scale_lr(opt, plateau_lr_factor)
-        if (patience is not None and stale >= patience) or clock.capped:
-            break
-    result.time_capped = clock.capped
-    module.load_state_dict(best_state)
+    run.result.time_capped = run.result.time_capped or clock.capped
+    module.load_state_dict(run.best_state)
     module.eval()
-    return result
+    return run.result
+
+
+@dataclass
+class _Run:
+    """The loop's state between epochs: what a checkpoint holds besides weights and optimiser."""
+
+    result: TrainResult
+    best_state: dict  # the weights of the best epoch (averaged ones under NT-ASGD)
+    good_state: dict  # the weights after the last finite epoch (a rollback's target)
+    recoveries: int = 0
+    stale: int = 0  # epochs since the best validation loss
+    finished: bool = False  # early stopping or the time cap ended the run
+
+
+def _start(module, opt, val_batches, loss_fn, device, keep_initial, checkpoint, max_time):
+    """(the loop's state, its clock): fresh, or as ``checkpoint`` left them."""
+    saved = load_checkpoint(checkpoint) if checkpoint is not None else None
+    if saved is None:
+        result, clock = TrainResult(), Clock(max_time)
+        if keep_initial and val_batches is not None:
+            result.best_val_loss = evaluate_loss(module, val_batches, loss_fn, device)
+        state = copy.deepcopy(module.state_dict())
+        return _Run(result, state, state), clock
+    load_module_state(module, saved["module"], checkpoint)
+    opt.load_state_dict(saved["optimizer"])
+    set_rng_state(saved["rng"])
+    run = _Run(TrainResult(**saved["result"]), saved["best_state"],
+               copy.deepcopy(module.state_dict()), saved["recoveries"], saved["stale"],
+               saved["finished"])
+    return run, Clock(max_time, elapsed=saved["elapsed"])
+
+
+def _end_epoch(run: _Run, record: dict, unit: str, state: dict, opt, patience,
+               plateau_lr_factor) -> None:
+    """Record a finished epoch; keep ``state`` if it is the best; count stale epochs."""
+    result = run.result
+    result.history.append(record)
+    result.trained += record[unit]
+    result.train_seconds += record["train_seconds"]
+    if record["val_loss"] < result.best_val_loss:
+        result.best_val_loss, result.best_epoch, run.stale = record["val_loss"], record["epoch"], 0
+        run.best_state = state
+    else:
+        run.stale += 1
+        if plateau_lr_factor is not None:
+            scale_lr(opt, plateau_lr_factor)
+    if opt.end_epoch(record["val_loss"]):  # NT-ASGD starts averaging: early stopping restarts
+        run.stale = 0
+    run.finished = patience is not None and run.stale >= patience
+
+
+def _save(path, module, opt, run: _Run, clock: Clock) -> None:
+    save_checkpoint(path, {
+        "module": module.state_dict(), "best_state": run.best_state,
+        "optimizer": opt.state_dict(), "result": dataclasses.asdict(run.result),
+        "recoveries": run.recoveries, "stale": run.stale, "finished": run.finished,
+        "elapsed": clock.elapsed(), "rng": rng_state()})
 
 
 def _train_epoch(module, batches: Batches, loss_fn, opt, clip, device, clock: Clock,
@@ -284,10 +351,4 @@ def _recover(module, opt, good_state, recoveries, max_recoveries, loss, epoch) -
             "lower `lr`, scale the data, or check the input for extreme values."
         )
     module.load_state_dict(good_state)
-    _scale_lr(opt, 0.5)
-    opt.state.clear()
-
-
-def _scale_lr(opt, factor: float) -> None:
-    for group in opt.param_groups:
-        group["lr"] *= factor
+    opt.restart(0.5)

@@ -383,6 +383,8 @@ def test_bugs_keep_their_traceback(csv, monkeypatch):
 
 @pytest.mark.parametrize("args, fragment", [
     (["fit", "--model", "lstm", "--backbone", "darts"], "--backbone does not apply to --model lstm"),
+    (["fit", "--model", "gru", "--derivation", "prefer_nondegenerate"],
+     "--derivation does not apply to --model gru"),
     (["fit", "--model", "naive", "--budget", "tiny", "--seed", "3"],
      "--budget, --seed do not apply to --model naive"),
     (["evaluate", "--model", "naive", "--model", "linear", "--hidden-size", "8"],
@@ -418,15 +420,17 @@ def test_semicolon_file_is_explained_and_read_with_sep(tmp_path, csv):
 def test_choices_match_the_library():
     """The command line lists choices without importing torch; they must match the library."""
     from autoforecast.cells.segments import COVARIATES
-    from autoforecast.cli.fitting import Backbone, Covariates, Mode, Normalization
+    from autoforecast.cli.fitting import Backbone, Covariates, Derivation, Mode, Normalization
     from autoforecast.data.normalization import NORMALIZATIONS
     from autoforecast.cli.lm import Tokenizer
     from autoforecast.data.text import TOKENIZERS
     from autoforecast.search import BACKBONES
     from autoforecast.search.growth import MODES
+    from autoforecast.search.nodes import DERIVATIONS
 
     assert {b.value for b in Backbone} == set(BACKBONES)
     assert {m.value for m in Mode} == set(MODES)
+    assert {d.value for d in Derivation} == set(DERIVATIONS)
     assert {n.value for n in Normalization} == set(NORMALIZATIONS)
     assert {c.value for c in Covariates} == set(COVARIATES)
     assert {t.value for t in Tokenizer} == set(TOKENIZERS)
@@ -517,9 +521,10 @@ def test_autocell_fit_inspect_predict(tmp_path, csv):
     model = tmp_path / "cell.joblib"
     result = invoke("fit", csv, "-H", 2, "--lookback", 8, "--budget", "tiny", "--epochs", 1,
                     "--hidden-size", 4, "--search-epochs", 2, "--baseline", "naive",
-                    "--device", "cpu", "-o", model)
+                    "--derivation", "prefer_nondegenerate", "--device", "cpu", "-o", model)
     assert result.exit_code == 0, result.output
     fitted = joblib.load(model)
+    assert fitted.derivation == "prefer_nondegenerate"
     assert f"cell: {fitted.genotype_}" in result.stdout
     assert list(fitted.report_.index) == ["autocell", "naive"]
     assert "skill_rmse" in result.stdout

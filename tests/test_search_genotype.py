@@ -143,3 +143,49 @@ def test_sampling_draws_the_genotypes_of_0_1(backbone, search_activations, expec
     rng = np.random.default_rng(7)
     assert [str(sample_genotype(backbone, 3, rng, search_activations)) for _ in range(2)] == expected
 
+
+
+def _set_beta(node, logits: dict) -> None:
+    with torch.no_grad():
+        node.arch["beta"].zero_()
+        for op, value in logits.items():
+            node.arch["beta"][list(BINARY_OPS).index(op)] = value
+
+
+def test_prefer_nondegenerate_takes_a_close_product_and_keeps_a_clear_pass_through():
+    """Weights set by hand: node 1's `left` leads `hadamard` by a factor 1.5 (within the ratio
+    0.5: hadamard is taken), node 2's `right` leads `add` by a factor 3 (kept), node 3's argmax
+    is not degenerate (kept). The default derivation is the argmax (METHOD.md)."""
+    from autoforecast.search.nodes import NONDEGENERATE_RATIO
+
+    assert NONDEGENERATE_RATIO == 0.5
+    net = SuperNet(2, 4, "two_input", init_nodes=3, max_nodes=3)
+    _set_beta(net.cell.nodes[0], {"left": 2.0, "hadamard": 2.0 - np.log(1.5)})
+    _set_beta(net.cell.nodes[1], {"right": 3.0, "add": 3.0 - np.log(3.0)})
+    _set_beta(net.cell.nodes[2], {"gate": 1.0, "left": 0.9})
+    assert [n.op for n in net.genotype().nodes] == ["left", "right", "gate"]
+    net.derivation = "prefer_nondegenerate"
+    assert [n.op for n in net.genotype().nodes] == ["hadamard", "right", "gate"]
+    assert net.discretise(n_active=1) == [1, 2]  # grow_and_prune fixes nodes by the same rule
+    assert [n.op for n in net.genotype().nodes] == ["hadamard", "right", "gate"]
+
+
+def test_prefer_nondegenerate_on_darts_may_move_to_another_edge():
+    net = SuperNet(2, 4, "darts", init_nodes=2, max_nodes=2)
+    with torch.no_grad():
+        for node in net.cell.nodes:
+            node.arch["alpha"].zero_()
+        alpha = net.cell.nodes[1].arch["alpha"]  # node 2 reads s0 or s1
+        alpha[0, DARTS_OPS.index("identity")] = 2.0
+        alpha[1, DARTS_OPS.index("relu")] = 1.8  # weight ratio exp(-0.2) = 0.82 >= 0.5
+    assert net.genotype().nodes[1] == DartsNode("identity", 0)
+    net.derivation = "prefer_nondegenerate"
+    assert net.genotype().nodes[1] == DartsNode("relu", 1)
+
+
+def test_unknown_derivation_is_refused():
+    from autoforecast.search import SearchConfig
+
+    with pytest.raises(ValueError, match=r"`derivation` must be one of \('argmax', "
+                                         r"'prefer_nondegenerate'\), got 'softmax'"):
+        SearchConfig(derivation="softmax")

@@ -17,6 +17,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 def weighted_sum(tensors: list[torch.Tensor], w: torch.Tensor) -> torch.Tensor:
@@ -38,7 +39,14 @@ def new_weight(rows: int, cols: int, fan_in: int | None = None) -> nn.Parameter:
 
 
 class GatedNodes(nn.Module):
-    """The residual gates lambda_k and output weights gamma_k of nodes 1..K (one scalar each)."""
+    """The residual gates lambda_k and output weights gamma_k of nodes 1..K (one scalar each).
+
+    ``weight_drop`` (set on a derived cell by ``search.build_encoder``; a class default, so
+    that cells pickled before it load as 0): DropConnect, AWD-LSTM's weight drop, on the
+    matrices that read h_{t-1}, one mask per forward in training mode (:meth:`recurrent`).
+    """
+
+    weight_drop = 0.0
 
     def __init__(self, input_size: int, hidden_size: int, n_nodes: int, gamma_init: float | None = None):
         super().__init__()
@@ -50,6 +58,13 @@ class GatedNodes(nn.Module):
     @property
     def n_nodes(self) -> int:
         return len(self.lambdas)
+
+    def recurrent(self, w: torch.Tensor) -> torch.Tensor:
+        """``w`` (a matrix applied to h_{t-1}) with its entries dropped at rate ``weight_drop``
+        and the rest scaled by 1 / (1 - rate), in training mode; ``w`` itself otherwise."""
+        if not self.training or self.weight_drop == 0.0:
+            return w
+        return F.dropout(w, self.weight_drop, training=True)
 
     def gamma_vector(self) -> torch.Tensor:
         return torch.stack(list(self.gammas))  # (K,)

@@ -79,11 +79,12 @@ class DartsCell(GatedNodes):
         pre = x @ self.w0x  # (batch, time, 2d)
         wcat = [torch.cat([self.weights[i - 1] for i in kids], 1) if kids else None
                 for kids in self.children_of]  # (d, 2d * n_children)
-        return pre, (wcat, torch.stack(list(self.lambdas)), self.gamma_vector())
+        return pre, (wcat, torch.stack(list(self.lambdas)), self.gamma_vector(),
+                     self.recurrent(self.w0h))
 
     def step(self, pre_t, h, consts):
-        wcat, lam, gamma = consts
-        states, edges = [darts_entry(pre_t, h, self.w0h)], {}
+        wcat, lam, gamma, w0h = consts
+        states, edges = [darts_entry(pre_t, h, w0h)], {}
         for j, kids in enumerate(self.children_of):
             if kids:  # all edges out of s_j in one matmul: (batch, 2d * n_children)
                 edges.update(zip(kids, (states[j] @ wcat[j]).split(2 * self.hidden_size, -1)))
@@ -105,7 +106,7 @@ class DartsCell(GatedNodes):
         wcats = [torch.cat([w[i - 1][:, :d] for i in kids] + [w[i - 1][:, d:] for i in kids], 1)
                  for kids in self.plan.kids if kids]  # per source: [c-parts | z-parts], (d, 2d n)
         out = DartsSequence.apply(self.plan, feature_major(x @ self.w0x), h0.t(), transposed(mask_h),
-                                  self.w0h, torch.stack(list(self.lambdas)), self.gamma_vector(), *wcats)
+                                  self.recurrent(self.w0h), torch.stack(list(self.lambdas)), self.gamma_vector(), *wcats)
         return batch_major(out)
 
 
@@ -133,7 +134,8 @@ class TwoInputCell(GatedNodes):
             wb = torch.cat([self.b[i] for i in self.x_nodes], 1)
             qb = torch.cat([self.q[i] for i in self.x_nodes])
         pre = two_input_pre(self, x, wb, qb)  # (batch, time, d * (1 + n_x_nodes))
-        wh = torch.cat([self.w0h] + [self.b[i] for i in self.h_nodes], 1)  # (d, d * (1 + n_h))
+        # (d, d * (1 + n_h)): every matrix that reads h_{t-1}, where weight drop applies
+        wh = self.recurrent(torch.cat([self.w0h] + [self.b[i] for i in self.h_nodes], 1))
         bh = torch.cat([torch.zeros_like(self.b0)] + [self.q[i] for i in self.h_nodes])
         # node k's matmul also computes the B-projection of node k+1 when that one reads s_{k-1}
         wa = [torch.cat([self.a[i]] + ([self.b[i + 1]] if i + 1 in self.skip_nodes else []), 1)

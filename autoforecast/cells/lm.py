@@ -9,8 +9,10 @@ a supernet in a :class:`RecurrentEncoder` (state: (batch, H)), or :class:`LSTMEn
 the LSTM's (h, c)). Dropout as in AWD-LSTM (Merity et al. 2018), where each applies: word
 dropout on embedding rows (``dropout_e``), variational dropout on the encoder's input and
 recurrent state (the encoder's ``dropout_x``, ``dropout_h``; the LSTM takes ``dropout_x`` only)
-and on its outputs (``dropout_o``). AWD's weight drop on the LSTM's recurrent matrix is not
-implemented.
+and on its outputs (``dropout_o``); every mask is drawn once per forward (a BPTT segment) and
+shared by all its time steps. AWD's weight drop (DropConnect) on the recurrent matrices: the
+LSTM's ``weight_hh`` (:class:`LSTMEncoder`), a derived cell's matrices that read h_{t-1}
+(``GatedNodes.recurrent``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import math
 
 import torch
 from torch import nn
+from torch.func import functional_call
 from torch.nn import functional as F
 
 from autoforecast.data.text import segments
@@ -30,12 +33,23 @@ def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 
 class LSTMEncoder(nn.Module):
-    """``nn.LSTM`` with the encoder protocol and variational input dropout."""
+    """``nn.LSTM`` with the encoder protocol, variational input dropout and AWD-LSTM's weight
+    drop: DropConnect at rate ``weight_drop`` on the recurrent matrix ``weight_hh`` (all four
+    gates), one mask per forward (a BPTT segment) shared by the batch, in training mode only.
+    The masked matrix is passed to the same fused ``nn.LSTM`` kernel through
+    ``torch.func.functional_call``; the module's parameters and state dict are unchanged."""
 
-    def __init__(self, input_size: int, hidden_size: int, dropout_x: float = 0.0):
+    weight_drop = 0.0  # a class default: encoders pickled before the option load as 0
+
+    def __init__(self, input_size: int, hidden_size: int, dropout_x: float = 0.0,
+                 weight_drop: float = 0.0):
         super().__init__()
+        if not 0.0 <= weight_drop < 1.0:
+            raise ValueError(f"`weight_drop` must be in [0, 1), got {weight_drop!r}.")
         self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
         self.dropout_x = dropout_x
+        if weight_drop:
+            self.weight_drop = float(weight_drop)
 
     @property
     def hidden_size(self) -> int:
@@ -45,6 +59,9 @@ class LSTMEncoder(nn.Module):
         if self.training and self.dropout_x > 0:  # one mask per sequence: (batch, 1, input)
             mask = torch.empty_like(x[:, :1]).bernoulli_(1 - self.dropout_x) / (1 - self.dropout_x)
             x = x * mask
+        if self.training and self.weight_drop > 0:
+            w_hh = F.dropout(self.lstm.weight_hh_l0, self.weight_drop, training=True)  # (4H, H)
+            return functional_call(self.lstm, {"weight_hh_l0": w_hh}, (x, state))
         return self.lstm(x, state)  # (batch, time, hidden), (h, c)
 
 

@@ -21,6 +21,19 @@ class Backbone(str, Enum):
     darts = "darts"
 
 
+class Derivation(str, Enum):
+    argmax = "argmax"
+    prefer_nondegenerate = "prefer_nondegenerate"
+
+
+DerivationOpt = Annotated[Derivation, typer.Option(
+    metavar="argmax|prefer_nondegenerate",
+    help="How the search's weights become a cell: the argmax op of each node (METHOD.md), or "
+    "prefer_nondegenerate: a node whose argmax op passes one input through (left/right, "
+    "DARTS' identity) takes the best other op when that op's weight is at least half the "
+    "argmax's.")]
+
+
 class Normalization(str, Enum):
     last = "last"
     revin = "revin"
@@ -59,6 +72,7 @@ BUDGETS = {
 # The estimator parameters each option of `fit` sets: an option given for a model that takes
 # none of them is refused (``--backbone darts --model lstm``).
 FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("backbone",), "mode": ("mode",),
+               "derivation": ("derivation",),
                "segment_length": ("segment_length",), "normalization": ("normalization",),
                "covariates": ("covariates",), "linear_skip": ("linear_skip",),
                "budget": tuple(BUDGETS["tiny"]), "epochs": ("epochs",),
@@ -107,6 +121,7 @@ def fit(
         help="What to fit: the searched cell (autocell) or a reference model.")] = FitModel("autocell"),
     backbone: Annotated[Backbone, typer.Option(help="Search space of the cell.")] = Backbone.two_input,
     mode: Annotated[Mode, typer.Option(help="How the search grows and prunes nodes.")] = Mode.grow_then_prune,
+    derivation: DerivationOpt = Derivation.argmax,
     budget: Annotated[Budget, typer.Option(
         help="Search and training size: tiny (seconds), small (minutes), medium, large.")] = Budget.small,
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Retraining epochs (overrides the budget).",
@@ -146,7 +161,8 @@ def fit(
         settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
                     "target": target or None, "validation_size": validation_size,
                     "test_size": test_size, "missing": missing.value, "backbone": backbone.value,
-                    "mode": mode.value, "device": device.value, "max_time": max_time,
+                    "mode": mode.value, "derivation": derivation.value, "device": device.value,
+                    "max_time": max_time,
                     "segment_length": segment_length, "normalization": normalization.value,
                     "covariates": covariates.value, "linear_skip": linear_skip,
                     "random_state": seed, "baselines": baselines_of(baseline)}

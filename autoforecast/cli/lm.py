@@ -10,7 +10,7 @@ import typer
 
 from .common import (Device, DeviceOpt, Output, ProgressView, QuietOpt, SeedOpt, VerboseOpt,
                      check_device, check_writable, fail, user_errors)
-from .fitting import Backbone, Mode
+from .fitting import Backbone, Derivation, DerivationOpt, Mode
 
 lm_app = typer.Typer(name="lm", no_args_is_help=True,
                      help="Word-level language models with a searched recurrent cell.")
@@ -19,6 +19,18 @@ lm_app = typer.Typer(name="lm", no_args_is_help=True,
 class Tokenizer(str, Enum):
     whitespace = "whitespace"
     punctuation = "punctuation"
+
+
+class Optimizer(str, Enum):
+    adam = "adam"
+    nt_asgd = "nt-asgd"
+
+
+def _rate(help_text: str, *flags: str):
+    """An optional dropout rate option in [0, 0.99] (default: the budget's, else 0); ``flags``:
+    its name when not the parameter's."""
+    return Annotated[Optional[float], typer.Option(*flags, min=0.0, max=0.99, help=help_text,
+                                                   show_default=False)]
 
 
 class LMBudget(str, Enum):
@@ -93,6 +105,32 @@ def lm_fit(
         min=1, help="Seconds for the search, and for each model's training.",
         show_default=False)] = None,
     baseline: Annotated[bool, typer.Option(help="Also train an LSTM of the same size and budget.")] = True,
+    derivation: DerivationOpt = Derivation.argmax,
+    search_tokens: Annotated[Optional[int], typer.Option(
+        min=2, help="Training (and validation) tokens the search runs on (overrides the "
+        "budget).", show_default=False)] = None,
+    dropout_e: _rate("Word (embedding row) dropout.") = None,
+    dropout_x: _rate("Locked dropout on the recurrent input.") = None,
+    dropout_h: _rate("Locked dropout on the cell's recurrent state (not the LSTM's).") = None,
+    dropout_o: _rate("Locked dropout on the recurrent output.") = None,
+    lstm_weight_drop: _rate("DropConnect on the LSTM's recurrent matrix (AWD-LSTM's weight "
+                            "drop; `lstm_weight_drop`).", "--lstm-wdrop") = None,
+    cell_weight_drop: _rate("DropConnect on the cell's matrices that read the previous state "
+                            "(`cell_weight_drop`).", "--cell-wdrop") = None,
+    optimizer: Annotated[Optimizer, typer.Option(
+        help="adam (learning rate halved after an epoch without improvement), or nt-asgd: SGD "
+        "at --lr, averaging the weights once validation has not improved for --nonmono "
+        "epochs.")] = Optimizer.adam,
+    lr: Annotated[Optional[float], typer.Option(
+        min=0.0, help="Learning rate (default 3e-3; NT-ASGD wants far more, "
+        "AWD-LSTM used 30).", show_default=False)] = None,
+    nonmono: Annotated[int, typer.Option(min=1, help="NT-ASGD's trigger, in epochs.")] = 5,
+    patience: Annotated[Optional[int], typer.Option(
+        min=1, help="Epochs without validation improvement before training stops (default 2).",
+        show_default=False)] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(
+        help="A folder for the fit's state after every epoch; running the same command again "
+        "resumes a cut-off fit from it.", show_default=False)] = None,
     seed: SeedOpt = 0,
     device: DeviceOpt = Device.auto,
     quiet: QuietOpt = False,
@@ -108,15 +146,19 @@ def lm_fit(
         train, val, test_text = _corpora(corpus, dataset, validation, test)
         settings = {**LM_BUDGETS[budget.value], "backbone": backbone.value, "mode": mode.value,
                     "max_vocab": max_vocab, "tokenizer": tokenizer.value, "bptt": bptt,
-                    "max_time": max_time,
+                    "max_time": max_time, "derivation": derivation.value,
+                    "optimizer": optimizer.value, "nonmono": nonmono,
                     "baseline": baseline, "random_state": seed, "device": device.value}
-        settings.update({k: v for k, v in dict(epochs=epochs, search_epochs=search_epochs,
-                                               hidden_size=hidden_size, embedding_size=embedding_size,
-                                               max_nodes=max_nodes).items() if v is not None})
+        settings.update({k: v for k, v in dict(
+            epochs=epochs, search_epochs=search_epochs, hidden_size=hidden_size,
+            embedding_size=embedding_size, max_nodes=max_nodes, search_tokens=search_tokens,
+            dropout_e=dropout_e, dropout_x=dropout_x, dropout_h=dropout_h, dropout_o=dropout_o,
+            lstm_weight_drop=lstm_weight_drop, cell_weight_drop=cell_weight_drop, lr=lr,
+            patience=patience).items() if v is not None})
         model = AutoCellLanguageModel(**settings)
         output.note(f"fitting a language model on {corpus or dataset} (budget {budget.value})")
         with ProgressView(output) as view:
-            model.fit(train, validation=val, test=test_text, callback=view)
+            model.fit(train, validation=val, test=test_text, callback=view, checkpoint=checkpoint)
         output.result(f"cell: {model.genotype_}")
         output.result(f"vocabulary: {len(model.vocabulary_)} words")
         output.table(model.report_, "perplexity (lower is better)")

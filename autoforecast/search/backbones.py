@@ -116,6 +116,12 @@ def build_cell(genotype, input_size: int, hidden_size: int) -> GatedNodes:
 
 
 def build_encoder(genotype, input_size: int, hidden_size: int, dropout_x: float = 0.0,
-                  dropout_h: float = 0.0) -> RecurrentEncoder:
-    """The derived cell of ``genotype`` in a RecurrentEncoder with variational dropout."""
-    return RecurrentEncoder(build_cell(genotype, input_size, hidden_size), dropout_x, dropout_h)
+                  dropout_h: float = 0.0, weight_drop: float = 0.0) -> RecurrentEncoder:
+    """The derived cell of ``genotype`` in a RecurrentEncoder with variational dropout, and
+    DropConnect at rate ``weight_drop`` on the cell's matrices that read h_{t-1}."""
+    if not 0.0 <= weight_drop < 1.0:
+        raise ValueError(f"`weight_drop` must be in [0, 1), got {weight_drop!r}.")
+    cell = build_cell(genotype, input_size, hidden_size)
+    if weight_drop:
+        cell.weight_drop = float(weight_drop)
+    return RecurrentEncoder(cell, dropout_x, dropout_h)

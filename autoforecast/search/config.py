@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 
 from autoforecast.search.backbones import BACKBONES
 from autoforecast.search.growth import GROWTH_TRIGGERS, MODES
+from autoforecast.search.nodes import DERIVATIONS
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class SearchConfig:
     dropout_x: float = 0.0
     dropout_h: float = 0.0
     stop_patience: int | None = 5  # stop when the genotype is unchanged this many epochs at K_max
+    derivation: str = "argmax"  # or "prefer_nondegenerate" (search/nodes.py: DERIVATIONS)
     stop_on_degenerate: bool = False  # stop when every node picks a degenerate op (Backbone.degenerate)
     n_searches: int = 1
     selection_epochs: int = 3  # short retraining of each candidate when n_searches > 1
@@ -49,6 +51,7 @@ class SearchConfig:
         _one_of("backbone", self.backbone, tuple(BACKBONES))
         _one_of("mode", self.mode, MODES)
         _one_of("growth", self.growth, GROWTH_TRIGGERS)
+        _one_of("derivation", self.derivation, DERIVATIONS)
         for name in ("hidden_size", "init_nodes", "n_active", "grow_every", "plateau_patience",
                      "epochs", "n_searches"):
             _int_at_least(name, getattr(self, name), 1)

@@ -29,6 +29,19 @@ class SearchResult:
     candidates: list[Candidate] = field(default_factory=list)
     time_capped: bool = False
 
+    def to_dict(self) -> dict:
+        """Plain data (JSON): genotypes as their dicts; ``from_dict`` reads it back."""
+        return {"genotype": self.genotype.to_dict(), "history": self.history,
+                "candidates": [[c.genotype.to_dict(), c.seed, c.search_val_loss,
+                                c.selection_val_loss] for c in self.candidates],
+                "time_capped": self.time_capped}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SearchResult":
+        candidates = [Candidate(Genotype.from_dict(g), *rest) for g, *rest in data["candidates"]]
+        return cls(Genotype.from_dict(data["genotype"]), data["history"], candidates,
+                   data["time_capped"])
+
 
 @dataclass
 class EpochEvent:

@@ -37,12 +37,12 @@ def grow(supernet) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
 
 
 def discretise(supernet, n_active: int) -> list[int]:
-    """Fix (argmax op and input) every still-continuous node except the newest ``n_active``."""
+    """Fix (the derived op and input) every still-continuous node except the newest ``n_active``."""
     fixed = []
     nodes = list(supernet.cell.nodes)
     for index, node in enumerate(nodes[: max(len(nodes) - n_active, 0)], start=1):
         if node.choice is None:
-            node.fix(node.derive())
+            node.fix(supernet.derive_node(node))
             fixed.append(index)
     return fixed
 

@@ -91,7 +91,7 @@ class SupernetSearch:
         with self.rng():
             self.net = SuperNet(input_size, config.hidden_size, config.backbone, config.init_nodes,
                                 config.max_nodes, config.search_activations, config.dropout_x,
-                                config.dropout_h)
+                                config.dropout_h, config.derivation)
             self.model = data.build_model(self.net, config.hidden_size).to(device)
         arch = {id(p) for p in self.net.arch_parameters()}
         self.weights = [p for p in self.model.parameters() if id(p) not in arch]

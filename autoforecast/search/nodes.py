@@ -23,6 +23,26 @@ _ACT_FNS = tuple(ACTIVATIONS.values())
 _BIN_FNS = tuple(BINARY_OPS.values())
 _ACT_NAMES, _BIN_NAMES = tuple(ACTIVATIONS), tuple(BINARY_OPS)
 
+# How a node's discrete choice is read off its architecture weights (``SearchConfig.derivation``):
+# "argmax" is METHOD.md's rule; "prefer_nondegenerate" takes, when the argmax op is degenerate
+# (``Backbone.degenerate``: it passes one input through), the best non-degenerate op instead if
+# its softmax weight is at least NONDEGENERATE_RATIO times the argmax's.
+DERIVATIONS = ("argmax", "prefer_nondegenerate")
+NONDEGENERATE_RATIO = 0.5
+
+
+def prefer_nondegenerate(weights: torch.Tensor, names, best: int, degenerate) -> int:
+    """The index among ``names`` (with softmax ``weights``, 1-D) that replaces the argmax
+    ``best``: itself unless it is degenerate and a non-degenerate op has at least
+    NONDEGENERATE_RATIO times its weight (the best such op then)."""
+    if names[best] not in degenerate:
+        return best
+    allowed = [i for i, name in enumerate(names) if name not in degenerate]
+    if not allowed:
+        return best
+    alt = max(allowed, key=lambda i: float(weights[i]))
+    return alt if float(weights[alt]) >= NONDEGENERATE_RATIO * float(weights[best]) else best
+
 
 def _arch(*shape) -> nn.Parameter:
     return nn.Parameter(1e-3 * torch.randn(*shape))  # DARTS' initialisation of alpha
@@ -77,12 +97,19 @@ class DartsSearchNode(nn.Module):
         edges = s.lerp(torch.stack([f(z) for f in _ACT_FNS]), torch.sigmoid(c))  # (ops, i, b, d)
         return self.norm(torch.einsum("oj,ojbd->bd", w, edges))  # `none` adds zero
 
-    def derive(self) -> DartsNode:
+    def derive(self, derivation: str = "argmax", degenerate=frozenset()) -> DartsNode:
+        """The edge (input j, op) with the largest non-``none`` weight (METHOD.md 1); with
+        ``"prefer_nondegenerate"`` a degenerate choice may yield to another edge's op."""
         if self.choice is not None:
             return self.choice
         w = F.softmax(self.arch["alpha"].detach(), -1)[:, 1:]  # (i, ops without none)
         j = int(w.max(-1).values.argmax())
-        return DartsNode(DARTS_OPS[1 + int(w[j].argmax())], j)
+        op = int(w[j].argmax())
+        if derivation == "prefer_nondegenerate":  # over all (input, op) pairs, row-major
+            names = [name for _ in range(w.shape[0]) for name in DARTS_OPS[1:]]
+            flat = prefer_nondegenerate(w.flatten(), names, j * w.shape[1] + op, degenerate)
+            j, op = divmod(flat, w.shape[1])
+        return DartsNode(DARTS_OPS[1 + op], j)
 
     def fix(self, choice: DartsNode) -> None:
         self.choice, self.arch = choice, nn.ParameterDict()
@@ -119,10 +146,15 @@ class TwoInputSearchNode(nn.Module):
         q_ = mix(_ACT_FNS, u_b, w["act_b"]) if "act_b" in w else torch.tanh(u_b)
         return self.norm(mix(_BIN_FNS, p_, w["beta"], q_))
 
-    def derive(self) -> TwoInputNode:
+    def derive(self, derivation: str = "argmax", degenerate=frozenset()) -> TwoInputNode:
+        """The argmax of every choice (METHOD.md 2); with ``"prefer_nondegenerate"`` a
+        degenerate binary op may yield to the best other one."""
         if self.choice is not None:
             return self.choice
         best = {k: int(v.detach().argmax()) for k, v in self.arch.items()}
+        if derivation == "prefer_nondegenerate":
+            beta = F.softmax(self.arch["beta"].detach(), -1)
+            best["beta"] = prefer_nondegenerate(beta, _BIN_NAMES, best["beta"], degenerate)
         acts = [_ACT_NAMES[best[k]] if k in best else "tanh" for k in ("act_a", "act_b")]
         return TwoInputNode(_BIN_NAMES[best["beta"]], SIDE_INPUTS[best["delta"]], *acts)
 

@@ -26,13 +26,14 @@ class SuperNet(RecurrentEncoder):
 
     def __init__(self, input_size: int, hidden_size: int, backbone: str = "two_input",
                  init_nodes: int = 1, max_nodes: int = 4, search_activations: bool = False,
-                 dropout_x: float = 0.0, dropout_h: float = 0.0):
+                 dropout_x: float = 0.0, dropout_h: float = 0.0, derivation: str = "argmax"):
         spec = get_backbone(backbone)  # ValueError for an unknown name
         _check_supernet_args(input_size, hidden_size, init_nodes, max_nodes)
         cell = spec.search_cell(input_size, hidden_size, init_nodes, search_activations)
         super().__init__(cell, dropout_x, dropout_h)
         self.backbone, self.max_nodes = backbone, max_nodes
         self.search_activations = search_activations
+        self.derivation = derivation  # nodes.DERIVATIONS: how genotype() reads the weights
 
     @property
     def n_nodes(self) -> int:
@@ -44,8 +45,12 @@ class SuperNet(RecurrentEncoder):
     def weight_parameters(self) -> list[nn.Parameter]:
         return [p for name, p in self.named_parameters() if ".arch." not in name]
 
+    def derive_node(self, node):
+        """The discrete choice of one search node under this supernet's ``derivation``."""
+        return node.derive(self.derivation, get_backbone(self.backbone).degenerate)
+
     def genotype(self) -> Genotype:
-        return Genotype(self.backbone, tuple(node.derive() for node in self.cell.nodes))
+        return Genotype(self.backbone, tuple(self.derive_node(node) for node in self.cell.nodes))
 
     def grow(self):
         """Add one node by an exact morphism; returns ``(new_weight_params, new_arch_params)``."""
