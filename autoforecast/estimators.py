@@ -98,7 +98,7 @@ class AutoCellForecaster(NeuralForecaster):
                  search_activations=False, search_windows=2000, strategy="search",
                  derivation="argmax", hidden_size=32,
                  segment_length="auto", normalization="last", covariates="others",
-                 linear_skip=False, epochs=10, batch_size=128, lr=1e-3, weight_decay=0.0,
+                 linear_skip=False, epochs=10, batch_size=128, lr=5e-3, weight_decay=0.0,
                  patience=3, baselines=("lstm", "arima"), refit=False, device="auto",
                  max_time=None, random_state=None, verbose=0, n_jobs=None, n_threads=None):
         self.lookback = lookback

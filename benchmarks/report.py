@@ -129,7 +129,8 @@ def main() -> None:
     lines = ["# Benchmarks", "",
              "Every figure here comes from a script in `benchmarks/`; the raw rows are in "
              "`benchmarks/results/`. Regenerate this page with `python benchmarks/report.py`.",
-             "", *network_sections(), *interval_section(),
+             "", *network_sections(), _static_sections("benchmarks_network.md"),
+             *interval_section(),
              "## 0.1: the searched cell in the per-time-step network (`bench_autocell.py`)", "",
              "These rows were measured with the network that 0.2 replaced (the cell read the "
              "whole multivariate window one time step at a time, a linear head on its last "
@@ -168,8 +169,9 @@ def _fmt(value) -> str:
     return f"{value:.5g}"
 
 
-def _static_sections() -> str:
-    path = ROOT / "docs" / "benchmarks_other.md"
+def _static_sections(name: str = "benchmarks_other.md") -> str:
+    """A hand-written part of the page (what the tables say), kept in ``docs/<name>``."""
+    path = ROOT / "docs" / name
     return path.read_text() if path.exists() else ""
 
 
