@@ -86,7 +86,8 @@ def network_sections() -> list[str]:
     lines = ["## Recurrent cells in the forecasting network (`bench_network.py`)", "",
              "Budgets are those stated in `benchmarks/bench_network.py` (lookback 720 on ETTh1, "
              "segments of 24, GRU hidden 64 and the cells at its parameter count, at most 10 "
-             "epochs with patience 3, one torch thread). Mean over seeds (std beside it), the "
+             "epochs with patience 3, Adam 6e-3, one torch thread; `@lr=0.002`: the same at "
+             "2e-3). Mean over seeds (std beside it), the "
              "fit's CPU seconds, the parameter count and the epochs chosen (`best_epoch` -1: "
              "the untrained network, i.e. about the last value or the highway, was kept). "
              "`nlinear720` is also the highway alone (a network's highway starts at that map).",
@@ -105,7 +106,8 @@ def network_sections() -> list[str]:
             cpu_s=("cpu_s", "mean"), parameters=("parameters", "first"),
             best_epochs=("best_epoch", lambda v: " ".join(str(int(x)) for x in v.dropna())),
             code=("code", lambda states: "/".join(sorted(set(states)))))
-        stats = stats.reindex([m for m in NETWORK_ORDER if m in stats.index])
+        stats = stats.reindex([m for m in NETWORK_ORDER if m in stats.index]
+                              + sorted(m for m in stats.index if m not in NETWORK_ORDER))
         records = [{"model": m, **{k: _fmt(v) for k, v in row.items()}}
                    for m, row in stats.iterrows()]
         lines += [f"### {task}", "", f"Target: {NETWORK_TARGETS.get(task, '-')}.", "",
