@@ -132,7 +132,7 @@ def main() -> None:
              "Every figure here comes from a script in `benchmarks/`; the raw rows are in "
              "`benchmarks/results/`. Regenerate this page with `python benchmarks/report.py`.",
              "", *network_sections(), _static_sections("benchmarks_network.md"),
-             *interval_section(),
+             *interval_section(), _static_sections("benchmarks_intervals.md"),
              "## 0.1: the searched cell in the per-time-step network (`bench_autocell.py`)", "",
              "These rows were measured with the network that 0.2 replaced (the cell read the "
              "whole multivariate window one time step at a time, a linear head on its last "
