@@ -8,8 +8,8 @@
 3. searches a cell with the engine of :mod:`autoforecast.search` (embedding -> supernet ->
    tied decoder, segments of ``bptt`` tokens starting from a zero state);
 4. retrains the derived cell from scratch with truncated BPTT (state carried across segments),
-   and an LSTM language model with the same parameter count, the same epochs, ``max_time`` and
-   optimiser (``baseline=True``);
+   and an LSTM language model with the same parameter count, settings and optimiser, trained
+   on at most as many tokens as the cell was (``baseline=True``);
 5. reports validation and test perplexity of both in ``report_``.
 """
 
@@ -84,7 +84,9 @@ class AutoCellLanguageModel(EstimatorShell):
     ``patience``, ``bptt``, ``batch_size``; ``max_time`` caps the
     search and, separately, each model's training (seconds; a cut fit warns
     :class:`~autoforecast.shell.MaxTimeWarning`). ``baseline``: also train an LSTM of the same
-    parameter count and budget. Splits: the last ``test_size`` and, before them,
+    parameter count and budget: the same settings, and at most as many training tokens as
+    the cell had (when ``max_time`` or ``patience`` stopped the cell early, the faster model
+    would otherwise see more text). Splits: the last ``test_size`` and, before them,
     ``validation_size`` of the lines, unless given to ``fit``. ``n_threads``: torch threads
     during training (None: torch's setting). ``verbose``: progress events on stderr.
 
@@ -177,7 +179,8 @@ class AutoCellLanguageModel(EstimatorShell):
         if self.baseline:
             n_params = n_parameters(self.module_)
             self.baseline_module_, self.baseline_history_, rows["lstm"] = self._train(
-                "baseline:lstm", lambda: self._lstm_net(n_params), streams, seed, store)
+                "baseline:lstm", lambda: self._lstm_net(n_params), streams, seed, store,
+                max_tokens=cell_row["train_tokens"])
         self.report_ = self._report(rows, val, test)
         self._emit("report", 1, 1, "perplexity:\n" + self.report_.to_string())
         return self
@@ -269,11 +272,11 @@ class AutoCellLanguageModel(EstimatorShell):
                                 len(self.vocabulary_), self.embedding_size, self.dropout_e,
                                 self.dropout_o)
 
-    def _train(self, stage, build, streams, seed, store=None):
+    def _train(self, stage, build, streams, seed, store=None, max_tokens=None):
         """Train one network from scratch (built under ``seed``) with truncated BPTT (Adam: the
-        learning rate halved after each epoch without validation improvement), resuming from
-        ``store``'s checkpoint of ``stage`` when there is one; returns (module, history,
-        report row)."""
+        learning rate halved after each epoch without validation improvement) on at most
+        ``max_tokens`` tokens, resuming from ``store``'s checkpoint of ``stage`` when there is
+        one; returns (module, history, report row)."""
         def on_epoch(record):
             done = record["epoch"] + 1
             self._emit(stage, done, self.epochs,
@@ -290,7 +293,7 @@ class AutoCellLanguageModel(EstimatorShell):
                 max_time=self.max_time, device=self.device_, on_epoch=on_epoch,
                 plateau_lr_factor=0.5 if self.optimizer == "adam" else None,
                 optimizer=self.optimizer, nonmono=self.nonmono,
-                checkpoint=store and store.loop(stage))
+                checkpoint=store and store.loop(stage), max_items=max_tokens)
         if result.time_capped:
             self._time_capped(f"training ({stage})", f", after {len(result.history)} of "
                                                        f"{self.epochs} epochs")

@@ -197,6 +197,7 @@ def train_module(
     optimizer: str = "adam",
     nonmono: int = 5,
     checkpoint=None,
+    max_items: int | None = None,
 ) -> TrainResult:
     """Train ``module``; keep and restore the weights of the best validation epoch.
 
@@ -213,9 +214,11 @@ def train_module(
     ``plateau_lr_factor`` multiplies the learning rate after each epoch that does not improve
     the best validation loss (None: constant). ``max_time`` (seconds) is checked between
     batches: at least one batch runs, a cut epoch is validated and recorded, and
-    ``time_capped`` tells. Each epoch's record (passed to ``on_epoch``) holds ``epoch``,
-    ``train_loss``, ``val_loss``, ``lr``, the items trained on under the stream's ``unit``
-    (``"samples"`` unless the stream names one) and ``train_seconds`` (under NT-ASGD also
+    ``time_capped`` tells. ``max_items`` caps the items trained on (counted in the stream's
+    ``unit``) in the same way: the run stops at the first batch boundary at or past it, and a
+    cut epoch is validated and recorded. Each epoch's record (passed to ``on_epoch``) holds
+    ``epoch``, ``train_loss``, ``val_loss``, ``lr``, the items trained on under the stream's
+    ``unit`` (``"samples"`` unless the stream names one) and ``train_seconds`` (under NT-ASGD also
     ``averaged``: whether the averaged weights were validated). ``checkpoint``: a file
     path written after every epoch; a call that finds the file resumes from it and computes
     what the uncut run would have (:mod:`autoforecast.checkpoints`).
@@ -225,10 +228,13 @@ def train_module(
     unit = getattr(train_batches, "unit", "samples")
     run, clock = _start(module, opt, val_batches, loss_fn, device, keep_initial, checkpoint,
                         max_time)
-    while not run.finished and len(run.result.history) < epochs:
+    while (not run.finished and len(run.result.history) < epochs
+           and (max_items is None or run.result.trained < max_items)):
         epoch = len(run.result.history)
         trained = _train_epoch(module, train_batches, loss_fn, opt, clip, device, clock,
-                               may_stop_first=epoch > 0 or run.recoveries > 0)
+                               may_stop_first=epoch > 0 or run.recoveries > 0,
+                               max_count=None if max_items is None
+                               else max_items - run.result.trained)
         if trained is None:  # the time was up before this epoch's first batch
             break
         train_loss, count, seconds = trained
@@ -315,9 +321,10 @@ def _save(path, module, opt, run: _Run, clock: Clock) -> None:
 
 
 def _train_epoch(module, batches: Batches, loss_fn, opt, clip, device, clock: Clock,
-                 may_stop_first: bool):
+                 may_stop_first: bool, max_count: int | None = None):
     """One training pass: (mean loss, items, seconds); a NaN loss when it diverged; None when
-    the time was up before its first batch (only when ``may_stop_first``)."""
+    the time was up before its first batch (only when ``may_stop_first``). It stops early
+    once ``max_count`` items are trained on."""
     module.train()
     total, count, started = 0.0, 0, time.perf_counter()
     epoch, forward, weight = _open_epoch(batches)
@@ -325,6 +332,8 @@ def _train_epoch(module, batches: Batches, loss_fn, opt, clip, device, clock: Cl
         if (count or may_stop_first) and clock.expired():
             if not count:
                 return None
+            break
+        if max_count is not None and count >= max_count:
             break
         x, y = x.to(device), y.to(device)
         opt.zero_grad(set_to_none=True)

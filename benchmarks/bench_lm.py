@@ -15,7 +15,9 @@ Each run fits ``AutoCellLanguageModel(baseline=True)``: the search (or ``--genot
 found at another size, transferred as DARTS did), the derived cell retrained from scratch, and
 an LSTM language model with the parameter count closest to the cell's (same embedding, tied
 decoder, dropouts, optimiser, epochs, time cap and seed; its own recurrent regulariser,
-``--lstm-weight-drop``). Each model's epoch is chosen on validation; the test split is scored
+``--lstm-weight-drop``), trained on at most as many tokens as the cell (the issue's primary
+comparison; rows measured before 2026-12-01's evening gave the LSTM the same time cap
+instead, so it saw up to 1.4 times the cell's tokens). Each model's epoch is chosen on validation; the test split is scored
 once, at the end. One torch thread.
 
 Ablation options (``--help``): the dropouts, weight drops, optimiser (``--optimizer nt-asgd

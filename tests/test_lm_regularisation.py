@@ -251,6 +251,22 @@ def test_language_model_options_reach_the_networks_and_a_cut_fit_resumes(tmp_pat
         AutoCellLanguageModel(epochs=4, **(SETTINGS | {"lr": 0.1})).fit(LINES, checkpoint=folder)
 
 
+def test_the_lstm_trains_on_at_most_the_cells_tokens(monkeypatch):
+    import autoforecast.language_model as lm_module
+
+    caps, real = [], lm_module.train_module
+
+    def spy(*args, **kwargs):  # the estimator's calls of the one training loop
+        caps.append(kwargs["max_items"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lm_module, "train_module", spy)
+    lm = lm_module.AutoCellLanguageModel(epochs=2, **(SETTINGS | {"optimizer": "adam"})).fit(LINES)
+    cell_tokens = lm.report_.loc["autocell", "train_tokens"]
+    assert caps == [None, cell_tokens]  # the cell's tokens cap the LSTM's
+    assert lm.report_.loc["lstm", "train_tokens"] == cell_tokens
+
+
 def test_language_model_defaults_keep_todays_training():
     from autoforecast.language_model import AutoCellLanguageModel
 

@@ -110,6 +110,16 @@ def test_max_time_is_checked_between_batches_and_one_batch_always_runs():
     assert not full.time_capped and [r["samples"] for r in full.history] == [32, 32]
 
 
+
+def test_max_items_stops_at_the_first_batch_boundary_at_or_past_it():
+    model = Flaky(nan_calls=())
+    result = train_module(model, batches(), batches(), nn.MSELoss(), epochs=5, max_items=40)
+    assert [r["samples"] for r in result.history] == [32, 16]  # the cut epoch is recorded
+    assert result.trained == 48 and not result.time_capped
+    exact = train_module(model, batches(), batches(), nn.MSELoss(), epochs=5, max_items=64)
+    assert [r["samples"] for r in exact.history] == [32, 32]
+
+
 class Recorder(nn.Module):
     """``run(x, state) -> (x + state, new state)``: records the state each segment starts from."""
 
