@@ -1,0 +1,75 @@
+"""Issue 14's tables from bench_lm.py's rows: ``python benchmarks/lm_report.py [reduced|full]``.
+
+One line per run (label and seed): the cell and its LSTM's perplexities, both recurrent
+parameter counts, the tokens each trained on, and the LSTM's best validation perplexity over
+its epochs that ended within the cell's tokens (``lstm val, equal tokens``; an uncut epoch's
+tokens are the largest tokens per epoch among the file's rows: one corpus per preset). That column
+is the issue's primary comparison for rows measured before the estimator capped the LSTM at
+the cell's tokens (commit f6446ce): those gave both models the same time cap, and the faster
+LSTM saw more text. ``code`` tells whether the package changed since the row was measured.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import RESULTS, code_state, markdown_table  # noqa: E402
+
+COLUMNS = ["label", "seed", "cell val", "cell test", "lstm val", "lstm test",
+           "lstm val, equal tokens", "cell tokens (M)", "lstm tokens (M)", "recurrent cell / lstm",
+           "epochs cell / lstm", "tokens/s cell / lstm", "search s", "cell", "code"]
+
+
+def equal_token_val(cell: pd.Series, lstm: pd.Series, epoch_tokens: float) -> float:
+    """The LSTM's best validation perplexity over its epochs that end within the cell's
+    training tokens (``epoch_tokens``: an uncut epoch's; a cut last epoch ends at the run's
+    total)."""
+    vals = [float(v) for v in str(lstm["val_ppl_by_epoch"]).split(";")]
+    ends = [min((i + 1) * epoch_tokens, lstm["train_tokens"]) for i in range(len(vals))]
+    within = [v for v, end in zip(vals, ends) if end <= cell["train_tokens"]]
+    return min(within) if within else float("nan")
+
+
+def table(preset: str) -> str:
+    rows = pd.read_csv(RESULTS / f"lm_ptb_{preset}.csv")
+    trained = rows[rows["run"].isin(["autocell", "lstm"])]
+    epoch_tokens = (trained["train_tokens"] / trained["epochs"]).max()  # an uncut epoch's
+    lines = []
+    for (label, seed), run in rows.groupby(["label", "seed"], sort=False):
+        runs = run.set_index("run")
+        if not {"autocell", "lstm"} <= set(runs.index):
+            continue
+        cell, lstm = runs.loc["autocell"], runs.loc["lstm"]
+        speed = (f"{runs.loc['throughput_cell', 'tokens_per_second']:,.0f} / "
+                 f"{runs.loc['throughput_lstm', 'tokens_per_second']:,.0f}"
+                 if "throughput_lstm" in runs.index else "")
+        lines.append({
+            "label": label, "seed": seed, "cell val": f"{cell['val_perplexity']:.1f}",
+            "cell test": f"{cell['test_perplexity']:.1f}",
+            "lstm val": f"{lstm['val_perplexity']:.1f}",
+            "lstm test": f"{lstm['test_perplexity']:.1f}",
+            "lstm val, equal tokens": f"{equal_token_val(cell, lstm, epoch_tokens):.1f}",
+            "cell tokens (M)": f"{cell['train_tokens'] / 1e6:.2f}",
+            "lstm tokens (M)": f"{lstm['train_tokens'] / 1e6:.2f}",
+            "recurrent cell / lstm": f"{cell['recurrent_parameters']:,} / "
+                                     f"{lstm['recurrent_parameters']:,}",
+            "epochs cell / lstm": f"{cell['epochs']:g} / {lstm['epochs']:g}",
+            "tokens/s cell / lstm": speed, "search s": f"{cell['search_seconds']:.0f}",
+            "cell": f"`{cell['genotype']}`", "code": code_state(str(cell["commit"]))})
+    return markdown_table(lines, COLUMNS)
+
+
+def main() -> None:
+    presets = sys.argv[1:] or ["reduced", "full"]
+    for preset in presets:
+        if (RESULTS / f"lm_ptb_{preset}.csv").exists():
+            print(f"### {preset}\n\n{table(preset)}\n")
+
+
+if __name__ == "__main__":
+    main()
