@@ -1,4 +1,5 @@
-"""Issue 14's tables from bench_lm.py's rows: ``python benchmarks/lm_report.py [reduced|full]``.
+"""Issue 14's tables from bench_lm.py's rows: ``python benchmarks/lm_report.py [reduced|full]``
+(``--plot``: also docs/lm_curves.png, validation perplexity against training tokens).
 
 One line per run (label and seed): the cell and its LSTM's perplexities, both recurrent
 parameter counts, the tokens each trained on, and the LSTM's best validation perplexity over
@@ -18,27 +19,37 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import RESULTS, code_state, markdown_table  # noqa: E402
+from common import RESULTS, ROOT, code_state, markdown_table  # noqa: E402
 
 COLUMNS = ["label", "seed", "cell val", "cell test", "lstm val", "lstm test",
            "lstm val, equal tokens", "cell tokens (M)", "lstm tokens (M)", "recurrent cell / lstm",
            "epochs cell / lstm", "tokens/s cell / lstm", "search s", "cell", "code"]
 
 
+def curve(row: pd.Series, epoch_tokens: float) -> tuple[list[float], list[float]]:
+    """(training tokens at the end of each epoch, validation perplexity after it); an uncut
+    epoch has ``epoch_tokens``, a cut last one ends at the run's total."""
+    vals = [float(v) for v in str(row["val_ppl_by_epoch"]).split(";")]
+    return [min((i + 1) * epoch_tokens, row["train_tokens"]) for i in range(len(vals))], vals
+
+
 def equal_token_val(cell: pd.Series, lstm: pd.Series, epoch_tokens: float) -> float:
     """The LSTM's best validation perplexity over its epochs that end within the cell's
-    training tokens (``epoch_tokens``: an uncut epoch's; a cut last epoch ends at the run's
-    total)."""
-    vals = [float(v) for v in str(lstm["val_ppl_by_epoch"]).split(";")]
-    ends = [min((i + 1) * epoch_tokens, lstm["train_tokens"]) for i in range(len(vals))]
+    training tokens."""
+    ends, vals = curve(lstm, epoch_tokens)
     within = [v for v, end in zip(vals, ends) if end <= cell["train_tokens"]]
     return min(within) if within else float("nan")
 
 
-def table(preset: str) -> str:
+def load(preset: str) -> tuple[pd.DataFrame, float]:
+    """(the preset's rows, an uncut epoch's training tokens)."""
     rows = pd.read_csv(RESULTS / f"lm_ptb_{preset}.csv")
     trained = rows[rows["run"].isin(["autocell", "lstm"])]
-    epoch_tokens = (trained["train_tokens"] / trained["epochs"]).max()  # an uncut epoch's
+    return rows, float((trained["train_tokens"] / trained["epochs"]).max())
+
+
+def table(preset: str) -> str:
+    rows, epoch_tokens = load(preset)
     lines = []
     for (label, seed), run in rows.groupby(["label", "seed"], sort=False):
         runs = run.set_index("run")
@@ -64,11 +75,40 @@ def table(preset: str) -> str:
     return markdown_table(lines, COLUMNS)
 
 
+def plot(presets: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(presets), figsize=(7 * len(presets), 5), squeeze=False)
+    for ax, preset in zip(axes[0], presets):
+        rows, epoch_tokens = load(preset)
+        for i, ((label, seed), run) in enumerate(rows.groupby(["label", "seed"], sort=False)):
+            for model, name, style in (("autocell", "cell", "-"), ("lstm", "LSTM", "--")):
+                row = run[run["run"] == model]
+                if len(row):
+                    ends, vals = curve(row.iloc[0], epoch_tokens)
+                    ax.plot([e / 1e6 for e in ends], vals, style, color=f"C{i % 10}",
+                            marker=".", label=f"{label} s{seed} {name}")
+        ax.set(title=f"PTB, preset {preset}: cell (solid) and its LSTM (dashed)",
+               xlabel="training tokens (millions)", ylabel="validation perplexity")
+        ax.set_ylim(top=min(ax.get_ylim()[1], 260))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
 def main() -> None:
-    presets = sys.argv[1:] or ["reduced", "full"]
+    args = [a for a in sys.argv[1:] if a != "--plot"]
+    presets = [p for p in (args or ["reduced", "full"])
+               if (RESULTS / f"lm_ptb_{p}.csv").exists()]
     for preset in presets:
-        if (RESULTS / f"lm_ptb_{preset}.csv").exists():
-            print(f"### {preset}\n\n{table(preset)}\n")
+        print(f"### {preset}\n\n{table(preset)}\n")
+    if "--plot" in sys.argv:
+        plot(presets, ROOT / "docs" / "lm_curves.png")
 
 
 if __name__ == "__main__":
