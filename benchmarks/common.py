@@ -75,11 +75,16 @@ class ResultLog:
 
     def __init__(self, path: Path, key_fields: tuple[str, ...]):
         self.path, self.key_fields = Path(path), key_fields
-        self.rows, self.fields = [], None
-        if self.path.exists():
-            with open(self.path, newline="") as handle:
-                reader = csv.DictReader(handle)
-                self.rows, self.fields = list(reader), reader.fieldnames
+        self.rows, self.fields = self._read()
+
+    def _read(self) -> tuple[list[dict], list[str] | None]:
+        """The file's rows and columns (none when it is missing or empty). Read again before
+        a header or a rewrite is written: runs started side by side share one file."""
+        if not self.path.exists() or not self.path.stat().st_size:
+            return [], None
+        with open(self.path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            return list(reader), reader.fieldnames
 
     def key(self, row: dict) -> tuple:
         return tuple(str(row[field]) for field in self.key_fields)
@@ -100,6 +105,8 @@ class ResultLog:
     def append(self, row: dict) -> None:
         row = {**row, "commit": current_commit(), "version": __version__}
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.fields is None:  # another run may have created the file meanwhile
+            self.rows, self.fields = self._read()
         if self.fields is not None and not set(row) <= set(self.fields):
             self._rewrite(self.fields + [k for k in row if k not in self.fields])
         with open(self.path, "a", newline="") as handle:
@@ -116,7 +123,8 @@ class ResultLog:
         """The file again with the columns ``fields`` (new ones empty), atomically."""
         from autoforecast.files import atomic_path
 
-        self.rows, self.fields = [{f: row.get(f, "") for f in fields} for row in self.rows], fields
+        self.rows = [{f: row.get(f, "") for f in fields} for row in self._read()[0]]
+        self.fields = fields
         with atomic_path(self.path, suffix=".csv") as tmp, open(tmp, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writeheader()
