@@ -4,10 +4,11 @@
 One line per run (label and seed): the cell and its LSTM's perplexities, both recurrent
 parameter counts, the tokens each trained on, and the LSTM's best validation perplexity over
 its epochs that ended within the cell's tokens (``lstm val, equal tokens``; an uncut epoch's
-tokens are the largest tokens per epoch among the file's rows: one corpus per preset). That column
-is the issue's primary comparison for rows measured before the estimator capped the LSTM at
-the cell's tokens (commit f6446ce): those gave both models the same time cap, and the faster
-LSTM saw more text. ``code`` tells whether the package changed since the row was measured.
+tokens are the largest tokens per epoch among the file's rows: one corpus per preset). That
+column is the issue's primary comparison for rows measured before the estimator capped the
+LSTM at the cell's tokens (commit f6446ce): those gave both models the same time cap, and the
+faster LSTM saw more text. ``search s``: "-" for a cell given with ``--genotype`` (or a run
+resumed after its search). ``code``: whether the package changed since the row was measured.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def table(preset: str) -> str:
             "recurrent cell / lstm": f"{cell['recurrent_parameters']:,} / "
                                      f"{lstm['recurrent_parameters']:,}",
             "epochs cell / lstm": f"{cell['epochs']:g} / {lstm['epochs']:g}",
-            "tokens/s cell / lstm": speed, "search s": f"{cell['search_seconds']:.0f}",
+            "tokens/s cell / lstm": speed, "search s": ("-" if pd.isna(cell["search_seconds"])
+                                                  else f"{cell['search_seconds']:.0f}"),
             "cell": f"`{cell['genotype']}`", "code": code_state(str(cell["commit"]))})
     return markdown_table(lines, COLUMNS)
 
