@@ -16,8 +16,9 @@ found at another size, transferred as DARTS did), the derived cell retrained fro
 an LSTM language model with the parameter count closest to the cell's (same embedding, tied
 decoder, dropouts, optimiser, epochs, time cap and seed; its own recurrent regulariser,
 ``--lstm-weight-drop``), trained on at most as many tokens as the cell (the issue's primary
-comparison; rows measured before 2026-12-01's evening gave the LSTM the same time cap
-instead, so it saw up to 1.4 times the cell's tokens). Each model's epoch is chosen on validation; the test split is scored
+comparison; rows measured at a3612be or earlier gave the LSTM the same time cap instead,
+so it saw up to 1.26 times the cell's tokens; ``lm_report.py`` reads their equal-token
+comparison off the per-epoch log). Each model's epoch is chosen on validation; the test split is scored
 once, at the end. One torch thread.
 
 Ablation options (``--help``): the dropouts, weight drops, optimiser (``--optimizer nt-asgd
