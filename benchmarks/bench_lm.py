@@ -18,8 +18,8 @@ decoder, dropouts, optimiser, epochs, time cap and seed; its own recurrent regul
 ``--lstm-weight-drop``), trained on at most as many tokens as the cell (the issue's primary
 comparison; rows measured at a3612be or earlier gave the LSTM the same time cap instead,
 so it saw up to 1.26 times the cell's tokens; ``lm_report.py`` reads their equal-token
-comparison off the per-epoch log). Each model's epoch is chosen on validation; the test split is scored
-once, at the end. One torch thread.
+comparison off the per-epoch log). Each model's epoch is chosen on validation; the test split
+is scored once, at the end. One torch thread.
 
 Ablation options (``--help``): the dropouts, weight drops, optimiser (``--optimizer nt-asgd
 --lr 30``), the search (``--backbone darts --max-nodes 8``, ``--search-tokens``,
