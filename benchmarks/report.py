@@ -144,8 +144,8 @@ def main() -> None:
              "(search and retraining for the searched models) on a shared 2-core machine.",
              "The column `code` says whether each row was measured on the package as it is "
              "now (`current`), on code that has changed since (`older`: rerun it), or before "
-             "rows recorded their commit (`unknown`). Rows measured before commit f6446ce read "
-             "`older` because of it alone (those current before it): it capped the language model's LSTM baseline at the "
+             "rows recorded their commit (`unknown`). Rows current before commit f6446ce read "
+             "`older` because of it alone: it capped the language model's LSTM baseline at the "
              "cell's tokens and gave the training loop a `max_items` option that no forecaster "
              "passes; `tests/test_pinned.py` pins the forecasters' fitted values to the bit and "
              "passes after it, so those rows were not rerun.", ""]
