@@ -14,7 +14,8 @@ CORR; on Beijing only the test points whose truth was observed are scored). Mode
   lookback 720, segment 24, batch 256, Adam 2e-3, 6 epochs, the epoch chosen on validation);
 - ``gru``: hidden 64, lookback 720 (168 on exchange-rate), at most 10 epochs with patience 3,
   batch 256, Adam 6e-3 (rows named ``...@lr=0.002`` were run at 2e-3, this script's rate until
-  6e-3 beat it on ETTh1 H = 96 for the GRU, the searched and the random cells alike); ``lstm``: the same at hidden 56 (the GRU's parameter count);
+  6e-3 beat it on ETTh1 H = 96 for the GRU, the searched and the random cells alike);
+  ``lstm``: the same at hidden 56 (the GRU's parameter count);
 - ``two_input_grow``: the searched two-input cell grown 2 -> 4 nodes, hidden 48 (the GRU's
   parameter count within 1 % on ETTh1: 28,424 against 28,472), 3 search epochs on 2000
   training windows evenly spaced, one search run, then retraining as the GRU; ``darts``: the

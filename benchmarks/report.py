@@ -131,7 +131,13 @@ def main() -> None:
     lines = ["# Benchmarks", "",
              "Every figure here comes from a script in `benchmarks/`; the raw rows are in "
              "`benchmarks/results/`. Regenerate this page with `python benchmarks/report.py`.",
-             "", *network_sections(), _static_sections("benchmarks_network.md"),
+             "", "The column `code` says whether each row was measured on the package as it is "
+             "now (`current`), on code that has changed since (`older`: rerun it), or before "
+             "rows recorded their commit (`unknown`). Rows current before commit f6446ce read "
+             "`older` because of it alone: it capped the language model's LSTM baseline at the "
+             "cell's tokens and gave the training loop a `max_items` option that no forecaster "
+             "passes; `tests/test_pinned.py` pins the forecasters' fitted values (to 1e-6 relative) and "
+             "passes after it, so those rows were not rerun.", "", *network_sections(), _static_sections("benchmarks_network.md"),
              *interval_section(), _static_sections("benchmarks_intervals.md"),
              "## 0.1: the searched cell in the per-time-step network (`bench_autocell.py`)", "",
              "These rows were measured with the network that 0.2 replaced (the cell read the "
@@ -141,14 +147,7 @@ def main() -> None:
              "Budgets are those stated in `benchmarks/bench_autocell.py` (hidden 32, 3 search "
              "epochs, 8 retraining epochs, one torch thread). Errors are on the test part of "
              "each protocol; mean over seeds (std in the next column), fit time in seconds "
-             "(search and retraining for the searched models) on a shared 2-core machine.",
-             "The column `code` says whether each row was measured on the package as it is "
-             "now (`current`), on code that has changed since (`older`: rerun it), or before "
-             "rows recorded their commit (`unknown`). Rows current before commit f6446ce read "
-             "`older` because of it alone: it capped the language model's LSTM baseline at the "
-             "cell's tokens and gave the training loop a `max_items` option that no forecaster "
-             "passes; `tests/test_pinned.py` pins the forecasters' fitted values to the bit and "
-             "passes after it, so those rows were not rerun.", ""]
+             "(search and retraining for the searched models) on a shared 2-core machine.", ""]
     for task in METRIC:
         rows = results[results.task == task] if len(results) else results
         if rows.empty:
