@@ -136,8 +136,9 @@ def main() -> None:
              "rows recorded their commit (`unknown`). Rows current before commit f6446ce read "
              "`older` because of it alone: it capped the language model's LSTM baseline at the "
              "cell's tokens and gave the training loop a `max_items` option that no forecaster "
-             "passes; `tests/test_pinned.py` pins the forecasters' fitted values (to 1e-6 relative) and "
-             "passes after it, so those rows were not rerun.", "", *network_sections(), _static_sections("benchmarks_network.md"),
+             "passes; `tests/test_pinned.py` pins the forecasters' fitted values (to 1e-6 "
+             "relative) and passes after it, so those rows were not rerun.", "",
+             *network_sections(), _static_sections("benchmarks_network.md"),
              *interval_section(), _static_sections("benchmarks_intervals.md"),
              "## 0.1: the searched cell in the per-time-step network (`bench_autocell.py`)", "",
              "These rows were measured with the network that 0.2 replaced (the cell read the "
