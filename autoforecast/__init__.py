@@ -13,6 +13,7 @@ estimator of the model registry (:mod:`autoforecast.models`).
 from ._version import __version__
 from .models import class_names
 from .persistence import ModelFileError, load, save
+from .settings import SearchSettings
 
 _LAZY = {"backtest": "evaluation", "compare_models": "evaluation"}
 
@@ -29,4 +30,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'autoforecast' has no attribute {name!r}")
 
 
-__all__ = sorted([*class_names(), *_LAZY, "ModelFileError", "__version__", "load", "save"])
+__all__ = sorted([*class_names(), *_LAZY, "ModelFileError", "SearchSettings", "__version__",
+                  "load", "save"])

@@ -28,17 +28,24 @@ from .events import epoch_losses, search_reached
 from .models import model_class, model_names
 from .neural import NeuralForecaster, resolve_device
 from .legacy import RemovedModule as CellHead  # noqa: F401 (0.1 pickles name it)
-from .search import SearchConfig, build_encoder, random_search
+from .search import SearchConfig, build_encoder, genotype_of
 from .search.data import SearchData
+from .search.events import SearchResult
 from .search.parallel import run_searches
-from .training import seed_everything_local, torch_threads, train_module
+from .settings import SearchSettings
+from .training import seed_everything_local, train_module
 
 BASELINES = model_names(baseline=True)
 # settings the baselines take from the estimator when they have them (the LSTM: all of them)
 SHARED_WITH_BASELINES = ("hidden_size", "segment_length", "normalization", "covariates",
                          "linear_skip", "epochs", "batch_size", "lr", "weight_decay", "patience",
-                         "device", "n_threads")
-STRATEGIES = ("search", "random")
+                         "device")
+# The search of a default fit (SearchSettings' fields left at None take these).
+DEFAULT_SEARCH = SearchSettings(
+    backbone="two_input", mode="grow_then_prune", n_active=1, init_nodes=1, max_nodes=4,
+    growth="schedule", grow_every=2, epochs=6, n_searches=2, selection_epochs=2,
+    second_order=False, activations=False, subsample=2000, strategy="search",
+    derivation="argmax", genotype=None)
 
 
 class ForecastSearchTask:
@@ -60,22 +67,22 @@ class ForecastSearchTask:
 class AutoCellForecaster(NeuralForecaster):
     """Forecaster whose recurrent cell is found by growable differentiable architecture search.
 
-    Search: ``backbone`` ("two_input" or "darts"), ``mode`` ("grow_then_prune" or
-    "grow_and_prune", with ``n_active``), ``init_nodes`` .. ``max_nodes`` grown by ``growth``
-    ("schedule" every ``grow_every`` epochs, "plateau" or "none"), ``search_epochs`` per search,
-    ``n_searches`` seeds, each candidate retrained ``selection_epochs`` to pick one;
-    ``search_windows`` (default 2000; None: all) caps the training windows the search runs on,
-    taken evenly spaced over the training part (it bounds the search's cost on long series);
-    ``strategy="random"`` samples cells of the same space at the same budget instead (the
-    control); ``derivation`` ("argmax", METHOD.md's rule, or "prefer_nondegenerate": a node
-    whose argmax op passes one input through takes the best other op when its weight is at
-    least half the argmax's, ``search.nodes.NONDEGENERATE_RATIO``). Network (the searched cell in the forecasting network of every recurrent
+    Search: ``search``, a :class:`~autoforecast.SearchSettings` (None: the defaults below; a
+    field left unset takes its default): the backbone, growth, epochs, seeds and strategy of
+    the search (docs/search.md). Each field is also a parameter of its own, the sklearn way:
+    ``set_params(search__max_nodes=6)``, ``GridSearchCV(est, {"search__backbone": [...]})``.
+    The defaults: ``DEFAULT_SEARCH``. ``subsample`` caps the training windows the search runs
+    on, taken evenly spaced over the training part (it bounds the search's cost on long
+    series). Network (the searched cell in the forecasting network of every recurrent
     forecaster, :class:`autoforecast.neural.NeuralForecaster`): ``lookback``,
     ``segment_length``, ``normalization``, ``covariates``, ``linear_skip``, ``hidden_size``.
-    Retraining: ``epochs``, ``patience``, ``lr``, ``batch_size``. Report: ``baselines`` among "lstm", "arima", "naive", "linear", scored on
-    the last ``test_size`` rows (``test_size=0`` skips the report). ``n_jobs`` runs searches,
-    candidate retrainings and baselines through joblib. ``max_time`` (seconds) caps the search
-    and the retraining each; a capped fit warns that it is not reproducible.
+    Retraining: ``epochs``, ``patience``, ``lr``, ``batch_size``, ``weight_decay``. Report:
+    ``baselines`` among "lstm", "gru", "arima", "linear", "naive", scored on the last
+    ``test_size`` rows (``test_size=0`` skips the report). ``n_jobs`` runs searches,
+    candidate retrainings and baselines through joblib. ``max_time`` (seconds) caps the whole
+    fit: the search, the retraining and the refit share it, each getting what the ones before
+    left; a capped fit warns (:class:`~autoforecast.shell.MaxTimeWarning`) that it is not
+    reproducible.
 
     The report (``report_``, one row per model) also gives the empirical coverage and mean
     width of each model's 90 % prediction interval on the test part (``coverage_90``,
@@ -86,52 +93,37 @@ class AutoCellForecaster(NeuralForecaster):
     refit they are a heuristic: the refitted network saw the validation rows, and its errors
     on new data may differ from those of the validated network.
 
-    Fitted: ``genotype_``, ``module_``, ``search_history_``, ``search_result_``, ``history_``,
-    ``report_`` (DataFrame, one row per model), ``baselines_``, ``residuals_``,
-    ``n_features_in_``, ``feature_names_in_`` (DataFrames).
+    Fitted: ``search_settings_`` (every field set), ``genotype_``, ``module_``,
+    ``search_history_``, ``search_result_``, ``history_``, ``report_`` (DataFrame, one row
+    per model), ``baselines_``, ``residuals_``, ``n_features_in_``, ``feature_names_in_``
+    (DataFrames).
     """
 
+    _search_defaults = DEFAULT_SEARCH
+
     def __init__(self, lookback="auto", horizon=1, target=None, validation_size=0.2,
-                 test_size=0.2, missing="raise", backbone="two_input", mode="grow_then_prune",
-                 n_active=1, init_nodes=1, max_nodes=4, growth="schedule", grow_every=2,
-                 search_epochs=6, n_searches=2, selection_epochs=2, second_order=False,
-                 search_activations=False, search_windows=2000, strategy="search",
-                 derivation="argmax", hidden_size=32,
+                 test_size=0.2, missing="raise", search=None, hidden_size=32,
                  segment_length="auto", normalization="last", covariates="others",
                  linear_skip=False, epochs=10, batch_size=128, lr=5e-3, weight_decay=0.0,
-                 patience=3, baselines=("lstm", "arima"), refit=False, device="auto",
-                 max_time=None, random_state=None, verbose=0, n_jobs=None, n_threads=None):
+                 patience=3, baselines=("naive", "lstm", "arima"), refit=False, device="auto",
+                 max_time=None, random_state=None, verbose=0, n_jobs=None):
         self.lookback = lookback
         self.horizon = horizon
         self.target = target
         self.validation_size = validation_size
         self.test_size = test_size
         self.missing = missing
-        self.backbone = backbone
-        self.mode = mode
-        self.n_active = n_active
-        self.init_nodes = init_nodes
-        self.max_nodes = max_nodes
-        self.growth = growth
-        self.grow_every = grow_every
-        self.search_epochs = search_epochs
-        self.n_searches = n_searches
-        self.selection_epochs = selection_epochs
-        self.second_order = second_order
-        self.search_activations = search_activations
-        self.search_windows = search_windows
-        self.strategy = strategy
-        self.derivation = derivation
+        self.search = search
         self.hidden_size = hidden_size
         self.segment_length = segment_length
         self.normalization = normalization
         self.covariates = covariates
+        self.linear_skip = linear_skip
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
         self.patience = patience
-        self.linear_skip = linear_skip
         self.baselines = baselines
         self.refit = refit
         self.device = device
@@ -139,33 +131,23 @@ class AutoCellForecaster(NeuralForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.n_jobs = n_jobs
-        self.n_threads = n_threads
 
     # ---------------------------------------------------------------------- fit
     # fit(X, y=None, callback=None): autoforecast.shell.EstimatorShell.fit
     def _check_common_params(self) -> int:
         lookback = super()._check_common_params()
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"`strategy` must be one of {STRATEGIES}, got {self.strategy!r}.")
         baselines = self.baselines
         if isinstance(baselines, str) or not isinstance(baselines, (tuple, list)) or any(
                 b not in BASELINES for b in baselines):
             raise ValueError(f"`baselines` must be a tuple of names from {BASELINES}, got "
                              f"{self.baselines!r}.")
-        check_positive_int(self.search_epochs, "search_epochs")
-        if self.search_windows is not None:
-            check_positive_int(self.search_windows, "search_windows", minimum=2)
+        self.search_settings_ = self._search_settings()
         self._search_config()  # validates the search settings before any work starts
         return lookback
 
     def _search_config(self) -> SearchConfig:
-        return SearchConfig(
-            backbone=self.backbone, hidden_size=self.hidden_size, init_nodes=self.init_nodes,
-            max_nodes=self.max_nodes, mode=self.mode, n_active=self.n_active, growth=self.growth,
-            grow_every=self.grow_every, epochs=self.search_epochs, lr=self.lr,
-            second_order=self.second_order, search_activations=self.search_activations,
-            n_searches=self.n_searches, selection_epochs=self.selection_epochs,
-            derivation=self.derivation, max_time=self.max_time, num_threads=self.n_threads)
+        return SearchConfig.from_settings(self.search_settings_, hidden_size=self.hidden_size,
+                                          lr=self.lr, max_time=self._time_left())
 
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
@@ -187,36 +169,33 @@ class AutoCellForecaster(NeuralForecaster):
             self._refit_all(Z)
 
     def _search(self, Z, split) -> None:
+        settings = self.search_settings_
+        if settings.genotype is not None:  # given: no search
+            result = SearchResult(genotype_of(settings.genotype))
+        else:
+            result = run_searches(self._search_config(), self._search_task(Z, split),
+                                  self._seed(), self.device_, self.n_jobs, self._on_search_event)
+        self.search_result_ = result
+        self.genotype_ = result.genotype
+        self.search_history_ = result.history
+        if result.time_capped:
+            self._time_capped("the search")
+
+    def _search_task(self, Z, split) -> ForecastSearchTask:
+        """The search's windows (at most ``subsample`` training windows, evenly spaced)."""
         train, val = self._split_windows(Z, split)
         if val is None or len(val) < 2 or len(train) < 2:
             raise NotEnoughDataError(
                 f"the search needs at least 2 training and 2 validation windows, got {len(train)} "
                 f"and {0 if val is None else len(val)}; pass a longer series or a larger "
                 f"validation_size (got {self.validation_size!r}).")
-        if self.search_windows is not None and len(train) > self.search_windows:
-            keep = np.linspace(0, len(train) - 1, self.search_windows).round().astype(int)
+        limit = self.search_settings_.subsample
+        if limit != "all" and len(train) > limit:
+            keep = np.linspace(0, len(train) - 1, limit).round().astype(int)
             train = Windows(Z, train.origins[keep], self.lookback_, self.horizon, self.target_idx_)
         start = self._linear_map(Z, split) if self.linear_skip else None
-        task = ForecastSearchTask(train, val, int(self.batch_size),
+        return ForecastSearchTask(train, val, int(self.batch_size),
                                   SegmentNetFactory(self._network_config(), start))
-        config, seed = self._search_config(), self._seed()
-        if self.strategy == "random":
-            data = task(seed)
-            for event in random_search(config, *data[:4], random_state=seed, device=self.device_,
-                                       model_factory=data.model_factory,
-                                       input_size=data.input_size):
-                if event.kind == "done":
-                    result = event.result
-                else:
-                    self._on_search_event(event)
-        else:
-            result = run_searches(config, task, seed, self.device_, self.n_jobs,
-                                  self._on_search_event)
-        self.search_result_ = result
-        self.genotype_ = result.genotype
-        self.search_history_ = result.history
-        if result.time_capped:
-            self._time_capped("the search")
 
     def _build_encoder(self) -> nn.Module:
         d = int(self.hidden_size)
@@ -278,16 +257,19 @@ class AutoCellForecaster(NeuralForecaster):
         origins = np.arange(self.lookback_, len(Z) - self.horizon + 1)
         windows = Windows(Z, origins, self.lookback_, self.horizon, self.target_idx_)
         seed = self._seed()
-        with torch_threads(self.n_threads), seed_everything_local(seed):
+        with seed_everything_local(seed):
             module = self._build_module(Z.shape[1], len(self.target_idx_))
             if self.linear_skip:
                 module.set_linear_map(*self._linear_map(Z, None, origins))
-            train_module(module, EpochBatches(windows, self.batch_size, True, seed), None,
-                         nn.MSELoss(), epochs=self.best_epoch_ + 1, lr=self.lr,
-                         weight_decay=self.weight_decay, patience=None, device=self.device_,
-                         max_time=self.max_time,
-                         on_epoch=self._log_refit_epoch)
+            result = train_module(module, EpochBatches(windows, self.batch_size, True, seed),
+                                  None, nn.MSELoss(), epochs=self.best_epoch_ + 1, lr=self.lr,
+                                  weight_decay=self.weight_decay, patience=None,
+                                  device=self.device_, max_time=self._time_left(),
+                                  on_epoch=self._log_refit_epoch)
         self.module_ = module.cpu().eval()
+        if result.time_capped:
+            self._time_capped("the refit on all rows", f", after {len(result.history)} of "
+                                                         f"{self.best_epoch_ + 1} epochs")
 
     def _log_refit_epoch(self, record: dict) -> None:
         done, total = record["epoch"] + 1, self.best_epoch_ + 1
@@ -299,9 +281,10 @@ class AutoCellForecaster(NeuralForecaster):
     _epoch_stage = ("retrain", "retraining")  # NeuralForecaster._log_epoch's events
 
     def _on_search_event(self, event) -> None:
-        kind, reached = event.kind, search_reached(event, self.search_epochs)
+        epochs = self.search_settings_.epochs
+        kind, reached = event.kind, search_reached(event, epochs)
         if kind == "epoch":
-            self._emit("search", event.epoch + 1, self.search_epochs,
+            self._emit("search", event.epoch + 1, epochs,
                        f"run {event.search_index}: {event.n_nodes} nodes, train {event.train_loss:.4f}"
                        f", val {event.val_loss:.4f}, {event.genotype}", reached=reached,
                        **_fields(event))

@@ -31,16 +31,24 @@ from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus, tokeni
 from .events import search_reached
 from .neural import resolve_device
 from .optimizers import check_optimizer
-from .search import Genotype, SearchConfig, build_encoder
+from .search import SearchConfig, build_encoder, genotype_of
 from .search.data import SearchData
 from .search.events import SearchResult
 from .search.parallel import run_searches
 from .shell import EstimatorShell
-from .training import TBPTTStream, seed_everything_local, torch_threads, train_module
+from .settings import SearchSettings
+from .training import TBPTTStream, seed_everything_local, train_module
 
 EVAL_STREAMS = 10  # parallel streams when scoring (the usual evaluation batch size on PTB)
 # parameters a fit resumed from a checkpoint may change (FitCheckpoint's may_change)
-RESUMABLE_CHANGES = ("epochs", "max_time", "verbose", "n_threads")
+RESUMABLE_CHANGES = ("epochs", "max_time", "verbose")
+NT_ASGD_NONMONO = 5  # epochs without validation improvement before NT-ASGD averages (AWD-LSTM)
+# The search of a default fit (SearchSettings' fields left at None take these).
+DEFAULT_SEARCH = SearchSettings(
+    backbone="two_input", mode="grow_then_prune", n_active=1, init_nodes=1, max_nodes=4,
+    growth="schedule", grow_every=1, epochs=4, n_searches=1, selection_epochs=1,
+    second_order=False, activations=False, subsample=60_000, strategy="search",
+    derivation="argmax", genotype=None)
 
 
 class LanguageModelSearchTask:
@@ -61,65 +69,51 @@ class LanguageModelSearchTask:
 class AutoCellLanguageModel(EstimatorShell):
     """Word-level language model whose recurrent cell is found by growable differentiable search.
 
-    Vocabulary: ``max_vocab``, ``min_count``, ``tokenizer`` ("whitespace": words are what
-    spaces separate, as in Penn Treebank; "punctuation": punctuation marks are words of their
-    own, ``"thee,"`` -> ``"thee" ","``; kept in ``vocabulary_``, so that ``perplexity``,
-    ``score`` and ``generate`` split text as the fit did). Network: ``embedding_size``,
-    ``hidden_size`` (the decoder is tied to the embedding; a projection maps hidden to
-    embedding size when they differ), dropouts ``dropout_e`` (words), ``dropout_x`` (cell
-    input), ``dropout_h`` (cell state, not the LSTM's), ``dropout_o`` (outputs), each mask
-    drawn once per BPTT segment (locked across its time steps); AWD-LSTM's weight drop
-    (DropConnect, one mask per segment) on the LSTM's recurrent matrix (``lstm_weight_drop``)
-    and on the cell's matrices that read h_{t-1} (``cell_weight_drop``). Search:
-    ``backbone``, ``mode``, ``n_active``, ``init_nodes`` .. ``max_nodes`` grown by ``growth``
-    every ``grow_every`` epochs, ``search_epochs`` over the first ``search_tokens`` training
-    (and validation) tokens (None: all), ``n_searches``
-    seeds each retrained ``selection_epochs`` to pick one, ``derivation`` ("argmax" or
-    "prefer_nondegenerate", :class:`~autoforecast.search.SearchConfig`); ``genotype`` (a
-    Genotype or its dict): no search, this cell is trained (a genotype found at a smaller
-    size transferred to a larger one, as DARTS did). Training: ``epochs``,
-    ``optimizer`` ("adam", the learning rate halved after each epoch without validation
-    improvement; or "nt-asgd": SGD at ``lr`` averaging once validation has not improved for
-    ``nonmono`` epochs, :mod:`autoforecast.optimizers`), ``lr``, ``weight_decay``, ``clip``,
-    ``patience``, ``bptt``, ``batch_size``; ``max_time`` caps the
-    search and, separately, each model's training (seconds; a cut fit warns
-    :class:`~autoforecast.shell.MaxTimeWarning`). ``baseline``: also train an LSTM of the same
-    parameter count and budget: the same settings, and at most as many training tokens as
-    the cell had (when ``max_time`` or ``patience`` stopped the cell early, the faster model
-    would otherwise see more text). Splits: the last ``test_size`` and, before them,
-    ``validation_size`` of the lines, unless given to ``fit``. ``n_threads``: torch threads
-    during training (None: torch's setting). ``verbose``: progress events on stderr.
+    Vocabulary: ``max_vocab`` (the most frequent training words; the others become ``<unk>``),
+    ``tokenizer`` ("whitespace": words are what spaces separate, as in Penn Treebank;
+    "punctuation": punctuation marks are words of their own, ``"thee,"`` -> ``"thee" ","``;
+    kept in ``vocabulary_``, so that ``perplexity``, ``score`` and ``generate`` split text as
+    the fit did). Network: ``embedding_size``, ``hidden_size`` (the decoder is tied to the
+    embedding; a projection maps hidden to embedding size when they differ), dropouts
+    ``dropout_e`` (words), ``dropout_x`` (cell input), ``dropout_h`` (cell state, not the
+    LSTM's), ``dropout_o`` (outputs), each mask drawn once per BPTT segment (locked across its
+    time steps), and ``weight_drop``: AWD-LSTM's DropConnect (one mask per segment) on each
+    model's recurrent matrices (the LSTM's hidden-to-hidden matrix, the cell's matrices that
+    read h_{t-1}). Search: ``search``, a :class:`~autoforecast.SearchSettings` (None: the
+    defaults, ``DEFAULT_SEARCH``; ``search__<field>`` parameters the sklearn way): the search
+    runs on the first ``subsample`` training (and validation) tokens ("all": every one); its
+    ``genotype``: no search, this cell is trained (a genotype found at a smaller size
+    transferred to a larger one, as DARTS did). Training: ``epochs``, ``optimizer`` ("adam",
+    the learning rate halved after each epoch without validation improvement; or "nt-asgd":
+    SGD at ``lr`` averaging once validation has not improved for 5 epochs, AWD-LSTM's rule,
+    :mod:`autoforecast.optimizers`), ``lr``, ``weight_decay``, ``clip``, ``patience``,
+    ``bptt``, ``batch_size``; ``max_time`` caps the search and, separately, each model's
+    training (seconds; so that the LSTM gets the cell's budget, not what the cell left; a cut
+    fit warns :class:`~autoforecast.shell.MaxTimeWarning`). ``baseline``: also train an LSTM of
+    the same parameter count and budget: the same settings, and at most as many training
+    tokens as the cell had (when ``max_time`` or ``patience`` stopped the cell early, the
+    faster model would otherwise see more text). Splits: the last ``test_size`` and, before
+    them, ``validation_size`` of the lines, unless given to ``fit``. Torch's own thread setting
+    is used (``torch.set_num_threads``). ``verbose``: progress events on stderr.
 
-    Fitted: ``vocabulary_``, ``genotype_``, ``module_``, ``search_result_``, ``history_``,
-    ``baseline_module_``, ``baseline_history_``, ``report_`` (DataFrame, one row per model).
+    Fitted: ``search_settings_``, ``vocabulary_``, ``genotype_``, ``module_``,
+    ``search_result_``, ``history_``, ``baseline_module_``, ``baseline_history_``,
+    ``report_`` (DataFrame, one row per model).
     """
 
-    def __init__(self, max_vocab=10000, min_count=1, embedding_size=64, hidden_size=64,
-                 backbone="two_input", mode="grow_then_prune", n_active=1, init_nodes=1,
-                 max_nodes=4, growth="schedule", grow_every=1, search_epochs=4,
-                 search_tokens=None, n_searches=1, selection_epochs=1, second_order=False,
-                 bptt=35, batch_size=20, epochs=6, lr=3e-3, weight_decay=0.0, clip=0.25,
-                 patience=2, dropout_e=0.0, dropout_x=0.1, dropout_h=0.0, dropout_o=0.1,
-                 baseline=True, validation_size=0.1, test_size=0.1, max_time=None,
-                 device="auto", random_state=None, verbose=0, n_threads=None,
-                 tokenizer="whitespace", lstm_weight_drop=0.0, cell_weight_drop=0.0,
-                 optimizer="adam", nonmono=5, derivation="argmax", genotype=None):
+    _search_defaults = DEFAULT_SEARCH
+
+    def __init__(self, max_vocab=10000, tokenizer="whitespace", embedding_size=64,
+                 hidden_size=64, search=None, bptt=35, batch_size=20, epochs=6, lr=3e-3,
+                 weight_decay=0.0, clip=0.25, patience=2, optimizer="adam", dropout_e=0.0,
+                 dropout_x=0.1, dropout_h=0.0, dropout_o=0.1, weight_drop=0.0, baseline=True,
+                 validation_size=0.1, test_size=0.1, max_time=None, device="auto",
+                 random_state=None, verbose=0):
         self.max_vocab = max_vocab
-        self.min_count = min_count
+        self.tokenizer = tokenizer
         self.embedding_size = embedding_size
         self.hidden_size = hidden_size
-        self.backbone = backbone
-        self.mode = mode
-        self.n_active = n_active
-        self.init_nodes = init_nodes
-        self.max_nodes = max_nodes
-        self.growth = growth
-        self.grow_every = grow_every
-        self.search_epochs = search_epochs
-        self.search_tokens = search_tokens
-        self.n_searches = n_searches
-        self.selection_epochs = selection_epochs
-        self.second_order = second_order
+        self.search = search
         self.bptt = bptt
         self.batch_size = batch_size
         self.epochs = epochs
@@ -127,10 +121,12 @@ class AutoCellLanguageModel(EstimatorShell):
         self.weight_decay = weight_decay
         self.clip = clip
         self.patience = patience
+        self.optimizer = optimizer
         self.dropout_e = dropout_e
         self.dropout_x = dropout_x
         self.dropout_h = dropout_h
         self.dropout_o = dropout_o
+        self.weight_drop = weight_drop
         self.baseline = baseline
         self.validation_size = validation_size
         self.test_size = test_size
@@ -138,14 +134,6 @@ class AutoCellLanguageModel(EstimatorShell):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-        self.n_threads = n_threads
-        self.tokenizer = tokenizer
-        self.lstm_weight_drop = lstm_weight_drop
-        self.cell_weight_drop = cell_weight_drop
-        self.optimizer = optimizer
-        self.nonmono = nonmono
-        self.derivation = derivation
-        self.genotype = genotype
 
     # ---------------------------------------------------------------------- fit
     def fit(self, texts, y=None, *, validation=None, test=None, callback=None, checkpoint=None):
@@ -154,8 +142,8 @@ class AutoCellLanguageModel(EstimatorShell):
         ``callback(ProgressEvent)`` receives progress. ``checkpoint``: a folder (made when
         missing) where the search's result and each model's training state are written after
         every epoch; a fit given the same folder and settings resumes where the last one
-        stopped and computes what an uncut fit would (``epochs``, ``max_time``, ``verbose``
-        and ``n_threads`` may change in between). Returns ``self``; a fit that fails or is
+        stopped and computes what an uncut fit would (``epochs``, ``max_time`` and
+        ``verbose`` may change in between). Returns ``self``; a fit that fails or is
         interrupted leaves the estimator unfitted (see :mod:`autoforecast.shell`)."""
         return self._run_fit(callback, self._fit, texts, validation, test, checkpoint)
 
@@ -165,8 +153,7 @@ class AutoCellLanguageModel(EstimatorShell):
                                                              RESUMABLE_CHANGES)
         train, val, test = self._split(read_corpus(texts), validation, test)
         self.device_ = resolve_device(self.device)
-        self.vocabulary_ = Vocabulary.build(train, self.max_vocab, self.min_count,
-                                            self.tokenizer)
+        self.vocabulary_ = Vocabulary.build(train, self.max_vocab, 1, self.tokenizer)
         streams = {name: batchify(self.vocabulary_.encode(lines), self.batch_size)
                    for name, lines in (("train", train), ("val", val))}
         self.n_train_tokens_ = int(streams["train"].numel())
@@ -186,14 +173,12 @@ class AutoCellLanguageModel(EstimatorShell):
         return self
 
     def _check_params(self) -> SearchConfig:
-        for name in ("embedding_size", "hidden_size", "search_epochs", "bptt", "batch_size", "epochs"):
+        for name in ("embedding_size", "hidden_size", "bptt", "batch_size", "epochs"):
             check_positive_int(getattr(self, name), name)
-        if self.search_tokens is not None:
-            check_positive_int(self.search_tokens, "search_tokens", minimum=2)
         if self.patience is not None:
             check_positive_int(self.patience, "patience")
-        check_optimizer(self.optimizer, self.nonmono)
-        for name in ("dropout_e", "dropout_o", "lstm_weight_drop", "cell_weight_drop"):
+        check_optimizer(self.optimizer, NT_ASGD_NONMONO)
+        for name in ("dropout_e", "dropout_o", "weight_drop"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"`{name}` must be in [0, 1), got {getattr(self, name)!r}.")
         for name in ("validation_size", "test_size"):
@@ -201,19 +186,14 @@ class AutoCellLanguageModel(EstimatorShell):
                 raise ValueError(f"`{name}` must be a fraction in [0, 0.5), got {getattr(self, name)!r}.")
         if self.max_time is not None and not self.max_time > 0:
             raise ValueError(f"`max_time` must be None or seconds > 0, got {self.max_time!r}.")
-        if self.n_threads is not None:
-            check_positive_int(self.n_threads, "n_threads")
         tokenizer_of(self.tokenizer)  # a known name, or a ValueError naming the choices
-        if self.genotype is not None:
-            _genotype_of(self.genotype)
-        return SearchConfig(  # validates the search settings
-            backbone=self.backbone, hidden_size=self.hidden_size, init_nodes=self.init_nodes,
-            max_nodes=self.max_nodes, mode=self.mode, n_active=self.n_active, growth=self.growth,
-            grow_every=self.grow_every, epochs=self.search_epochs, lr=self.lr,
-            weight_decay=self.weight_decay, clip=self.clip, second_order=self.second_order,
-            dropout_x=self.dropout_x, dropout_h=self.dropout_h, n_searches=self.n_searches,
-            selection_epochs=self.selection_epochs, derivation=self.derivation,
-            max_time=self.max_time, num_threads=self.n_threads)
+        self.search_settings_ = settings = self._search_settings()
+        if settings.genotype is not None:
+            genotype_of(settings.genotype)
+        return SearchConfig.from_settings(  # validates the search settings
+            settings, hidden_size=self.hidden_size, lr=self.lr, weight_decay=self.weight_decay,
+            clip=self.clip, dropout_x=self.dropout_x, dropout_h=self.dropout_h,
+            max_time=self.max_time)
 
     def _split(self, lines, validation, test):
         """(train, validation, test) lines: given corpora, else the last lines of ``lines``."""
@@ -233,14 +213,14 @@ class AutoCellLanguageModel(EstimatorShell):
         return train, val, test
 
     def _search(self, config, streams, store=None) -> None:
-        limit = self.search_tokens  # the first tokens of each part (training and validation)
-        train, val = (streams[k] if limit is None else
+        limit = self.search_settings_.subsample  # the first tokens of each part
+        train, val = (streams[k] if limit == "all" else
                       batchify(streams[k].reshape(-1)[:limit], self.batch_size) for k in ("train", "val"))
         task = LanguageModelSearchTask(train, val, self.bptt, len(self.vocabulary_),
                                        self.embedding_size, self.dropout_e, self.dropout_o)
         saved = store and store.load_json("search")
-        if self.genotype is not None:  # given: transferred from another search
-            result = SearchResult(_genotype_of(self.genotype))
+        if self.search_settings_.genotype is not None:  # given: transferred from another search
+            result = SearchResult(genotype_of(self.search_settings_.genotype))
         elif saved:
             result = SearchResult.from_dict(saved)
         else:
@@ -254,7 +234,7 @@ class AutoCellLanguageModel(EstimatorShell):
 
     def _cell_net(self) -> LanguageModelNet:
         encoder = build_encoder(self.genotype_, self.embedding_size, self.hidden_size,
-                                self.dropout_x, self.dropout_h, self.cell_weight_drop)
+                                self.dropout_x, self.dropout_h, self.weight_drop)
         return LanguageModelNet(encoder, len(self.vocabulary_), self.embedding_size,
                                 self.dropout_e, self.dropout_o)
 
@@ -268,7 +248,7 @@ class AutoCellLanguageModel(EstimatorShell):
     def _lstm_net(self, n_params: int) -> LanguageModelNet:
         hidden = lstm_hidden_for(n_params, len(self.vocabulary_), self.embedding_size)
         return LanguageModelNet(LSTMEncoder(self.embedding_size, hidden, self.dropout_x,
-                                            self.lstm_weight_drop),
+                                            self.weight_drop),
                                 len(self.vocabulary_), self.embedding_size, self.dropout_e,
                                 self.dropout_o)
 
@@ -284,7 +264,7 @@ class AutoCellLanguageModel(EstimatorShell):
                        f"val ppl {math.exp(record['val_loss']):.1f}",
                        reached=f"{stage} epoch {done} of {self.epochs}", **record)
 
-        with seed_everything_local(seed), torch_threads(self.n_threads):
+        with seed_everything_local(seed):
             module = build()
             result = train_module(
                 module, TBPTTStream(streams["train"], self.bptt),
@@ -292,7 +272,7 @@ class AutoCellLanguageModel(EstimatorShell):
                 weight_decay=self.weight_decay, clip=self.clip, patience=self.patience,
                 max_time=self.max_time, device=self.device_, on_epoch=on_epoch,
                 plateau_lr_factor=0.5 if self.optimizer == "adam" else None,
-                optimizer=self.optimizer, nonmono=self.nonmono,
+                optimizer=self.optimizer, nonmono=NT_ASGD_NONMONO,
                 checkpoint=store and store.loop(stage), max_items=max_tokens)
         if result.time_capped:
             self._time_capped(f"training ({stage})", f", after {len(result.history)} of "
@@ -355,9 +335,10 @@ class AutoCellLanguageModel(EstimatorShell):
     # ----------------------------------------------------------------- progress
     # fit wrapper, _emit, _seed, the max-time warning: autoforecast.shell.EstimatorShell
     def _on_search_event(self, event) -> None:
-        reached = search_reached(event, self.search_epochs)
+        epochs = self.search_settings_.epochs
+        reached = search_reached(event, epochs)
         if event.kind == "epoch":
-            self._emit("search", event.epoch + 1, self.search_epochs,
+            self._emit("search", event.epoch + 1, epochs,
                        f"run {event.search_index}: {event.n_nodes} nodes, val ppl "
                        f"{math.exp(min(event.val_loss, 50)):.1f}, {event.genotype}",
                        reached=reached, train_loss=event.train_loss, val_loss=event.val_loss,
@@ -372,15 +353,6 @@ class AutoCellLanguageModel(EstimatorShell):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
-
-
-def _genotype_of(value) -> Genotype:
-    if isinstance(value, Genotype):
-        return value
-    if isinstance(value, dict):
-        return Genotype.from_dict(value)
-    raise TypeError(f"`genotype` must be None, a Genotype or its dict (Genotype.to_dict()), got "
-                    f"{type(value).__name__}.")
 
 
 def _perplexity(module, vocabulary, lines, bptt) -> float:

@@ -25,7 +25,7 @@ from .events import epoch_losses
 from .intervals import recent
 from .ridge import linear_map
 from .shell import MaxTimeWarning  # noqa: F401 (its import path before the shell existed)
-from .training import seed_everything_local, torch_threads, train_module
+from .training import seed_everything_local, train_module
 
 DEVICES = ("auto", "cpu", "cuda")
 AUTO_SEGMENTS = 30  # lookback="auto": 30 segments (720 hourly steps, SegRNN's), if the data allow
@@ -63,9 +63,9 @@ class NeuralForecaster(BaseForecaster):
     Training: ``epochs``, ``batch_size`` (windows; each holds one sequence per target),
     ``lr``, ``weight_decay``, ``patience`` (early-stopping epochs without improvement on the
     validation part; None: never stop), ``device`` ("auto", "cpu", "cuda"), ``max_time``
-    (seconds; None: no cap), ``random_state``, ``verbose`` (render the fit's progress events on
-    stderr when no ``callback`` is given) and ``n_threads`` (torch intra-op threads during fit
-    and predict; None: torch's setting). Progress: one ``"train"`` event per epoch, its record
+    (seconds for the whole fit; None: no cap), ``random_state`` and ``verbose`` (render the
+    fit's progress events on stderr when no ``callback`` is given). Training and prediction use
+    torch's own thread setting (``torch.set_num_threads``). Progress: one ``"train"`` event per epoch, its record
     (``train_loss``, ``val_loss``, ...) in the event's ``data``.
 
     The network starts as the normalisation's own forecast (its output map is zero: the last
@@ -104,8 +104,6 @@ class NeuralForecaster(BaseForecaster):
                                  f"got {value!r}.")
         if self.patience is not None:
             check_positive_int(self.patience, "patience")
-        if self.n_threads is not None:
-            check_positive_int(self.n_threads, "n_threads")
         if self.max_time is not None and not (isinstance(self.max_time, numbers.Real)
                                               and self.max_time > 0):
             raise ValueError(f"`max_time` must be None or seconds > 0, got {self.max_time!r}.")
@@ -132,7 +130,7 @@ class NeuralForecaster(BaseForecaster):
         self._prepare_network(Z.shape[1])
         seed = self._seed()
         self.n_targets_ = len(self.target_idx_)
-        with torch_threads(self.n_threads), seed_everything_local(seed):
+        with seed_everything_local(seed):
             module = self._build_module(Z.shape[1], self.n_targets_)
             if self.linear_skip:
                 module.set_linear_map(*self._linear_map(Z, split))
@@ -201,7 +199,7 @@ class NeuralForecaster(BaseForecaster):
         return train_module(
             module, train_batches, val_batches if val is not None else None, nn.MSELoss(),
             epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-            patience=self.patience, device=self.device_, max_time=self.max_time,
+            patience=self.patience, device=self.device_, max_time=self._time_left(),
             on_epoch=self._log_epoch, keep_initial=True,
         )
 
@@ -220,7 +218,7 @@ class NeuralForecaster(BaseForecaster):
         module = self.module_.to(device)
         out = []
         try:
-            with torch_threads(self.n_threads), torch.no_grad():
+            with torch.no_grad():
                 for x in windows.batches(self.batch_size):
                     out.append(module(x.to(device)).cpu())  # (batch, horizon, n_targets)
         finally:

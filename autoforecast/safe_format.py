@@ -24,6 +24,7 @@ from torch import nn
 
 from ._version import __version__
 from .models import MODELS
+from .persistence import upgrade_params
 
 FORMAT = "autoforecast-safe/1"
 
@@ -38,6 +39,7 @@ DATACLASSES = (
     "autoforecast.search.events:SearchResult",
     "autoforecast.search.events:Candidate",
     "autoforecast.search.genotype:Genotype",
+    "autoforecast.settings:SearchSettings",
     "autoforecast.search.node_types:DartsNode",
     "autoforecast.search.node_types:TwoInputNode",
 )
@@ -214,7 +216,8 @@ class _Decoder:
             raise ValueError(f"a safe model file names an unknown estimator {data['class']!r}.")
         cls = self.allowed.load(data["class"])
         cls._check_saved_version(self.saved_by)
-        est = cls(**self.decode(data["params"]))
+        params = upgrade_params(self.decode(data["params"]), cls().get_params(deep=False))
+        est = cls(**params)
         for name, value in data["state"].items():
             setattr(est, name, self.decode(value, est, name))
         return est

@@ -35,7 +35,9 @@ from sklearn.utils import check_random_state
 
 from ._version import __version__
 from .events import ProgressEvent, stderr_renderer
-from .persistence import ModelFileError
+from .persistence import (RENAMED_PARAMS, REMOVED_PARAMS, ModelFileError,
+                          moved_params_message,
+                          upgrade_params)
 
 _TEMPORARY = ("_callback", "_started", "_reached", "_capped")
 
@@ -57,6 +59,64 @@ class EstimatorShell(BaseEstimator):
     the version check of saved models."""
 
     _first_readable_version = "0.0.0"  # files saved before this version cannot be used
+    # A searching estimator's default SearchSettings (every field set); None: it takes no
+    # ``search`` parameter.
+    _search_defaults = None
+
+    # ------------------------------------------------------------------ parameters
+    def __new__(cls, *args, **kwargs):
+        """An old keyword (0.2's ``max_nodes=``, ``n_threads=``, ...) is a TypeError that names
+        its new place, before ``__init__`` would reject it without saying where it went."""
+        moved = [k for k in kwargs if (k in RENAMED_PARAMS or k in REMOVED_PARAMS)
+                 and k not in inspect.signature(cls.__init__).parameters]
+        if moved:
+            raise TypeError(moved_params_message(moved, cls.__name__))
+        return super().__new__(cls)
+
+    def _search_settings(self):
+        """The search settings this fit uses: ``search`` with every unset field filled from the
+        estimator's defaults."""
+        from .settings import SearchSettings
+
+        search = self.search
+        if search is None:
+            search = SearchSettings()
+        if not isinstance(search, SearchSettings):
+            raise TypeError(f"`search` must be None or a SearchSettings (from autoforecast import "
+                            f"SearchSettings), got {type(search).__name__}.")
+        return search.resolve(self._search_defaults)
+
+    def get_params(self, deep=True):
+        """The constructor's parameters; with ``deep``, also each search setting as
+        ``search__<field>`` (its value in effect: the estimator's default where unset)."""
+        params = super().get_params(deep=deep)
+        if deep and self._search_defaults is not None:
+            from .settings import SearchSettings
+
+            search = self.search if isinstance(self.search, SearchSettings) else SearchSettings()
+            resolved = search.resolve(self._search_defaults)
+            params |= {f"search__{k}": v for k, v in vars(resolved).items()}
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``search__<field>=value`` replaces one field of the (immutable)
+        search settings. An old name (0.2's ``max_nodes``, ...) is an error naming its new
+        place."""
+        search_changes = {k[len("search__"):]: params.pop(k) for k in list(params)
+                          if k.startswith("search__")}
+        moved = [k for k in params if k in RENAMED_PARAMS or k in REMOVED_PARAMS]
+        moved = [k for k in moved if k not in self.get_params(deep=False)]
+        if moved:
+            raise ValueError(moved_params_message(moved, type(self).__name__))
+        if search_changes:
+            if self._search_defaults is None:
+                raise ValueError(f"{type(self).__name__} has no search settings; got "
+                                 f"{', '.join('search__' + k for k in search_changes)}.")
+            from .settings import SearchSettings
+
+            current = params.pop("search", self.search) or SearchSettings()
+            params["search"] = current.replace(**search_changes)
+        return super().set_params(**params)
 
     # ---------------------------------------------------------------------------- fit
     def fit(self, X, y=None, callback=None):
@@ -103,6 +163,14 @@ class EstimatorShell(BaseEstimator):
     def _elapsed(self) -> float:
         """Seconds since the current fit started."""
         return time.perf_counter() - self._started
+
+    def _time_left(self) -> float | None:
+        """Seconds of ``max_time`` this fit has left (None: no cap): every stage of a fit (search,
+        training, refit) shares the one budget, each getting what the ones before left."""
+        max_time = getattr(self, "max_time", None)
+        if max_time is None:
+            return None
+        return max(max_time - self._elapsed(), 1e-3)
 
     def _progress(self) -> str:
         """How far the current fit got: each stage's last ``reached`` phrase, in order."""
@@ -158,7 +226,12 @@ class EstimatorShell(BaseEstimator):
                 f"This {type(self).__name__} was saved by autoforecast {saved} and is loaded by "
                 f"{__version__}; it may not work or give the same forecasts. Refit it, or install "
                 f"autoforecast=={saved} to use it.", UserWarning, stacklevel=2)
-        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
-            if parameter.default is not inspect.Parameter.empty:  # added after the file's version
-                state.setdefault(name, parameter.default)
+        accepted = {name: p.default for name, p in
+                    inspect.signature(type(self).__init__).parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        fitted = {k: v for k, v in state.items() if k.endswith("_") or k.startswith("_")}
+        params = upgrade_params({k: v for k, v in state.items() if k not in fitted}, accepted)
+        state = {**fitted, **params}
+        for name, default in accepted.items():  # added after the file's version
+            state.setdefault(name, default)
         super().__setstate__(state)

@@ -33,10 +33,11 @@ def series() -> pd.DataFrame:
     return make_series()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def one_torch_thread():
-    """Tiny recurrent steps are fastest on one thread, on a busy machine by far; the caller's
-    thread count is restored after the test."""
+    """Every test on one torch thread: tiny recurrent steps are fastest so, on a busy machine by
+    far, and the pinned values do not depend on the machine's core count (the estimators use
+    torch's own setting). The thread count is restored after the test."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -3,12 +3,13 @@
 from autoforecast.baselines import (ARIMAForecaster, GRUForecaster, LinearForecaster,
                                     LSTMForecaster, NaiveForecaster, SeasonalNaiveForecaster)
 from autoforecast.estimators import AutoCellForecaster
+from autoforecast.settings import SearchSettings
 
 # Settings small enough for sklearn's estimator checks (some use 10 rows).
 TINY = dict(lookback=2, horizon=1, validation_size=0.2)
-TINY_TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0, n_threads=1)
-TINY_SEARCH = dict(hidden_size=4, max_nodes=2, grow_every=1, search_epochs=2, n_searches=1,
-                   baselines=("naive",), **TINY_TORCH)
+TINY_TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0)
+TINY_SEARCH = dict(hidden_size=4, baselines=("naive",), **TINY_TORCH,
+                   search=SearchSettings(max_nodes=2, grow_every=1, epochs=2, n_searches=1))
 
 
 def tiny_forecasters():

@@ -27,9 +27,9 @@ sys.path.insert(0, str(HERE))
 LOOKBACK, HORIZON = 6, 3
 # the forecasters whose network 0.2 replaced: pinned again in network.json
 RECURRENT = ("lstm", "gru", "autocell", "autocell_darts", "autocell_random", "autocell_refit")
-TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0, n_threads=1)
-SEARCH = dict(hidden_size=4, max_nodes=2, grow_every=1, search_epochs=2, n_searches=1,
-              baselines=("naive", "linear"), **TORCH)
+TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0)
+SEARCH = dict(hidden_size=4, baselines=("naive", "linear"), **TORCH)
+SEARCH_SETTINGS = dict(max_nodes=2, grow_every=1, epochs=2, n_searches=1)
 LM_TEXT = ["the cat sat on the mat", "a dog ran to the park", "the cat ate a fish"] * 30
 
 
@@ -44,8 +44,13 @@ def forecasters() -> dict:
     from autoforecast.baselines import (ARIMAForecaster, GRUForecaster, LinearForecaster,
                                         LSTMForecaster, NaiveForecaster, SeasonalNaiveForecaster)
     from autoforecast.estimators import AutoCellForecaster
+    from autoforecast.settings import SearchSettings
 
     common = dict(lookback=LOOKBACK, horizon=HORIZON)
+
+    def search(**changes):
+        return SearchSettings(**SEARCH_SETTINGS, **changes)
+
     return {
         "naive": NaiveForecaster(**common),
         "seasonal_naive": SeasonalNaiveForecaster(season=12, horizon=HORIZON),
@@ -55,10 +60,12 @@ def forecasters() -> dict:
         "gru": GRUForecaster(hidden_size=8, validation_size=0.2, normalization="revin",
                              linear_skip=True, **common, **TORCH),
         "arima": ARIMAForecaster(lookback=20, horizon=HORIZON, max_p=1, max_d=1, max_q=1),
-        "autocell": AutoCellForecaster(**common, **SEARCH),
-        "autocell_darts": AutoCellForecaster(backbone="darts", **common, **SEARCH),
-        "autocell_random": AutoCellForecaster(strategy="random", **common, **SEARCH),
-        "autocell_refit": AutoCellForecaster(refit=True, **common, **(SEARCH | {"epochs": 3})),
+        "autocell": AutoCellForecaster(**common, **SEARCH, search=search()),
+        "autocell_darts": AutoCellForecaster(**common, **SEARCH, search=search(backbone="darts")),
+        "autocell_random": AutoCellForecaster(**common, **SEARCH,
+                                              search=search(strategy="random")),
+        "autocell_refit": AutoCellForecaster(refit=True, **common, **(SEARCH | {"epochs": 3}),
+                                             search=search()),
     }
 
 
@@ -131,10 +138,11 @@ def multi_seed(backbone: str) -> dict:
 
 def language_model():
     from autoforecast.language_model import AutoCellLanguageModel
+    from autoforecast.settings import SearchSettings
 
-    return AutoCellLanguageModel(embedding_size=8, hidden_size=8, max_nodes=2, search_epochs=2,
-                                 epochs=3, bptt=8, batch_size=4, lr=1e-2, dropout_x=0.0,
-                                 dropout_o=0.0, random_state=0, device="cpu", n_threads=1)
+    return AutoCellLanguageModel(embedding_size=8, hidden_size=8, epochs=3, bptt=8, batch_size=4,
+                                 lr=1e-2, dropout_x=0.0, dropout_o=0.0, random_state=0,
+                                 device="cpu", search=SearchSettings(max_nodes=2, epochs=2))
 
 
 def lm_values(lm) -> dict:

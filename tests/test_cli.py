@@ -425,8 +425,8 @@ def test_choices_match_the_library():
     from autoforecast.cli.lm import Tokenizer
     from autoforecast.data.text import TOKENIZERS
     from autoforecast.search import BACKBONES
-    from autoforecast.search.growth import MODES
-    from autoforecast.search.nodes import DERIVATIONS
+    from autoforecast.settings import MODES
+    from autoforecast.settings import DERIVATIONS
 
     assert {b.value for b in Backbone} == set(BACKBONES)
     assert {m.value for m in Mode} == set(MODES)

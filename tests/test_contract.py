@@ -116,7 +116,8 @@ def test_predict_at_many_origins_equals_predict_on_each_history(est, series):
     many = est.predict_at(series, origins)
     assert many.shape == (3, est.horizon, series.shape[1])
     for forecast, t in zip(many, origins):
-        np.testing.assert_allclose(forecast, est.predict(series.iloc[:t]).to_numpy(), atol=1e-9)
+        # float32 networks: a batch of 3 windows and a batch of 1 may round differently
+        np.testing.assert_allclose(forecast, est.predict(series.iloc[:t]).to_numpy(), atol=1e-6)
     with pytest.raises(ValueError, match=r"`origins` must lie in \[lookback_="):
         est.predict_at(series, [len(series) + 1])
     with pytest.raises(ValueError, match="1-D sequence of int row positions"):

@@ -14,12 +14,19 @@ from autoforecast.estimators import AutoCellForecaster
 from autoforecast.events import ProgressEvent
 from autoforecast.neural import MaxTimeWarning
 from autoforecast.search import Genotype
+from autoforecast.settings import SearchSettings
 
 from conftest import make_series
 
-SMALL = dict(lookback=8, horizon=2, hidden_size=6, max_nodes=2, grow_every=1, search_epochs=2,
-             n_searches=2, selection_epochs=1, epochs=3, batch_size=16, device="cpu",
-             n_threads=1, random_state=0, baselines=("naive", "linear"))
+SMALL = dict(lookback=8, horizon=2, hidden_size=6, epochs=3, batch_size=16, device="cpu",
+             random_state=0, baselines=("naive", "linear"),
+             search=SearchSettings(max_nodes=2, grow_every=1, epochs=2, n_searches=2,
+                                   selection_epochs=1))
+
+
+def small(**changes) -> AutoCellForecaster:
+    """The small forecaster with ``changes`` (search settings as ``search__<field>``)."""
+    return AutoCellForecaster(**SMALL).set_params(**changes)
 
 
 @pytest.fixture(scope="module")
@@ -74,19 +81,19 @@ def test_same_seed_same_forecast_and_caller_rng_untouched(data, fitted):
 
 
 def test_parallel_searches_give_the_same_result(data, fitted):
-    parallel = AutoCellForecaster(**{**SMALL, "n_jobs": 2}).fit(data)
+    parallel = small(n_jobs=2).fit(data)
     est, _ = fitted
     assert parallel.genotype_ == est.genotype_
     np.testing.assert_allclose(parallel.predict().to_numpy(), est.predict().to_numpy(), atol=1e-6)
 
 
 @pytest.mark.parametrize("settings", [
-    dict(backbone="darts", mode="grow_and_prune"),
-    dict(strategy="random"),
+    dict(search__backbone="darts", search__mode="grow_and_prune"),
+    dict(search__strategy="random"),
     dict(refit=True, test_size=0, baselines=()),
 ])
 def test_variants_fit_and_predict(data, settings):
-    est = AutoCellForecaster(**{**SMALL, "n_searches": 1, **settings}).fit(data)
+    est = small(search__n_searches=1, **settings).fit(data)
     forecast = est.predict()
     assert forecast.shape == (2, 3) and np.isfinite(forecast.to_numpy()).all()
     if settings.get("test_size") == 0:
@@ -104,25 +111,24 @@ def test_bad_input_fails_before_the_search(data, monkeypatch):
     holes.iloc[5, 0] = np.nan
     with pytest.raises(ValueError, match="missing value"):
         AutoCellForecaster(**SMALL).fit(holes)
-    with pytest.raises(ValueError, match="`backbone` must be one of"):
-        AutoCellForecaster(**{**SMALL, "backbone": "gru"}).fit(data)
+    with pytest.raises(TypeError, match="`search` must be None or a SearchSettings"):
+        small(search={"backbone": "gru"}).fit(data)
     with pytest.raises(ValueError, match="`baselines` must be a tuple"):
-        AutoCellForecaster(**{**SMALL, "baselines": ("prophet",)}).fit(data)
+        small(baselines=("prophet",)).fit(data)
     with pytest.raises(ValueError, match="too few"):
         AutoCellForecaster(**SMALL).fit(data.iloc[:15])
 
 
 def test_max_time_caps_the_searches_and_warns(data):
     with pytest.warns(MaxTimeWarning):
-        est = AutoCellForecaster(**{**SMALL, "n_searches": 3, "max_time": 1e-3,
-                                    "baselines": ()}).fit(data)
+        est = small(search__n_searches=3, max_time=1e-3, baselines=()).fit(data)
     assert len(est.search_result_.candidates) == 1  # no new run starts once time is up
     assert len([r for r in est.search_history_ if r["event"] == "epoch"]) == 1
 
 
 def test_numpy_integers_are_accepted(data):
-    est = AutoCellForecaster(**{**SMALL, "hidden_size": np.int64(6), "max_nodes": np.int64(2),
-                                "n_searches": 1, "baselines": ()}).fit(data)
+    est = small(hidden_size=np.int64(6), search__max_nodes=np.int64(2), search__n_searches=1,
+                baselines=()).fit(data)
     assert est.predict().shape == (2, 3)
 
 
@@ -130,7 +136,7 @@ def test_cuda_without_cuda_is_a_clear_error(data):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with pytest.raises(RuntimeError, match="no CUDA device"):
-        AutoCellForecaster(**{**SMALL, "device": "cuda"}).fit(data)
+        small(device="cuda").fit(data)
 
 
 def test_clone_is_unfitted(fitted):
@@ -139,7 +145,7 @@ def test_clone_is_unfitted(fitted):
     assert not hasattr(copy, "genotype_")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert copy.get_params()["backbone"] == "two_input"
+        assert copy.get_params()["search__backbone"] == "two_input"
 
 
 def test_interrupted_fit_leaves_no_half_fitted_model(data):
@@ -171,7 +177,7 @@ def test_interrupt_during_the_search_names_the_search_epoch(data):
         if event.stage == "search" and "val_loss" in event.data and event.step == 2:
             raise KeyboardInterrupt
 
-    est = AutoCellForecaster(**{**SMALL, "search_epochs": 6, "n_searches": 1})
+    est = small(search__epochs=6, search__n_searches=1)
     with pytest.raises(KeyboardInterrupt):
         est.fit(data, callback=interrupt)
     assert seen[-1].stage == "interrupted"
@@ -204,7 +210,7 @@ def test_concurrent_predictions_match_sequential(fitted, data):
 def test_a_diverging_search_is_a_clear_error(data):
     from autoforecast.training import TrainingDivergedError
 
-    est = AutoCellForecaster(**{**SMALL, "lr": 1e30})  # outputs past float32: an inf loss
+    est = small(lr=1e30)  # outputs past float32: an inf loss
     with pytest.raises(TrainingDivergedError, match=r"the search \(seed \d+\) diverged"):
         est.fit(data)
     assert not hasattr(est, "genotype_")

@@ -183,7 +183,7 @@ def test_interval_metrics():
 
 def test_report_and_compare_models_show_coverage_and_width(series):
     est = clone(SMALL[-1]).set_params(baselines=("naive", "arima"), test_size=0.2)
-    est.set_params(max_nodes=2).fit(series)
+    est.set_params(search__max_nodes=2).fit(series)
     assert {"coverage_90", "width_90"} <= set(est.report_.columns)
     assert est.report_["coverage_90"].between(0, 1).all()
     longer = make_series(400)  # 320 fit rows: 63 linear calibration windows

@@ -20,6 +20,7 @@ from autoforecast.data.text import (EOS, UNK, SegmentBatches, Vocabulary, batchi
 from autoforecast.language_model import AutoCellLanguageModel
 from autoforecast.search import DoneEvent, SearchConfig, build_encoder, search
 from autoforecast.search.genotype import Genotype, TwoInputNode
+from autoforecast.settings import SearchSettings
 from autoforecast.shell import MaxTimeWarning
 from autoforecast.training import TBPTTStream, evaluate_loss, train_module
 
@@ -29,13 +30,13 @@ GENOTYPE = Genotype("two_input", (TwoInputNode("add", "x", "tanh", "tanh"),
 
 
 def tiny(**kw):
-    base = dict(embedding_size=8, hidden_size=8, max_nodes=2, search_epochs=2, epochs=3, bptt=8,
-                batch_size=4, lr=1e-2, dropout_x=0.0, dropout_o=0.0, random_state=0,
-                device="cpu", n_threads=1)
-    return AutoCellLanguageModel(**(base | kw))
+    """A tiny language model with ``kw`` (search settings as ``search__<field>``)."""
+    base = dict(embedding_size=8, hidden_size=8, epochs=3, bptt=8, batch_size=4, lr=1e-2,
+                dropout_x=0.0, dropout_o=0.0, random_state=0, device="cpu",
+                search=SearchSettings(max_nodes=2, epochs=2))
+    return AutoCellLanguageModel(**base).set_params(**kw)
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,8 @@ def test_fit_reports_both_models_and_improves_on_uniform(fitted):
 
 @pytest.mark.parametrize("backbone, mode", [("darts", "grow_and_prune"), ("two_input", "grow_and_prune")])
 def test_both_backbones_and_modes(backbone, mode):
-    est = tiny(backbone=backbone, mode=mode, epochs=1, baseline=False).fit(REPEAT[:30])
+    est = tiny(search__backbone=backbone, search__mode=mode, epochs=1, baseline=False)
+    est.fit(REPEAT[:30])
     assert est.genotype_.backbone == backbone and list(est.report_.index) == ["autocell"]
     assert any(e["n_nodes"] == 2 for e in est.search_result_.history)
 
@@ -238,17 +240,18 @@ def test_validation_and_test_corpora_and_errors(tmp_path):
     with pytest.raises(ValueError, match="hidden_size"):
         tiny(hidden_size=0).fit(REPEAT)
     with pytest.raises(ValueError, match="backbone"):
-        tiny(backbone="gru").fit(REPEAT)
+        tiny(search__backbone="gru").fit(REPEAT)
     path = tmp_path / "train.txt"
     path.write_text("\n".join(REPEAT[:24]), encoding="utf-8")
-    est = tiny(epochs=1, search_epochs=1, max_nodes=1, baseline=False)
+    est = tiny(epochs=1, search__epochs=1, search__max_nodes=1, baseline=False)
     est.fit(path, validation=REPEAT[:3], test=["the unseen zebra"])
     assert not hasattr(est, "_callback") and est.report_.loc["autocell", "test_perplexity"] > 1
 
 
 def test_progress_events(fitted):
     events = []
-    tiny(epochs=1, search_epochs=1, max_nodes=1).fit(REPEAT[:30], callback=events.append)
+    est = tiny(epochs=1, search__epochs=1, search__max_nodes=1)
+    est.fit(REPEAT[:30], callback=events.append)
     stages = [e.stage for e in events]
     assert {"search", "retrain", "baseline:lstm", "report"} <= set(stages)
     assert "val ppl" in next(e for e in events if e.stage == "retrain").message
@@ -262,7 +265,7 @@ def test_interrupted_fit_says_where_and_leaves_no_fitted_state():
         if event.stage == "retrain" and event.step == 1:
             raise KeyboardInterrupt
 
-    est = tiny(epochs=2, search_epochs=1, max_nodes=1, baseline=False)
+    est = tiny(epochs=2, search__epochs=1, search__max_nodes=1, baseline=False)
     with pytest.raises(KeyboardInterrupt):
         est.fit(REPEAT[:30], callback=interrupt)
     assert seen[0].stage == "fit" and seen[-1].stage == "interrupted"
@@ -277,7 +280,8 @@ def test_max_time_cut_training_warns(monkeypatch):
     monkeypatch.setattr(module, "train_module",
                         lambda *a, **kw: real(*a, **{**kw, "max_time": 1e-9}))
     with pytest.warns(MaxTimeWarning, match=r"cut training \(retrain\) short, after 1 of 2"):
-        est = tiny(epochs=2, search_epochs=1, max_nodes=1, baseline=False).fit(REPEAT[:30])
+        est = tiny(epochs=2, search__epochs=1, search__max_nodes=1, baseline=False)
+        est.fit(REPEAT[:30])
     assert est.report_.loc["autocell", "time_capped"] and len(est.history_) == 1
     assert set(est.history_[0]) == {"epoch", "train_loss", "val_loss", "lr", "tokens",
                                     "train_seconds"}
@@ -298,7 +302,8 @@ def test_punctuation_tokenizer_splits_marks_off_words():
 
 def test_fitted_tokenizer_is_used_by_every_method_and_survives_saving(tmp_path):
     lines = ["the cat, the hat.", "a dog; a log!", "the cat sat."] * 10
-    est = tiny(tokenizer="punctuation", epochs=1, search_epochs=1, max_nodes=1, baseline=False)
+    est = tiny(tokenizer="punctuation", epochs=1, search__epochs=1, search__max_nodes=1,
+               baseline=False)
     est.fit(lines)
     assert est.vocabulary_.tokenizer == "punctuation" and "," in est.vocabulary_.words
     assert "cat," not in est.vocabulary_.words

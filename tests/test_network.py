@@ -10,14 +10,14 @@ import torch
 from autoforecast import AutoCellForecaster, GRUForecaster, LSTMForecaster
 from autoforecast.cells.segments import SegmentConfig, SegmentNet, TorchRNN
 from autoforecast.search import Genotype, SuperNet, TwoInputNode, build_encoder
+from autoforecast.settings import SearchSettings
 from conftest import make_series
 
-TORCH = dict(epochs=3, batch_size=16, lr=1e-2, device="cpu", random_state=0, n_threads=1,
+TORCH = dict(epochs=3, batch_size=16, lr=1e-2, device="cpu", random_state=0,
              validation_size=0.2)
 CELL = Genotype("two_input", (TwoInputNode("hadamard", "x"), TwoInputNode("gate", "skip")))
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def gru(**kw):
@@ -133,7 +133,8 @@ def test_fused_kernels_and_step_path_agree_in_the_network():
 # ------------------------------------------------------------------------------ estimators
 def test_every_recurrent_forecaster_trains_the_network(series):
     tiny = dict(lookback=12, horizon=4, hidden_size=6, segment_length=4, **TORCH)
-    search = dict(max_nodes=2, grow_every=1, search_epochs=2, n_searches=1, baselines=())
+    search = dict(search=SearchSettings(max_nodes=2, grow_every=1, epochs=2, n_searches=1),
+                  baselines=())
     for est in (LSTMForecaster(num_layers=2, **tiny), GRUForecaster(**tiny),
                 AutoCellForecaster(**tiny, **search)):
         est.fit(series)
@@ -160,10 +161,11 @@ def test_a_new_index_frequency_gives_its_own_segment():
 
 def test_the_search_can_run_on_a_subsample_of_windows(series):
     est = AutoCellForecaster(lookback=12, horizon=3, hidden_size=6, segment_length=4,
-                             search_epochs=2, max_nodes=2, grow_every=1, n_searches=1,
-                             search_windows=20, baselines=(), **{**TORCH, "epochs": 1})
+                             search=SearchSettings(epochs=2, max_nodes=2, grow_every=1,
+                                                   n_searches=1, subsample=20),
+                             baselines=(), **{**TORCH, "epochs": 1})
     est.fit(series)
     first_epoch = est.search_history_[0]
     assert first_epoch["event"] == "epoch" and first_epoch["steps"] == 2  # 20 windows, batch 16
-    with pytest.raises(ValueError, match="`search_windows` must be an int >= 2"):
-        est.set_params(search_windows=1).fit(series)
+    with pytest.raises(ValueError, match="`search.subsample` must be an int >= 2"):
+        est.set_params(search__subsample=1).fit(series)

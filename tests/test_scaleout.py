@@ -7,12 +7,14 @@ import pytest
 from joblib import parallel_config
 
 from autoforecast.estimators import AutoCellForecaster
+from autoforecast.settings import SearchSettings
 
 from conftest import make_series
 
-SETTINGS = dict(lookback=6, horizon=2, hidden_size=4, max_nodes=2, grow_every=1, search_epochs=2,
-                n_searches=2, selection_epochs=1, epochs=2, batch_size=16, device="cpu",
-                random_state=3, baselines=("naive", "arima"))
+SETTINGS = dict(lookback=6, horizon=2, hidden_size=4, epochs=2, batch_size=16, device="cpu",
+                random_state=3, baselines=("naive", "arima"),
+                search=SearchSettings(max_nodes=2, grow_every=1, epochs=2, n_searches=2,
+                                      selection_epochs=1))
 
 
 def test_fit_on_a_local_ray_instance_equals_the_local_fit():

@@ -26,8 +26,7 @@ class RNNForecaster(NeuralForecaster):
                  segment_length="auto", normalization="last", covariates="others",
                  linear_skip=False, target=None, validation_size=0.2, test_size=0.0,
                  missing="raise", epochs=100, batch_size=64, lr=5e-3, weight_decay=0.0,
-                 patience=10, device="auto", max_time=None, random_state=None, verbose=0,
-                 n_threads=None):
+                 patience=10, device="auto", max_time=None, random_state=None, verbose=0):
         self.lookback = lookback
         self.horizon = horizon
         self.hidden_size = hidden_size
@@ -50,7 +49,6 @@ class RNNForecaster(NeuralForecaster):
         self.max_time = max_time
         self.random_state = random_state
         self.verbose = verbose
-        self.n_threads = n_threads
 
     def _check_common_params(self) -> int | None:
         lookback = super()._check_common_params()

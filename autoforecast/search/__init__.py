@@ -13,7 +13,7 @@ from autoforecast.search.backbones import BACKBONES, Backbone, build_cell, build
 from autoforecast.search.config import SearchConfig
 from autoforecast.search.events import (Candidate, CandidateEvent, DoneEvent, EpochEvent, GrowEvent,
                                         PruneEvent, SearchDoneEvent, SearchResult, SelectedEvent)
-from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode
+from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode, genotype_of
 from autoforecast.search.loop import search
 from autoforecast.search.parallel import run_searches
 from autoforecast.search.random_search import random_search, sample_genotype
@@ -22,5 +22,5 @@ from autoforecast.search.supernet import SuperNet
 __all__ = ["BACKBONES", "Backbone", "Candidate", "CandidateEvent", "DartsNode", "DoneEvent",
            "EpochEvent", "Genotype", "GrowEvent", "PruneEvent", "SearchConfig", "SearchDoneEvent",
            "SearchResult", "SelectedEvent", "SuperNet", "TwoInputNode", "build_cell",
-           "build_encoder", "get_backbone", "random_search", "run_searches", "sample_genotype",
-           "search"]
+           "build_encoder", "genotype_of", "get_backbone", "random_search", "run_searches",
+           "sample_genotype", "search"]

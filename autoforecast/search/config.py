@@ -1,4 +1,9 @@
-"""SearchConfig: every setting of a search, frozen and validated with readable errors."""
+"""SearchConfig: every setting of a search, frozen and validated with readable errors.
+
+The estimators build it from their :class:`autoforecast.settings.SearchSettings` (what a user
+sets) with :meth:`SearchConfig.from_settings`, adding what the model decides (its hidden
+size, learning rate, regularisation, time left).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,7 @@ import numbers
 from dataclasses import dataclass, fields
 
 from autoforecast.search.backbones import BACKBONES
-from autoforecast.search.growth import GROWTH_TRIGGERS, MODES
-from autoforecast.search.nodes import DERIVATIONS
+from autoforecast.settings import DERIVATIONS, GROWTH_TRIGGERS, MODES, STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -36,12 +40,26 @@ class SearchConfig:
     dropout_x: float = 0.0
     dropout_h: float = 0.0
     stop_patience: int | None = 5  # stop when the genotype is unchanged this many epochs at K_max
-    derivation: str = "argmax"  # or "prefer_nondegenerate" (search/nodes.py: DERIVATIONS)
+    derivation: str = "argmax"  # or "prefer_nondegenerate" (settings.DERIVATIONS)
     stop_on_degenerate: bool = False  # stop when every node picks a degenerate op (Backbone.degenerate)
     n_searches: int = 1
     selection_epochs: int = 3  # short retraining of each candidate when n_searches > 1
     max_time: float | None = None  # wall-clock cap in seconds for the whole call
     num_threads: int | None = None  # torch intra-op threads while searching (None: unchanged)
+    strategy: str = "search"  # or "random": sampled cells at the same budget (the control)
+
+    @classmethod
+    def from_settings(cls, settings, **model) -> "SearchConfig":
+        """The config of a resolved :class:`~autoforecast.settings.SearchSettings` (every field
+        set), with the model's own settings ``model`` (hidden_size, lr, max_time, ...)."""
+        return cls(backbone=settings.backbone, mode=settings.mode, n_active=settings.n_active,
+                   init_nodes=settings.init_nodes, max_nodes=settings.max_nodes,
+                   growth=settings.growth, grow_every=settings.grow_every,
+                   epochs=settings.epochs, n_searches=settings.n_searches,
+                   selection_epochs=settings.selection_epochs,
+                   second_order=settings.second_order,
+                   search_activations=settings.activations, derivation=settings.derivation,
+                   strategy=settings.strategy, **model)
 
     def __post_init__(self):
         for f in fields(self):  # numpy integers (grids built with np.arange) become ints
@@ -52,6 +70,7 @@ class SearchConfig:
         _one_of("mode", self.mode, MODES)
         _one_of("growth", self.growth, GROWTH_TRIGGERS)
         _one_of("derivation", self.derivation, DERIVATIONS)
+        _one_of("strategy", self.strategy, STRATEGIES)
         for name in ("hidden_size", "init_nodes", "n_active", "grow_every", "plateau_patience",
                      "epochs", "n_searches"):
             _int_at_least(name, getattr(self, name), 1)

@@ -44,3 +44,13 @@ class Genotype:
     def __str__(self) -> str:
         body = "; ".join(f"s{i}={n}" for i, n in enumerate(self.nodes, start=1))
         return f"{self.backbone}[{body}]"
+
+
+def genotype_of(value) -> Genotype:
+    """``value`` as a :class:`Genotype`: a Genotype, or its dict (``Genotype.to_dict()``)."""
+    if isinstance(value, Genotype):
+        return value
+    if isinstance(value, dict):
+        return Genotype.from_dict(value)
+    raise TypeError(f"`genotype` must be None, a Genotype or its dict (Genotype.to_dict()), got "
+                    f"{type(value).__name__}.")

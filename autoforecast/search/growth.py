@@ -11,8 +11,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-GROWTH_TRIGGERS = ("schedule", "plateau", "none")
-MODES = ("grow_then_prune", "grow_and_prune")
 
 
 def grow(supernet) -> tuple[list[nn.Parameter], list[nn.Parameter]]:

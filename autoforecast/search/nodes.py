@@ -27,7 +27,6 @@ _ACT_NAMES, _BIN_NAMES = tuple(ACTIVATIONS), tuple(BINARY_OPS)
 # "argmax" is METHOD.md's rule; "prefer_nondegenerate" takes, when the argmax op is degenerate
 # (``Backbone.degenerate``: it passes one input through), the best non-degenerate op instead if
 # its softmax weight is at least NONDEGENERATE_RATIO times the argmax's.
-DERIVATIONS = ("argmax", "prefer_nondegenerate")
 NONDEGENERATE_RATIO = 0.5
 
 

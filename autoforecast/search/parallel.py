@@ -24,13 +24,15 @@ from joblib import Parallel, delayed
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import SearchResult, drive
 from autoforecast.search.loop import check_config, search_one_seed
+from autoforecast.search.random_search import random_search
 from autoforecast.search.runtime import Clock, resolve_seeds
 from autoforecast.search.selection import retrain_val_loss, select
 
 
 def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event=None):
     """Run ``config.n_searches`` single-seed searches (seeds ``random_state + i``), then select
-    one cell by retraining the candidates for ``config.selection_epochs``.
+    one cell by retraining the candidates for ``config.selection_epochs``; with
+    ``config.strategy == "random"``, sample cells at that budget instead (the control).
 
     ``on_event(event)`` receives every search event (with ``n_jobs`` other than None and 1:
     when its run ends), then the selection's CandidateEvents and SelectedEvent.
@@ -38,6 +40,8 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
     candidate per run.
     """
     check_config(config)
+    if config.strategy == "random":
+        return _random_search(config, task, random_state, device, on_event)
     clock = Clock(config.max_time)
     # Every run on the same number of torch threads (1 unless set), whatever n_jobs is: the
     # thread count changes the order of floating-point sums, so it must not depend on n_jobs.
@@ -65,6 +69,22 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
         retrain = partial(_retrain, config=config, task=task, device=device)
     best = drive(select(candidates, retrain, clock, n_jobs), on_event)
     return SearchResult(best, history, candidates, capped or clock.capped)
+
+
+def _random_search(config, task, random_state, device, on_event) -> SearchResult:
+    """The control (``strategy="random"``): cells sampled at the search's budget, on the data
+    of the first seed."""
+    seed = resolve_seeds(random_state, 1)[0]
+    data = SearchData.of(task(seed))
+    result = None
+    for event in random_search(config, data.train_batches, data.val_batches, data.head_factory,
+                               data.loss_fn, random_state=seed, device=device,
+                               model_factory=data.model_factory, input_size=data.input_size):
+        if event.kind == "done":
+            result = event.result
+        elif on_event is not None:
+            on_event(event)
+    return result
 
 
 def _time_left(clock: Clock):

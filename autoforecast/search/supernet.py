@@ -33,7 +33,7 @@ class SuperNet(RecurrentEncoder):
         super().__init__(cell, dropout_x, dropout_h)
         self.backbone, self.max_nodes = backbone, max_nodes
         self.search_activations = search_activations
-        self.derivation = derivation  # nodes.DERIVATIONS: how genotype() reads the weights
+        self.derivation = derivation  # settings.DERIVATIONS: how genotype() reads the weights
 
     @property
     def n_nodes(self) -> int:
