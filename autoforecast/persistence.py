@@ -31,69 +31,6 @@ class ModelFileError(ValueError):
 
 
 SAFE_SUFFIX = ".afm"
-
-# Constructor parameters renamed or removed since 0.2: old name -> its new place ("search__x":
-# the field x of the ``search`` settings; another name; None: removed, with the reason).
-# Files are read through it (``upgrade_params``); code that passes an old name gets an error
-# that names the new place (:mod:`autoforecast.shell`).
-_SEARCH_FIELDS = {name: name for name in (
-    "backbone", "mode", "n_active", "init_nodes", "max_nodes", "growth", "grow_every",
-    "n_searches", "selection_epochs", "second_order", "strategy", "derivation", "genotype")}
-RENAMED_PARAMS = {
-    **{old: f"search__{new}" for old, new in _SEARCH_FIELDS.items()},
-    "search_epochs": "search__epochs", "search_activations": "search__activations",
-    "search_windows": "search__subsample", "search_tokens": "search__subsample",
-    "lstm_weight_drop": "weight_drop", "cell_weight_drop": "weight_drop",
-}
-REMOVED_PARAMS = {
-    "n_threads": "torch's own setting is used: call torch.set_num_threads(n) before fit",
-    "nonmono": "NT-ASGD starts averaging after 5 epochs without improvement, as AWD-LSTM does",
-    "min_count": "the vocabulary keeps the max_vocab most frequent words",
-}
-
-
-def moved_params_message(names, owner: str) -> str:
-    """Where the old parameters ``names`` of ``owner`` (a class name) went."""
-    search = {n: RENAMED_PARAMS[n][len("search__"):] for n in names
-              if RENAMED_PARAMS.get(n, "").startswith("search__")}
-    parts = []
-    if search:
-        fields = ", ".join(f"{new}=..." for new in search.values())
-        nested = ", ".join(f"search__{new}=..." for new in search.values())
-        parts.append(f"{owner} takes {', '.join(f'`{n}`' for n in search)} as search settings "
-                     f"since 0.3: pass search=SearchSettings({fields}) (from autoforecast import "
-                     f"SearchSettings), or set_params({nested}).")
-    for name in names:
-        if name in REMOVED_PARAMS:
-            parts.append(f"{owner} no longer takes `{name}` (removed in 0.3: "
-                         f"{REMOVED_PARAMS[name]}).")
-        elif name not in search:
-            parts.append(f"{owner} takes `{name}` as `{RENAMED_PARAMS[name]}` since 0.3.")
-    return " ".join(parts)
-
-
-def upgrade_params(params: dict, accepted) -> dict:
-    """Constructor parameters saved by an older version, in today's names (``accepted``: the
-    class's parameter names): moved search settings become one ``search`` value, removed ones
-    are dropped (they changed how a model is fitted, not what a fitted one forecasts)."""
-    params, search = dict(params), {}
-    for old in [name for name in params if name not in accepted]:
-        value = params.pop(old)
-        new = RENAMED_PARAMS.get(old)
-        if new is None:
-            continue
-        if new.startswith("search__"):
-            field = new[len("search__"):]
-            search[field] = "all" if field == "subsample" and value is None else value
-        elif new in accepted and (old == "cell_weight_drop" or new not in params):
-            params[new] = value  # both weight drops were one recipe: the cell's wins
-    if search and "search" in accepted:
-        from .settings import SearchSettings
-
-        given = params.get("search") or SearchSettings()
-        params["search"] = given.replace(**{k: v for k, v in search.items()
-                                           if k not in given.given()})
-    return params
 FORMATS = ("joblib", "safe")
 
 

@@ -24,7 +24,7 @@ from torch import nn
 
 from ._version import __version__
 from .models import MODELS
-from .persistence import upgrade_params
+from .renames import upgrade_params
 
 FORMAT = "autoforecast-safe/1"
 

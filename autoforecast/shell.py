@@ -35,9 +35,8 @@ from sklearn.utils import check_random_state
 
 from ._version import __version__
 from .events import ProgressEvent, stderr_renderer
-from .persistence import (RENAMED_PARAMS, REMOVED_PARAMS, ModelFileError,
-                          moved_params_message,
-                          upgrade_params)
+from .persistence import ModelFileError
+from .renames import RENAMED_PARAMS, REMOVED_PARAMS, moved_params_message, upgrade_params
 
 _TEMPORARY = ("_callback", "_started", "_reached", "_capped")
 
