@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .base import BaseForecaster, check_positive_int
-from .cells.segments import COVARIATES, SegmentConfig, SegmentNet
+from .cells.segments import SegmentConfig, SegmentNet
 from .data import Windows
 from .data.normalization import check_normalization
 from .data.splits import n_rows_of
@@ -24,6 +24,7 @@ from .data.timeindex import segment_length_for
 from .events import epoch_losses
 from .intervals import recent
 from .ridge import linear_map
+from .settings import COVARIATES
 from .shell import MaxTimeWarning  # noqa: F401 (its import path before the shell existed)
 from .training import seed_everything_local, train_module
 

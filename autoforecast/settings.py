@@ -9,7 +9,7 @@ A field left at ``None`` takes the estimator's default (``AutoCellForecaster`` a
 ``AutoCellLanguageModel`` differ where their data do: the language model searches on tokens,
 the forecaster on windows); the fitted estimator keeps the settings it used, every field
 filled, as ``search_settings_``. This module imports neither torch nor the search engine, so
-the command line reads its choices here without loading them.
+the command line reads its choices here (those of the network too) without loading them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ MODES = ("grow_then_prune", "grow_and_prune")
 GROWTH_TRIGGERS = ("schedule", "plateau", "none")
 DERIVATIONS = ("argmax", "prefer_nondegenerate")
 STRATEGIES = ("search", "random")
+# The forecasting network's choices (data/normalization.py and cells/segments.py check them)
+NORMALIZATIONS = ("last", "revin", "none")
+COVARIATES = ("others", "all", "none")
 
 _CHOICES = {"backbone": BACKBONES, "mode": MODES, "growth": GROWTH_TRIGGERS,
             "derivation": DERIVATIONS, "strategy": STRATEGIES}

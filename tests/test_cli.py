@@ -417,23 +417,23 @@ def test_semicolon_file_is_explained_and_read_with_sep(tmp_path, csv):
     assert result.exit_code == 0, result.output
 
 
-def test_choices_match_the_library():
-    """The command line lists choices without importing torch; they must match the library."""
-    from autoforecast.cells.segments import COVARIATES
-    from autoforecast.cli.fitting import Backbone, Covariates, Derivation, Mode, Normalization
-    from autoforecast.data.normalization import NORMALIZATIONS
-    from autoforecast.cli.lm import Tokenizer
+def test_choices_are_the_librarys():
+    """The command line reads its choices from torch-free lists (autoforecast.settings,
+    autoforecast.presets); they must be the registries the library checks against."""
+    from autoforecast import settings
+    from autoforecast.cli.fitting import Backbone, Budget, Covariates, Derivation, Mode, Normalization
+    from autoforecast.cli.lm import LMBudget, Tokenizer
     from autoforecast.data.text import TOKENIZERS
+    from autoforecast.presets import PRESETS
     from autoforecast.search import BACKBONES
-    from autoforecast.settings import MODES
-    from autoforecast.settings import DERIVATIONS
 
-    assert {b.value for b in Backbone} == set(BACKBONES)
-    assert {m.value for m in Mode} == set(MODES)
-    assert {d.value for d in Derivation} == set(DERIVATIONS)
-    assert {n.value for n in Normalization} == set(NORMALIZATIONS)
-    assert {c.value for c in Covariates} == set(COVARIATES)
-    assert {t.value for t in Tokenizer} == set(TOKENIZERS)
+    assert set(settings.BACKBONES) == set(BACKBONES)  # every backbone registered, none more
+    for choice, names in [(Backbone, settings.BACKBONES), (Mode, settings.MODES),
+                          (Derivation, settings.DERIVATIONS), (Tokenizer, TOKENIZERS),
+                          (Normalization, settings.NORMALIZATIONS),
+                          (Covariates, settings.COVARIATES), (Budget, PRESETS["forecaster"]),
+                          (LMBudget, PRESETS["language_model"])]:
+        assert [c.value for c in choice] == list(names)
 
 
 def _commands(command, path=()):
@@ -524,7 +524,7 @@ def test_autocell_fit_inspect_predict(tmp_path, csv):
                     "--derivation", "prefer_nondegenerate", "--device", "cpu", "-o", model)
     assert result.exit_code == 0, result.output
     fitted = joblib.load(model)
-    assert fitted.derivation == "prefer_nondegenerate"
+    assert fitted.search_settings_.derivation == "prefer_nondegenerate"
     assert f"cell: {fitted.genotype_}" in result.stdout
     assert list(fitted.report_.index) == ["autocell", "naive"]
     assert "skill_rmse" in result.stdout

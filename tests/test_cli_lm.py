@@ -117,18 +117,19 @@ def test_regularisation_optimizer_derivation_and_checkpoint_options(model_file, 
     args = ("lm", "fit", corpus, "--out", out, "--budget", "tiny", "--epochs", "2",
             "--search-epochs", "1", "--bptt", "8", "--device", "cpu", "--dropout-e", "0.1",
             "--dropout-x", "0.2", "--dropout-h", "0.1", "--dropout-o", "0.3",
-            "--lstm-wdrop", "0.4", "--cell-wdrop", "0.2", "--optimizer", "nt-asgd",
-            "--lr", "0.5", "--nonmono", "1", "--patience", "3", "--search-tokens", "300",
+            "--wdrop", "0.4", "--optimizer", "nt-asgd",
+            "--lr", "0.5", "--patience", "3", "--search-tokens", "300",
             "--derivation", "prefer_nondegenerate", "--checkpoint", folder, "-q")
     first = invoke(*args)
     assert first.exit_code == 0, first.output
     model = autoforecast.load(out)
     assert {k: model.get_params()[k] for k in (
-        "dropout_e", "dropout_x", "dropout_h", "dropout_o", "lstm_weight_drop", "cell_weight_drop",
-        "optimizer", "lr", "nonmono", "patience", "search_tokens", "derivation")} == {
+        "dropout_e", "dropout_x", "dropout_h", "dropout_o", "weight_drop", "optimizer", "lr",
+        "patience", "search__subsample", "search__derivation", "search__epochs")} == {
         "dropout_e": 0.1, "dropout_x": 0.2, "dropout_h": 0.1, "dropout_o": 0.3,
-        "lstm_weight_drop": 0.4, "cell_weight_drop": 0.2, "optimizer": "nt-asgd", "lr": 0.5,
-        "nonmono": 1, "patience": 3, "search_tokens": 300, "derivation": "prefer_nondegenerate"}
+        "weight_drop": 0.4, "optimizer": "nt-asgd", "lr": 0.5, "patience": 3,
+        "search__subsample": 300, "search__derivation": "prefer_nondegenerate",
+        "search__epochs": 1}
     assert (folder / "retrain.pt").is_file() and (folder / "baseline_lstm.pt").is_file()
     again = invoke(*args)  # the same command finds the finished state and reports the same
     assert again.exit_code == 0 and again.output == first.output

@@ -30,7 +30,6 @@ from torch import nn
 
 from autoforecast.data.normalization import check_normalization, normaliser
 
-COVARIATES = ("others", "all", "none")
 
 
 @dataclass(frozen=True)

@@ -293,11 +293,12 @@ def check_options_apply(given: dict, models) -> None:
 
 def build_model(name: str, settings: dict):
     """An unfitted estimator ``name`` of the registry with those of ``settings`` it takes
-    (None: its default). Options given for other models are refused before, by
-    :func:`check_options_apply`."""
-    cls = model_class(name)
-    accepted = cls().get_params()
-    return cls(**{k: v for k, v in settings.items() if k in accepted and v is not None})
+    (None: its default; ``search__x``: the search setting x, over a preset's ``search``).
+    Options given for other models are refused before, by :func:`check_options_apply`."""
+    estimator = model_class(name)()
+    accepted = estimator.get_params()
+    return estimator.set_params(**{k: v for k, v in settings.items()
+                                   if k in accepted and v is not None})
 
 
 def check_device(device: str) -> None:

@@ -16,12 +16,13 @@ from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOp
                      SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
                      check_options_apply, check_writable, coverages_of, fail, given_options,
                      user_errors)
-from .fitting import BUDGETS, Budget, LookbackOpt, TargetOpt
+from ..presets import preset
+from .fitting import FIT_OPTIONS, Budget, BudgetOpt, LookbackOpt, TargetOpt
 
 DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
 # The estimator parameters each option of `evaluate` sets: one that none of the models compared
 # takes is refused.
-EVALUATE_OPTIONS = {"budget": tuple(BUDGETS["tiny"]), "epochs": ("epochs",),
+EVALUATE_OPTIONS = {"budget": FIT_OPTIONS["budget"], "epochs": ("epochs",),
                     "hidden_size": ("hidden_size",), "seed": ("random_state",),
                     "device": ("device",)}
 
@@ -57,7 +58,7 @@ def evaluate(
     lookback: LookbackOpt = None,
     test_size: Annotated[float, typer.Option(
         min=0.0, help="Last part backtested: a fraction (0.2) or a number of rows.")] = 0.2,
-    budget: Annotated[Budget, typer.Option(help="Training size of the neural models.")] = Budget.small,
+    budget: BudgetOpt = Budget("small"),
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Training epochs (overrides the budget).",
                                                   show_default=False)] = None,
     hidden_size: Annotated[Optional[int], typer.Option(min=1, help="Hidden units (overrides the budget).",
@@ -93,11 +94,10 @@ def evaluate(
         check_device(device.value)
         coverages = coverages_of(level or [90.0])
         frame = DataSpec(data, dataset, time_column, time_format, column, last, sep).load()
-        settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
+        settings = {**preset(budget.value), "lookback": lookback, "horizon": horizon,
                     "target": target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
                     "device": device.value, "random_state": seed}
-        settings.update({k: v for k, v in dict(epochs=epochs, hidden_size=hidden_size).items()
-                         if v is not None})
+        settings.update(epochs=epochs, hidden_size=hidden_size)
         models = {name: build_model(name, settings) for name in names}
         test_rows = test_size if test_size < 1 else int(test_size)
         with ProgressView(output) as view:

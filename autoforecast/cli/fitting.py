@@ -14,70 +14,45 @@ from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOp
                      check_options_apply, check_writable, coverages_of, fit_with_progress,
                      given_options, user_errors)
 from ..models import model_names
+from ..presets import FORECASTER_PRESETS, preset
+from ..settings import BACKBONES, COVARIATES, DERIVATIONS, MODES, NORMALIZATIONS
 
 
-class Backbone(str, Enum):
-    two_input = "two_input"
-    darts = "darts"
+def choices(name: str, values) -> type[Enum]:
+    """A Typer choice type of the library's ``values`` (read from :mod:`autoforecast.settings`,
+    :mod:`autoforecast.models` and :mod:`autoforecast.presets`, which import no torch)."""
+    return Enum(name, {value: value for value in values}, type=str)
 
 
-class Derivation(str, Enum):
-    argmax = "argmax"
-    prefer_nondegenerate = "prefer_nondegenerate"
+Backbone = choices("Backbone", BACKBONES)
+Mode = choices("Mode", MODES)
+Derivation = choices("Derivation", DERIVATIONS)
+Normalization = choices("Normalization", NORMALIZATIONS)
+Covariates = choices("Covariates", COVARIATES)
+FitModel = choices("FitModel", model_names())
+Budget = choices("Budget", FORECASTER_PRESETS)
 
-
-DerivationOpt = Annotated[Derivation, typer.Option(
-    metavar="argmax|prefer_nondegenerate",
-    help="How the search's weights become a cell: the argmax op of each node (METHOD.md), or "
-    "prefer_nondegenerate: a node whose argmax op passes one input through (left/right, "
+DerivationOpt = Annotated[Optional[Derivation], typer.Option(
+    metavar="|".join(DERIVATIONS),
+    help="How the search's weights become a cell: the argmax op of each node (docs/method.md), "
+    "or prefer_nondegenerate: a node whose argmax op passes one input through (left/right, "
     "DARTS' identity) takes the best other op when that op's weight is at least half the "
-    "argmax's.")]
+    "argmax's. Default: argmax.", show_default=False)]
+BudgetOpt = Annotated[Budget, typer.Option(
+    help="Named sizes of search and training (autoforecast.presets): tiny (seconds), small "
+    "(the library's defaults: what AutoCellForecaster() fits), medium, large. The single "
+    "options (--epochs, ...) override them.")]
 
-
-class Normalization(str, Enum):
-    last = "last"
-    revin = "revin"
-    none = "none"
-
-
-class Covariates(str, Enum):
-    others = "others"
-    all = "all"
-    none = "none"
-
-
-class Mode(str, Enum):
-    grow_then_prune = "grow_then_prune"
-    grow_and_prune = "grow_and_prune"
-
-
-FitModel = Enum("FitModel", {name: name for name in model_names()}, type=str)
-
-
-class Budget(str, Enum):
-    tiny = "tiny"
-    small = "small"
-    medium = "medium"
-    large = "large"
-
-
-# Search and training sizes of each budget; the single options (--epochs, ...) override them.
-BUDGETS = {
-    "tiny": dict(search_epochs=2, epochs=3, hidden_size=8, max_nodes=2, n_searches=1),
-    "small": dict(search_epochs=6, epochs=15, hidden_size=16, max_nodes=3, n_searches=1),
-    "medium": dict(search_epochs=20, epochs=50, hidden_size=32, max_nodes=4, n_searches=2),
-    "large": dict(search_epochs=50, epochs=150, hidden_size=64, max_nodes=6, n_searches=3),
-}
-
-# The estimator parameters each option of `fit` sets: an option given for a model that takes
-# none of them is refused (``--backbone darts --model lstm``).
-FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("backbone",), "mode": ("mode",),
-               "derivation": ("derivation",),
+# The estimator parameters each option of `fit` sets ("search__x": the search setting x): an
+# option given for a model that takes none of them is refused (``--backbone darts --model
+# lstm``).
+FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("search__backbone",),
+               "mode": ("search__mode",), "derivation": ("search__derivation",),
                "segment_length": ("segment_length",), "normalization": ("normalization",),
                "covariates": ("covariates",), "linear_skip": ("linear_skip",),
-               "budget": tuple(BUDGETS["tiny"]), "epochs": ("epochs",),
-               "search_epochs": ("search_epochs",), "hidden_size": ("hidden_size",),
-               "max_nodes": ("max_nodes",), "max_time": ("max_time",),
+               "budget": ("epochs", "hidden_size", "search"), "epochs": ("epochs",),
+               "search_epochs": ("search__epochs",), "hidden_size": ("hidden_size",),
+               "max_nodes": ("search__max_nodes",), "max_time": ("max_time",),
                "validation_size": ("validation_size",), "test_size": ("test_size",),
                "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",)}
 
@@ -108,22 +83,25 @@ def fit(
     segment_length: Annotated[Optional[int], typer.Option(
         min=1, help="Steps a segment of the recurrent network (default: from the time index; "
         "24 for hourly data).", show_default=False)] = None,
-    normalization: Annotated[Normalization, typer.Option(
-        help="How the recurrent network normalises each window: minus its last value, RevIN "
-        "(mean and standard deviation), or none.")] = Normalization.last,
-    covariates: Annotated[Covariates, typer.Option(
+    normalization: Annotated[Optional[Normalization], typer.Option(
+        help="How the recurrent network normalises each window: minus its last value (the "
+        "default), RevIN (mean and standard deviation), or none.", show_default=False)] = None,
+    covariates: Annotated[Optional[Covariates], typer.Option(
         help="Columns the recurrent network reads beside each target: the non-target columns "
-        "(others), those and the other targets (all), or none.")] = Covariates.others,
+        "(others, the default), those and the other targets (all), or none.",
+        show_default=False)] = None,
     linear_skip: Annotated[bool, typer.Option(
         "--linear-skip/--no-linear-skip", help="Add a linear highway from each normalised window "
         "to its forecast.")] = False,
     model: Annotated[FitModel, typer.Option(
         help="What to fit: the searched cell (autocell) or a reference model.")] = FitModel("autocell"),
-    backbone: Annotated[Backbone, typer.Option(help="Search space of the cell.")] = Backbone.two_input,
-    mode: Annotated[Mode, typer.Option(help="How the search grows and prunes nodes.")] = Mode.grow_then_prune,
-    derivation: DerivationOpt = Derivation.argmax,
-    budget: Annotated[Budget, typer.Option(
-        help="Search and training size: tiny (seconds), small (minutes), medium, large.")] = Budget.small,
+    backbone: Annotated[Optional[Backbone], typer.Option(
+        help="Search space of the cell (default: two_input).", show_default=False)] = None,
+    mode: Annotated[Optional[Mode], typer.Option(
+        help="How the search grows and prunes nodes (default: grow_then_prune).",
+        show_default=False)] = None,
+    derivation: DerivationOpt = None,
+    budget: BudgetOpt = Budget("small"),
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Retraining epochs (overrides the budget).",
                                                   show_default=False)] = None,
     search_epochs: Annotated[Optional[int], typer.Option(min=1, help="Search epochs (overrides the budget).",
@@ -140,8 +118,8 @@ def fit(
                                              help="Last part of the rows held out for the skill report.")] = 0.2,
     baseline: Annotated[Optional[list[str]], typer.Option(
         "--baseline", "-b", help="Reference model in the skill report: "
-        f"{', '.join(model_names(baseline=True))} (repeat; default: naive, lstm, arima; 'none' "
-        "for no report).", show_default=False)] = None,
+        f"{', '.join(model_names(baseline=True))} (repeat; default: the library's, naive, lstm "
+        "and arima; 'none' for no report).", show_default=False)] = None,
     seed: SeedOpt = 0,
     device: DeviceOpt = Device.auto,
     missing: MissingOpt = Missing.raise_,
@@ -158,17 +136,17 @@ def fit(
         check_device(device.value)
         spec = DataSpec(data, dataset, time_column, time_format, column, last, sep)
         frame = spec.load()
-        settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
+        settings = {**preset(budget.value), "lookback": lookback, "horizon": horizon,
                     "target": target or None, "validation_size": validation_size,
-                    "test_size": test_size, "missing": missing.value, "backbone": backbone.value,
-                    "mode": mode.value, "derivation": derivation.value, "device": device.value,
-                    "max_time": max_time,
-                    "segment_length": segment_length, "normalization": normalization.value,
-                    "covariates": covariates.value, "linear_skip": linear_skip,
-                    "random_state": seed, "baselines": baselines_of(baseline)}
-        settings.update({k: v for k, v in dict(epochs=epochs, search_epochs=search_epochs,
-                                               hidden_size=hidden_size, max_nodes=max_nodes).items()
-                         if v is not None})
+                    "test_size": test_size, "missing": missing.value,
+                    "search__backbone": value_of(backbone), "search__mode": value_of(mode),
+                    "search__derivation": value_of(derivation), "device": device.value,
+                    "max_time": max_time, "segment_length": segment_length,
+                    "normalization": value_of(normalization),
+                    "covariates": value_of(covariates), "linear_skip": linear_skip,
+                    "random_state": seed, "baselines": baselines_of(baseline),
+                    "epochs": epochs, "search__epochs": search_epochs,
+                    "hidden_size": hidden_size, "search__max_nodes": max_nodes}
         estimator = build_model(model.value, settings)
         output.note(f"fitting {type(estimator).__name__} on {spec.name}: {frame.shape[0]} rows x "
                     f"{frame.shape[1]} columns, horizon {horizon}, lookback "
@@ -182,11 +160,16 @@ def fit(
             output.note(f"model saved to {out}")
 
 
-def baselines_of(names: Optional[list[str]]) -> tuple:
-    """The ``baselines`` parameter from the ``--baseline`` options."""
+def baselines_of(names: Optional[list[str]]) -> Optional[tuple]:
+    """The ``baselines`` parameter from the ``--baseline`` options (None: the library's)."""
     if not names:
-        return ("naive", "lstm", "arima")
+        return None
     return () if names == ["none"] else tuple(dict.fromkeys(names))
+
+
+def value_of(choice: Optional[Enum]):
+    """A choice option's value; None when it was not given (the library's default)."""
+    return None if choice is None else choice.value
 
 
 def show_fitted(estimator, output: Output) -> None:

@@ -10,7 +10,8 @@ import typer
 
 from .common import (Device, DeviceOpt, Output, ProgressView, QuietOpt, SeedOpt, VerboseOpt,
                      check_device, check_writable, fail, user_errors)
-from .fitting import Backbone, Derivation, DerivationOpt, Mode
+from ..presets import LANGUAGE_MODEL_PRESETS, preset
+from .fitting import Backbone, DerivationOpt, Mode, choices, value_of
 
 lm_app = typer.Typer(name="lm", no_args_is_help=True,
                      help="Word-level language models with a searched recurrent cell.")
@@ -33,21 +34,8 @@ def _rate(help_text: str, *flags: str):
                                                    show_default=False)]
 
 
-class LMBudget(str, Enum):
-    tiny = "tiny"
-    small = "small"
-    medium = "medium"
+LMBudget = choices("LMBudget", LANGUAGE_MODEL_PRESETS)
 
-
-# Sizes of each budget; the single options (--epochs, ...) override them.
-LM_BUDGETS = {
-    "tiny": dict(embedding_size=16, hidden_size=16, max_nodes=2, search_epochs=2, epochs=2,
-                 search_tokens=20_000),
-    "small": dict(embedding_size=64, hidden_size=64, max_nodes=4, search_epochs=4, epochs=6,
-                  search_tokens=60_000),
-    "medium": dict(embedding_size=200, hidden_size=200, max_nodes=6, search_epochs=8, epochs=20,
-                   search_tokens=200_000, dropout_e=0.1, dropout_x=0.3, dropout_o=0.4),
-}
 
 CorpusArg = Annotated[Optional[Path], typer.Argument(
     help="Training text: a UTF-8 file, one sentence (or line) per line; words as --tokenizer "
@@ -81,9 +69,14 @@ def lm_fit(
         help="Validation text (default: the last lines of the corpus).", show_default=False)] = None,
     test: Annotated[Optional[Path], typer.Option(
         help="Test text (default: the last lines of the corpus).", show_default=False)] = None,
-    budget: Annotated[LMBudget, typer.Option(help="Model and search size.")] = LMBudget.small,
-    backbone: Annotated[Backbone, typer.Option(help="Search space of the cell.")] = Backbone.two_input,
-    mode: Annotated[Mode, typer.Option(help="How the search grows and prunes nodes.")] = Mode.grow_then_prune,
+    budget: Annotated[LMBudget, typer.Option(
+        help="Named model and search sizes (autoforecast.presets): tiny, small (the library's "
+        "defaults: what AutoCellLanguageModel() fits), medium.")] = LMBudget("small"),
+    backbone: Annotated[Optional[Backbone], typer.Option(
+        help="Search space of the cell (default: two_input).", show_default=False)] = None,
+    mode: Annotated[Optional[Mode], typer.Option(
+        help="How the search grows and prunes nodes (default: grow_then_prune).",
+        show_default=False)] = None,
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Training epochs (overrides the budget).",
                                                   show_default=False)] = None,
     search_epochs: Annotated[Optional[int], typer.Option(min=1, help="Search epochs (overrides the budget).",
@@ -105,7 +98,7 @@ def lm_fit(
         min=1, help="Seconds for the search, and for each model's training.",
         show_default=False)] = None,
     baseline: Annotated[bool, typer.Option(help="Also train an LSTM of the same size and budget.")] = True,
-    derivation: DerivationOpt = Derivation.argmax,
+    derivation: DerivationOpt = None,
     search_tokens: Annotated[Optional[int], typer.Option(
         min=2, help="Training (and validation) tokens the search runs on (overrides the "
         "budget).", show_default=False)] = None,
@@ -113,18 +106,16 @@ def lm_fit(
     dropout_x: _rate("Locked dropout on the recurrent input.") = None,
     dropout_h: _rate("Locked dropout on the cell's recurrent state (not the LSTM's).") = None,
     dropout_o: _rate("Locked dropout on the recurrent output.") = None,
-    lstm_weight_drop: _rate("DropConnect on the LSTM's recurrent matrix (AWD-LSTM's weight "
-                            "drop; `lstm_weight_drop`).", "--lstm-wdrop") = None,
-    cell_weight_drop: _rate("DropConnect on the cell's matrices that read the previous state "
-                            "(`cell_weight_drop`).", "--cell-wdrop") = None,
+    weight_drop: _rate("DropConnect on each model's recurrent matrices (AWD-LSTM's weight "
+                       "drop): the LSTM's hidden-to-hidden matrix, the cell's matrices that "
+                       "read the previous state.", "--wdrop") = None,
     optimizer: Annotated[Optimizer, typer.Option(
         help="adam (learning rate halved after an epoch without improvement), or nt-asgd: SGD "
-        "at --lr, averaging the weights once validation has not improved for --nonmono "
-        "epochs.")] = Optimizer.adam,
+        "at --lr, averaging the weights once validation has not improved for 5 epochs "
+        "(AWD-LSTM's rule).")] = Optimizer.adam,
     lr: Annotated[Optional[float], typer.Option(
         min=0.0, help="Learning rate (default 3e-3; NT-ASGD wants far more, "
         "AWD-LSTM used 30).", show_default=False)] = None,
-    nonmono: Annotated[int, typer.Option(min=1, help="NT-ASGD's trigger, in epochs.")] = 5,
     patience: Annotated[Optional[int], typer.Option(
         min=1, help="Epochs without validation improvement before training stops (default 2).",
         show_default=False)] = None,
@@ -144,18 +135,19 @@ def lm_fit(
         check_writable(out)
         check_device(device.value)
         train, val, test_text = _corpora(corpus, dataset, validation, test)
-        settings = {**LM_BUDGETS[budget.value], "backbone": backbone.value, "mode": mode.value,
+        settings = {**preset(budget.value, "language_model"),
+                    "search__backbone": value_of(backbone), "search__mode": value_of(mode),
                     "max_vocab": max_vocab, "tokenizer": tokenizer.value, "bptt": bptt,
-                    "max_time": max_time, "derivation": derivation.value,
-                    "optimizer": optimizer.value, "nonmono": nonmono,
-                    "baseline": baseline, "random_state": seed, "device": device.value}
-        settings.update({k: v for k, v in dict(
-            epochs=epochs, search_epochs=search_epochs, hidden_size=hidden_size,
-            embedding_size=embedding_size, max_nodes=max_nodes, search_tokens=search_tokens,
-            dropout_e=dropout_e, dropout_x=dropout_x, dropout_h=dropout_h, dropout_o=dropout_o,
-            lstm_weight_drop=lstm_weight_drop, cell_weight_drop=cell_weight_drop, lr=lr,
-            patience=patience).items() if v is not None})
-        model = AutoCellLanguageModel(**settings)
+                    "max_time": max_time, "search__derivation": value_of(derivation),
+                    "optimizer": optimizer.value, "baseline": baseline, "random_state": seed,
+                    "device": device.value, "epochs": epochs, "search__epochs": search_epochs,
+                    "hidden_size": hidden_size, "embedding_size": embedding_size,
+                    "search__max_nodes": max_nodes, "search__subsample": search_tokens,
+                    "dropout_e": dropout_e, "dropout_x": dropout_x, "dropout_h": dropout_h,
+                    "dropout_o": dropout_o, "weight_drop": weight_drop, "lr": lr,
+                    "patience": patience}
+        model = AutoCellLanguageModel().set_params(
+            **{k: v for k, v in settings.items() if v is not None})
         output.note(f"fitting a language model on {corpus or dataset} (budget {budget.value})")
         with ProgressView(output) as view:
             model.fit(train, validation=val, test=test_text, callback=view, checkpoint=checkpoint)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import torch
 
-NORMALIZATIONS = ("last", "revin", "none")
+from autoforecast.settings import NORMALIZATIONS
+
 REVIN_EPS = 1e-5  # added to the variance: a constant window has scale sqrt(eps), not 0
 
 
