@@ -67,7 +67,7 @@ class AutoCellForecaster(NeuralForecaster):
     ``search_windows`` (default 2000; None: all) caps the training windows the search runs on,
     taken evenly spaced over the training part (it bounds the search's cost on long series);
     ``strategy="random"`` samples cells of the same space at the same budget instead (the
-    control); ``derivation`` ("argmax", METHOD.md's rule, or "prefer_nondegenerate": a node
+    control); ``derivation`` ("argmax": docs/method.md, sec. 1-2; or "prefer_nondegenerate": a node
     whose argmax op passes one input through takes the best other op when its weight is at
     least half the argmax's, ``search.nodes.NONDEGENERATE_RATIO``). Network (the searched cell in the forecasting network of every recurrent
     forecaster, :class:`autoforecast.neural.NeuralForecaster`): ``lookback``,

@@ -28,7 +28,7 @@ class Derivation(str, Enum):
 
 DerivationOpt = Annotated[Derivation, typer.Option(
     metavar="argmax|prefer_nondegenerate",
-    help="How the search's weights become a cell: the argmax op of each node (METHOD.md), or "
+    help="How the search's weights become a cell: the argmax op of each node (docs/method.md), or "
     "prefer_nondegenerate: a node whose argmax op passes one input through (left/right, "
     "DARTS' identity) takes the best other op when that op's weight is at least half the "
     "argmax's.")]
