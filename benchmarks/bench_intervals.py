@@ -142,7 +142,7 @@ def run(task: str, models: list[str], seeds: list[int], results: Path = RESULTS)
 
 
 def section(results: Path = RESULTS) -> list[str]:
-    """The Markdown section of docs/benchmarks_intervals.md: pooled and per-series tables per task."""
+    """The Markdown section of docs/benchmarks_intervals.md: pooled and per-series tables."""
     lines = ["## Prediction intervals (`bench_intervals.py`, issue 16)", "",
              "Empirical coverage and mean width of the 80 / 90 / 95 % intervals on the test "
              "part, every window and step pooled (means over seeds); `aci_`: the same fit's "

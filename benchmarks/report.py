@@ -1,4 +1,4 @@
-"""Collect the benchmark results into docs/benchmarks.md, benchmarks_intervals.md, _archive.md.
+"""Collect the benchmark results into docs/benchmarks.md and its two companion pages.
 
     python benchmarks/report.py
 
