@@ -236,13 +236,21 @@ def archive_sections() -> list[str]:
 
 
 # ------------------------------------------------------------------------------- the pages
+def hashed(frames: dict[str, pd.DataFrame]) -> str:
+    """How many of the network rows record a behaviour hash (the others: the commit rule)."""
+    rows = pd.concat(frames.values()) if frames else pd.DataFrame()
+    with_hash = int(rows["behaviour"].notna().sum()) if "behaviour" in rows else 0
+    return (f"Of the {len(rows)} rows of `bench_network.py`, {with_hash} record a behaviour "
+            "hash.")
+
+
 def page(frames: dict[str, pd.DataFrame]) -> str:
     lines = ["# Benchmarks", "",
              "Every figure here comes from a script in `benchmarks/`; the raw rows are in "
              "`benchmarks/results/`. Regenerate this page with `python benchmarks/report.py`. "
              "Prediction intervals have [a page of their own](benchmarks_intervals.md); the "
              "first runs at Adam 2e-3 and the tables of 0.1's network are in the "
-             "[archive](benchmarks_archive.md).", "", LEGEND, "",
+             "[archive](benchmarks_archive.md).", "", LEGEND + " " + hashed(frames), "",
              "## Every task: the rows as each table configured them (`bench_network.py`)", "",
              *overview(frames),
              "The metric is the task's error (lower is better), mean and std over seeds. "
