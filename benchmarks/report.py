@@ -267,7 +267,8 @@ def page(frames: dict[str, pd.DataFrame]) -> str:
              "it), the fit's CPU seconds, the parameter count and the epochs chosen "
              "(`best_epoch` -1: the untrained network, i.e. about the last value or the "
              "highway, was kept). `nlinear720`, in the table above, is also the highway alone (a "
-             "network's highway starts at that map). `@setting`: the same model with that setting changed.", "",
+             "network's highway starts at that map). `@setting`: the same model with that "
+             "setting changed.", "",
              *network_sections(frames), _fragment("network.md"),
              "## Prediction intervals (`bench_intervals.py`, issue 16)", "",
              "Coverage and width of the 80 / 90 / 95 % intervals on the test parts of ETTh1 "
