@@ -1,6 +1,6 @@
 """The shared shell of every recurrent forecaster: the network, windows, device, training.
 
-Every recurrent forecaster trains the same network (``cells/segments.py``, METHOD.md 7): per
+Every recurrent forecaster trains one network (``cells/segments.py``, docs/method.md section 7): per
 window instance normalisation, one sequence per target series with its covariates, segments of
 ``segment_length_`` steps, parallel decoding. A subclass lists its parameters in ``__init__``
 (the common ones below plus its own) and implements ``_build_encoder()``, the recurrent cell

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common import (RESULTS, ResultLog, appliances_hourly, code_state, data_dir,
-                    etth1_standardised, markdown_table)
+from common import (RESULTS, ResultLog, appliances_hourly, data_dir, etth1_standardised,
+                    markdown_table, row_state)
 
 TASKS = ("exchange_rate:3", "exchange_rate:24", "appliances:24", "beijing_pm25:24", "ETTh1:96")
 PERIOD = {"exchange_rate": 1, "appliances": 24, "beijing_pm25": 24, "ETTh1": 24}
@@ -195,7 +195,7 @@ def comparison_section() -> list[str]:
             entry = {k: r[k] for k in ("horizon", "model", "m", "n_series", "n_origins",
                                        "seconds", "seconds_per_series")}
             entry.update({k: f"{float(r[k]):.4f}" for k in METRICS[dataset]})
-            entry["code"] = code_state(r.get("commit", "")) if r["model"] == "arima" else ""
+            entry["code"] = row_state(r) if r["model"] == "arima" else ""
             entry.update(_ratios(r, subset, MAIN[dataset]))
             table.append(entry)
         out += [f"### {label}", "", markdown_table(

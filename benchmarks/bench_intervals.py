@@ -2,7 +2,7 @@
 
     python benchmarks/bench_intervals.py --task etth1_96 --models naive,linear336,arima,gru,two_input_grow
     python benchmarks/bench_intervals.py --task exchange24 --models naive,linear336,arima,arima_conformal,gru,two_input_grow --seeds 0,1
-    python benchmarks/bench_intervals.py --report     # the Markdown section of docs/benchmarks.md
+    python benchmarks/bench_intervals.py --report     # the Markdown section of docs/benchmarks_intervals.md
 
 Tasks: ``etth1_96`` (ETTh1 standardised with the training statistics, H = 96, fit on the
 training and validation rows 0-11520, every test window 11520-14400 and step scored) and
@@ -42,8 +42,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import (RESULTS, ResultLog, code_state, data_dir, etth1_standardised,  # noqa: E402
-                    markdown_table)
+from common import (RESULTS, ResultLog, data_dir, etth1_standardised,  # noqa: E402
+                    markdown_table, row_states)
 
 LEVELS = (0.8, 0.9, 0.95)
 TASKS = {"etth1_96": ("etth1", 96), "exchange24": ("exchange", 24)}
@@ -142,7 +142,7 @@ def run(task: str, models: list[str], seeds: list[int], results: Path = RESULTS)
 
 
 def section(results: Path = RESULTS) -> list[str]:
-    """The Markdown section of docs/benchmarks.md: pooled and per-series tables per task."""
+    """The Markdown section of docs/benchmarks_intervals.md: pooled and per-series tables."""
     lines = ["## Prediction intervals (`bench_intervals.py`, issue 16)", "",
              "Empirical coverage and mean width of the 80 / 90 / 95 % intervals on the test "
              "part, every window and step pooled (means over seeds); `aci_`: the same fit's "
@@ -158,8 +158,7 @@ def section(results: Path = RESULTS) -> list[str]:
             continue
         rows = pd.read_csv(path)
         rows["cal/test"] = pd.to_numeric(rows["cal_mae"], errors="coerce") / rows["test_mae"]
-        rows["code"] = rows.get("commit", pd.Series("", index=rows.index)).fillna("").astype(
-            str).map(code_state)
+        rows["code"] = row_states(rows)  # by behaviour hash, else commit (common.row_state)
         columns = [f"{kind}_{round(100 * q)}" for q in LEVELS for kind in ("coverage", "width")]
         columns += [f"aci_{kind}_90" for kind in ("coverage", "width") if f"aci_{kind}_90" in rows]
         stats = rows.groupby("model")[columns + ["cal/test", "cpu_s"]].mean()

@@ -1,4 +1,4 @@
-"""Recurrent models in the forecasting network of METHOD.md 7, under the published protocols.
+"""Recurrent models in the forecasting network (docs/method.md, sec. 7), under the published protocols.
 
     python benchmarks/bench_network.py --task etth1_96 --models gru_gate
     python benchmarks/bench_network.py --task etth1_96 --models two_input_grow,random,gru --seeds 0,1,2

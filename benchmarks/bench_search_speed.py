@@ -1,5 +1,5 @@
 """Speed of the derived cells and of the supernet's search step against torch.nn.GRU and
-torch.nn.LSTM of equal parameter count, all inside the forecasting network (METHOD.md 7).
+torch.nn.LSTM of equal parameter count, all inside the forecasting network (docs/method.md, sec. 7).
 
     python benchmarks/bench_search_speed.py [--threads 1] [--steps 20] [--batch 64] [--sizes etth1,wide] [--compile]
 

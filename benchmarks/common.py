@@ -9,13 +9,17 @@
 The data are read from ``$AUTOFORECAST_DATA`` or ``../shared/data`` beside the repository.
 
 Every results row records the code it was measured with (``commit``: the git commit, with
-``+changes`` when the package had uncommitted changes; ``version``: the package's), and
-:func:`code_state` tells a report whether the package changed since.
+``+changes`` when the package had uncommitted changes; ``version``: the package's) and the
+behaviour it measured (``behaviour``: the short hash of the pinned fixtures that cover its
+model, :func:`fixtures_for`). :func:`row_state` tells a report whether that behaviour changed
+since (the fixtures' contents differ now: the row is ``stale``); rows written before the
+``behaviour`` column existed are judged by their commit (:func:`code_state`).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import subprocess
 import time
@@ -35,7 +39,20 @@ def data_dir() -> Path:
     return Path(os.environ.get("AUTOFORECAST_DATA", ROOT.parent / "shared" / "data"))
 
 
-MEASURED_CODE = "autoforecast"  # the folder whose changes make a results row stale
+MEASURED_CODE = "autoforecast"  # rows without a behaviour hash: changes here make them older
+PINNED = ROOT / "tests" / "pinned"  # the fixtures tests/test_pinned.py recomputes
+
+# The pinned fixtures whose values cover each model family's behaviour, by the start of the model
+# name (before any "@setting" variant; first match wins): network.json pins the recurrent
+# forecasters in the forecasting network (searched two-input and DARTS cells, random cells,
+# GRU, LSTM), values.json the naive and linear forecasters (and the searches on the planted
+# task and the tiny language model), issue15_arima.json ARIMA. A model matching none of them
+# depends on every fixture (a change of any pinned behaviour makes its rows stale).
+BEHAVIOUR_FIXTURES = (
+    (("two_input", "darts", "random", "autocell", "gru", "lstm"), ("network.json",)),
+    (("naive", "seasonal_naive", "linear", "nlinear"), ("values.json",)),
+    (("arima",), ("issue15_arima.json",)),
+)
 
 
 def _git(*args: str) -> str | None:
@@ -67,14 +84,62 @@ def code_state(commit: str) -> str:
     return "current" if same else "older"
 
 
+def fixtures_for(model) -> tuple[str, ...]:
+    """The pinned fixture files (names in ``tests/pinned``) whose values cover ``model``'s
+    behaviour (``BEHAVIOUR_FIXTURES``); every fixture for a model none of them covers."""
+    name = "" if model is None else str(model).split("@")[0]
+    for prefixes, fixtures in BEHAVIOUR_FIXTURES:
+        if name and name.startswith(prefixes):
+            return fixtures
+    return tuple(sorted(path.name for path in PINNED.glob("*.json")))
+
+
+def behaviour_hash(fixtures) -> str:
+    """The short hash of the contents of the fixture files ``fixtures`` (names in
+    ``tests/pinned``) as they are now; a missing file hashes as missing."""
+    digest = hashlib.sha256()
+    for name in sorted(fixtures):
+        path = PINNED / name
+        content = path.read_bytes().replace(b"\r\n", b"\n") if path.exists() else b"<missing>"
+        digest.update(name.encode() + b"\0" + content + b"\0")
+    return digest.hexdigest()[:10]
+
+
+def _text(value) -> str:
+    """A CSV cell as text: "" for a missing one (None, or NaN as pandas reads it)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()
+
+
+def row_state(row) -> str:
+    """Whether a results row measured the behaviour the package has now.
+
+    With a ``behaviour`` hash: ``"current"`` when it equals the hash of the row's fixtures now
+    (:func:`fixtures_for` of its ``model``; every fixture for a row without one), ``"stale"``
+    when they changed since. Without one (rows written before the column existed): the commit
+    rule, :func:`code_state` (``"current"``, ``"older"`` or ``"unknown"``)."""
+    behaviour = _text(row.get("behaviour"))
+    if behaviour:
+        return "current" if behaviour == behaviour_hash(fixtures_for(row.get("model"))) else "stale"
+    return code_state(_text(row.get("commit")))
+
+
+def row_states(frame):
+    """:func:`row_state` of every row of a DataFrame, as a list in its order."""
+    return [row_state(row) for row in frame.to_dict("records")]
+
+
 class ResultLog:
     """A CSV file with one row per finished run; ``done(key)`` tells which runs can be skipped.
 
-    Each appended row gets ``commit`` and ``version`` (the code it was measured with); a file
-    written before those columns existed is rewritten once with them (empty for old rows)."""
+    Each appended row gets ``commit`` and ``version`` (the code it was measured with) and
+    ``behaviour`` (:func:`behaviour_hash` of ``fixtures``, or of :func:`fixtures_for` its
+    ``model`` when ``fixtures`` is None, at run time); a file written before those columns
+    existed is rewritten once with them (empty for old rows)."""
 
-    def __init__(self, path: Path, key_fields: tuple[str, ...]):
-        self.path, self.key_fields = Path(path), key_fields
+    def __init__(self, path: Path, key_fields: tuple[str, ...], fixtures=None):
+        self.path, self.key_fields, self.fixtures = Path(path), key_fields, fixtures
         self.rows, self.fields = self._read()
 
     def _read(self) -> tuple[list[dict], list[str] | None]:
@@ -103,7 +168,9 @@ class ResultLog:
                     yield seed, model
 
     def append(self, row: dict) -> None:
-        row = {**row, "commit": current_commit(), "version": __version__}
+        fixtures = self.fixtures if self.fixtures is not None else fixtures_for(row.get("model"))
+        row = {**row, "commit": current_commit(), "version": __version__,
+               "behaviour": behaviour_hash(fixtures)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.fields is None:  # another run may have created the file meanwhile
             self.rows, self.fields = self._read()

@@ -8,7 +8,8 @@ tokens are the largest tokens per epoch among the file's rows: one corpus per pr
 column is the issue's primary comparison for rows measured before the estimator capped the
 LSTM at the cell's tokens (commit f6446ce): those gave both models the same time cap, and the
 faster LSTM saw more text. ``search s``: "-" for a cell given with ``--genotype`` (or a run
-resumed after its search). ``code``: whether the package changed since the row was measured.
+resumed after its search). ``code``: whether the row's behaviour changed since
+(``common.row_state``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import RESULTS, ROOT, code_state, markdown_table  # noqa: E402
+from common import RESULTS, ROOT, markdown_table, row_state  # noqa: E402
 
 COLUMNS = ["label", "seed", "cell val", "cell test", "lstm val", "lstm test",
            "lstm val, equal tokens", "cell tokens (M)", "lstm tokens (M)", "recurrent cell / lstm",
@@ -73,7 +74,7 @@ def table(preset: str) -> str:
             "epochs cell / lstm": f"{cell['epochs']:g} / {lstm['epochs']:g}",
             "tokens/s cell / lstm": speed, "search s": ("-" if pd.isna(cell["search_seconds"])
                                                   else f"{cell['search_seconds']:.0f}"),
-            "cell": f"`{cell['genotype']}`", "code": code_state(str(cell["commit"]))})
+            "cell": f"`{cell['genotype']}`", "code": row_state(cell)})
     return markdown_table(lines, COLUMNS)
 
 

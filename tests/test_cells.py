@@ -1,4 +1,4 @@
-"""Derived cells: the fused implementations against a plain per-node reading of METHOD.md."""
+"""Derived cells: the fused implementations against a plain per-node reading of docs/method.md, sec. 1-3."""
 
 import ast
 import re

@@ -1,4 +1,4 @@
-"""The forecasting network of METHOD.md 7 (cells/segments.py) and the forecasters that train it:
+"""The forecasting network (docs/method.md, sec. 7; cells/segments.py) and the forecasters that train it:
 the properties the design promises, on fitted models; shapes; growth and the fused kernels
 inside the network; the settings resolved from the data."""
 

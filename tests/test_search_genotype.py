@@ -1,4 +1,4 @@
-"""Genotype as plain data, and derivation (METHOD.md 1 and 2)."""
+"""Genotype as plain data, and derivation (docs/method.md, sections 1 and 2)."""
 
 import json
 import pickle
@@ -155,7 +155,7 @@ def _set_beta(node, logits: dict) -> None:
 def test_prefer_nondegenerate_takes_a_close_product_and_keeps_a_clear_pass_through():
     """Weights set by hand: node 1's `left` leads `hadamard` by a factor 1.5 (within the ratio
     0.5: hadamard is taken), node 2's `right` leads `add` by a factor 3 (kept), node 3's argmax
-    is not degenerate (kept). The default derivation is the argmax (METHOD.md)."""
+    is not degenerate (kept). The default derivation is the argmax (docs/method.md, sections 1, 2)."""
     from autoforecast.search.nodes import NONDEGENERATE_RATIO
 
     assert NONDEGENERATE_RATIO == 0.5

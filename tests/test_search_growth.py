@@ -1,4 +1,4 @@
-"""Growth is an exact network morphism (METHOD.md 3), and the two modes of pruning."""
+"""Growth is an exact network morphism (docs/method.md, section 3), and the two modes of pruning."""
 
 import copy
 
@@ -114,7 +114,7 @@ def test_supernet_rejects_bad_arguments(args, match):
 
 
 def test_arch_parameter_bound_per_backbone():
-    """METHOD.md 3: DARTS node i has alpha (i, ops) with i <= max_nodes, whether activations
+    """docs/method.md, sec. 3: DARTS node i has alpha (i, ops) with i <= max_nodes, whether activations
     are searched or not; a two-input node has beta and delta, and act_a, act_b if searched."""
     def bound(backbone, search_activations, n_active):
         net = SuperNet(2, 3, backbone, 1, MAX_NODES, search_activations=search_activations)

@@ -1,7 +1,7 @@
 """Pieces shared by the derived cells and the search cells, and the encoder that runs a cell.
 
 A cell computes, per time step, ``s_k = lerp(s_{k-1}, node_k, lambda_k)`` for nodes 1..K and
-``h_t = sum_k gamma_k s_k`` (METHOD.md section 3). It exposes
+``h_t = sum_k gamma_k s_k`` (docs/method.md, section 3). It exposes
 
     precompute(x) -> (pre, consts)    pre: (batch, time, F), input projections of all steps;
                                       consts: per-forward tensors (fused weights)

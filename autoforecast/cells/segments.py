@@ -1,4 +1,4 @@
-"""The forecasting network around a recurrent cell (METHOD.md section 7, after SegRNN).
+"""The forecasting network around a recurrent cell (docs/method.md, section 7, after SegRNN).
 
     window (B, L, F), scaled per column on the training part
       -> instance normalisation per window and series (last value, RevIN, or none)
@@ -112,7 +112,7 @@ def norm_slot(encoder: nn.Module, slot: int):
 
 
 class SegmentNet(nn.Module):
-    """``x (B, L, F) -> (B, H, T)``: the network of METHOD.md 7 around ``encoder``."""
+    """``x (B, L, F) -> (B, H, T)``: docs/method.md's network (section 7) around ``encoder``."""
 
     def __init__(self, encoder: nn.Module, config: SegmentConfig):
         super().__init__()

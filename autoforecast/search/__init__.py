@@ -1,4 +1,4 @@
-"""Growable differentiable search of recurrent cells (METHOD.md).
+"""Growable differentiable search of recurrent cells (docs/method.md).
 
     from autoforecast.search import SearchConfig, search
     for event in search(SearchConfig(...), train_batches, val_batches, head_factory, loss_fn):

@@ -1,4 +1,4 @@
-"""The architecture step of the bilevel optimisation (METHOD.md 4), first or second order.
+"""The architecture step of the bilevel optimisation (docs/method.md, section 4), 1st or 2nd order.
 
 The architecture weights are optimised by Adam on a validation batch, one parameter group per
 node, so that growth adds groups and pruning removes them while the others keep their state.

@@ -1,4 +1,4 @@
-"""Growth by exact network morphism, and the discretisation of `grow_and_prune` (METHOD.md 3).
+"""Growth by exact network morphism, and `grow_and_prune`'s discretisation (docs/method.md, sec. 3).
 
 Insertion of node K+1: lambda_{K+1} = 0 (so s_{K+1} = s_K exactly, in training and evaluation
 mode), the output weight split gamma_K -> gamma_K / 2 and gamma_{K+1} = gamma_K / 2 (so h_t is

@@ -1,5 +1,5 @@
 """The search of one seed as a generator of events: bilevel alternation, growth, pruning and
-early stopping (METHOD.md 3).
+early stopping (docs/method.md, sections 3-4).
 
     for event in search(config, train_batches, val_batches, head_factory, loss_fn):
         ...  # EpochEvent, GrowEvent, PruneEvent, SearchDoneEvent
@@ -12,7 +12,7 @@ Other models (a language model over token ids): ``head_factory=None``,
 ``model_factory=f`` with ``f(encoder) -> nn.Module`` and an explicit ``input_size``
 (:class:`autoforecast.search.data.SearchData`).
 
-Several seeds and the selection among them (METHOD.md 4):
+Several seeds and the selection among them (docs/method.md, section 4):
 :func:`autoforecast.search.parallel.run_searches`.
 """
 

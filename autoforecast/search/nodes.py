@@ -2,7 +2,7 @@
 
 Architecture weights live in each node's ``arch`` ParameterDict (registered parameters, named
 ``...arch...``); a node discretised by ``fix()`` loses them and computes its chosen ops only.
-Each node has its own BatchNorm without affine parameters (search only, METHOD.md 1-3). The
+Each node has its own BatchNorm without affine parameters (search only, docs/method.md, sec. 1-3). The
 search cells (``DartsSearchCell``, ``TwoInputSearchCell``; what ``SuperNet`` runs) reuse the
 derived cells' entry nodes, gated residual update and output weights.
 """
@@ -24,7 +24,7 @@ _BIN_FNS = tuple(BINARY_OPS.values())
 _ACT_NAMES, _BIN_NAMES = tuple(ACTIVATIONS), tuple(BINARY_OPS)
 
 # How a node's discrete choice is read off its architecture weights (``SearchConfig.derivation``):
-# "argmax" is METHOD.md's rule; "prefer_nondegenerate" takes, when the argmax op is degenerate
+# "argmax": docs/method.md, sec. 1-2; "prefer_nondegenerate" takes, when the argmax op is degenerate
 # (``Backbone.degenerate``: it passes one input through), the best non-degenerate op instead if
 # its softmax weight is at least NONDEGENERATE_RATIO times the argmax's.
 NONDEGENERATE_RATIO = 0.5
@@ -97,7 +97,7 @@ class DartsSearchNode(nn.Module):
         return self.norm(torch.einsum("oj,ojbd->bd", w, edges))  # `none` adds zero
 
     def derive(self, derivation: str = "argmax", degenerate=frozenset()) -> DartsNode:
-        """The edge (input j, op) with the largest non-``none`` weight (METHOD.md 1); with
+        """The edge (input j, op) with the largest non-``none`` weight (docs/method.md, sec. 1); with
         ``"prefer_nondegenerate"`` a degenerate choice may yield to another edge's op."""
         if self.choice is not None:
             return self.choice
@@ -146,7 +146,7 @@ class TwoInputSearchNode(nn.Module):
         return self.norm(mix(_BIN_FNS, p_, w["beta"], q_))
 
     def derive(self, derivation: str = "argmax", degenerate=frozenset()) -> TwoInputNode:
-        """The argmax of every choice (METHOD.md 2); with ``"prefer_nondegenerate"`` a
+        """The argmax of every choice (docs/method.md, section 2); with ``"prefer_nondegenerate"`` a
         degenerate binary op may yield to the best other one."""
         if self.choice is not None:
             return self.choice

@@ -1,4 +1,4 @@
-"""Random search over the same space at the same budget: the control of METHOD.md 4.
+"""Random search over the same space at the same budget: the control of docs/method.md, section 4.
 
 Budget: the differentiable search trains ``n_searches * (epochs + selection_epochs)`` epochs in
 all; random search spends the same number of epochs training sampled derived cells (K_max

@@ -74,7 +74,7 @@ class SuperNet(RecurrentEncoder):
                 norm.slot = 0
 
     def arch_parameter_bound(self, n_active: int) -> int:
-        """METHOD.md 3: the most architecture weights optimised in ``grow_and_prune`` mode."""
+        """docs/method.md, section 3: the most architecture weights optimised by ``grow_and_prune``."""
         return get_backbone(self.backbone).arch_bound(n_active, self.max_nodes, self.search_activations)
 
 

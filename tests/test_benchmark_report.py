@@ -1,0 +1,110 @@
+"""The staleness rule of the benchmark results (``benchmarks/common.py``) and the shape of the
+page ``benchmarks/report.py`` writes: a row is stale when the pinned fixtures covering its model
+changed since it ran, not when any file changed. Offline, no model is run."""
+
+import csv
+import importlib.util
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def common():
+    """``benchmarks/common.py`` (benchmarks/ is not a package), under a name of its own."""
+    spec = importlib.util.spec_from_file_location("benchmarks_common",
+                                                  ROOT / "benchmarks" / "common.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def pinned(common, tmp_path, monkeypatch):
+    """A fixtures folder of three files, standing in for tests/pinned."""
+    for name in ("network.json", "values.json", "issue15_arima.json"):
+        (tmp_path / name).write_text(f'{{"{name}": 1}}\n')
+    monkeypatch.setattr(common, "PINNED", tmp_path)
+    return tmp_path
+
+
+def test_each_model_family_maps_to_the_fixtures_that_pin_it(common, pinned):
+    for model in ("two_input_grow", "two_input_grow@lr=0.002", "darts", "random", "gru_nocov",
+                  "gru_gate", "lstm", "autocell@lr=0.001", "darts_fixed"):
+        assert common.fixtures_for(model) == ("network.json",), model
+    for model in ("naive", "linear336", "nlinear720", "linear"):
+        assert common.fixtures_for(model) == ("values.json",), model
+    for model in ("arima", "arima_conformal"):
+        assert common.fixtures_for(model) == ("issue15_arima.json",), model
+    every = ("issue15_arima.json", "network.json", "values.json")
+    assert common.fixtures_for("statsforecast") == every  # unknown: every fixture
+    assert common.fixtures_for(None) == every
+
+
+def test_the_hash_follows_the_contents_of_its_fixtures_only(common, pinned):
+    before = common.behaviour_hash(("network.json",))
+    assert len(before) == 10 and before == common.behaviour_hash(["network.json"])
+    (pinned / "values.json").write_text('{"other": 2}\n')
+    assert common.behaviour_hash(("network.json",)) == before
+    (pinned / "network.json").write_text('{"network.json": 2}\n')
+    changed = common.behaviour_hash(("network.json",))
+    assert changed != before
+    path = pinned / "network.json"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # a checkout with CRLF
+    assert common.behaviour_hash(("network.json",)) == changed
+
+
+def test_a_row_is_stale_when_its_own_fixtures_changed_not_others(common, pinned):
+    rows = [{"model": m, "commit": "abc", "behaviour": common.behaviour_hash(
+        common.fixtures_for(m))} for m in ("gru", "two_input_grow@epochs=20", "naive", "arima")]
+    assert [common.row_state(r) for r in rows] == ["current"] * 4
+    (pinned / "network.json").write_text('{"network.json": "re-pinned"}\n')
+    assert [common.row_state(r) for r in rows] == ["stale", "stale", "current", "current"]
+    assert common.row_states(pd.DataFrame(rows)) == ["stale", "stale", "current", "current"]
+
+
+def test_rows_without_a_hash_fall_back_to_the_commit_rule(common, pinned, monkeypatch):
+    assert common.row_state({"model": "gru", "commit": "", "behaviour": ""}) == "unknown"
+    assert common.row_state({"model": "gru", "commit": math.nan, "behaviour": math.nan}) == "unknown"
+    monkeypatch.setattr(common, "code_state", lambda commit: f"by commit {commit}")
+    assert common.row_state({"model": "gru", "commit": "abc"}) == "by commit abc"
+    frame = pd.DataFrame({"model": ["gru"], "commit": ["abc"], "behaviour": [math.nan]})
+    assert common.row_states(frame) == ["by commit abc"]
+
+
+def test_the_log_adds_the_behaviour_column_and_leaves_old_rows_empty(common, pinned, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setattr(common, "current_commit", lambda: "abc1234567+changes")
+    path = tmp_path / "results" / "network_x.csv"
+    path.parent.mkdir()
+    path.write_text("task,model,seed,mse,commit,version\nx,gru,0,0.5,0123456789,0.2.0\n")
+    log = common.ResultLog(path, ("task", "model", "seed"))
+    log.append({"task": "x", "model": "gru", "seed": 1, "mse": 0.4})
+    log.append({"task": "x", "model": "naive", "seed": 0, "mse": 1.3})
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows, fields = list(reader), reader.fieldnames
+    assert fields == ["task", "model", "seed", "mse", "commit", "version", "behaviour"]
+    assert rows[0]["commit"] == "0123456789" and rows[0]["behaviour"] == ""  # none invented
+    assert rows[1]["commit"] == "abc1234567+changes"
+    assert rows[1]["behaviour"] == common.behaviour_hash(("network.json",))
+    assert rows[2]["behaviour"] == common.behaviour_hash(("values.json",))
+    other = common.ResultLog(tmp_path / "results" / "lm.csv", ("run",), fixtures=("values.json",))
+    other.append({"run": "autocell"})
+    assert other.rows[-1]["behaviour"] == common.behaviour_hash(("values.json",))
+
+
+def test_the_generated_page_opens_with_one_table_and_stays_short():
+    text = (ROOT / "docs" / "benchmarks.md").read_text()
+    lines = text.splitlines()
+    assert len(lines) < 300
+    first_table = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    assert first_table < 40
+    header = [cell.strip() for cell in lines[first_table].strip("|").split("|")]
+    assert {"task", "model", "commit", "code", "published anchor", "target"} <= set(header)
+    assert "(benchmarks_archive.md)" in text and "`stale`" in text
+    assert (ROOT / "docs" / "benchmarks_archive.md").exists()
