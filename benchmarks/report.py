@@ -70,7 +70,7 @@ LEGEND = (
     "that cover its model, as they were when it ran (`benchmarks/common.py`, "
     "`BEHAVIOUR_FIXTURES`: `tests/pinned/network.json` for the recurrent forecasters, searched "
     "cells, random cells, GRU and LSTM; `values.json` for the naive and linear ones; "
-    "`issue15_arima.json` for ARIMA; `tests/test_pinned.py` recomputes them to 1e-6 relative). "
+    "`issue15_arima.json` for ARIMA; `tests/test_pinned.py` recomputes them to 1e-5 relative). "
     "`current`: those fixtures are unchanged since the run; `stale`: they changed, so the "
     "behaviour changed: rerun the row. Rows written before the hash existed have none and are "
     "judged by the old commit rule: `older` when anything under `autoforecast/` changed since "
@@ -120,23 +120,39 @@ def _ordered(models) -> list[str]:
             + sorted(m for m in models if m not in NETWORK_ORDER))
 
 
+# The opening table's columns: a model family -> the rows' models it takes (the best mean
+# where several: the linear maps of two lookbacks, normalised or not)
+FAMILIES = {"searched cell": ("two_input_grow",), "random cells": ("random",), "GRU": ("gru",),
+            "LSTM": ("lstm",), "DARTS cell": ("darts",),
+            "best linear": ("nlinear336", "nlinear720", "linear336", "linear720"),
+            "last value": ("naive",)}
+
+
+def _family_cell(rows: pd.DataFrame, models, metric: str) -> str:
+    """``mean (n seeds)`` of the family's best model in ``rows``; ``-`` where none ran."""
+    best = None
+    for model in models:
+        values = pd.to_numeric(rows.loc[rows.model == model, metric], errors="coerce").dropna()
+        if len(values) and (best is None or values.mean() < best[0]):
+            best = (values.mean(), len(values))
+    return "-" if best is None else f"{_fmt(best[0])} ({best[1]})"
+
+
 def overview(frames: dict[str, pd.DataFrame]) -> list[str]:
-    """The opening table: every task, each model's row as the task's table configured it (no
-    ``@`` variant), its mean, commits and state; the task's published anchor and target on its
-    first row."""
+    """The opening table: one row per task, one column per model family (its mean as the
+    task's table configured it, no ``@`` variant, with the number of seeds), the searched
+    cell's commits and the rows' states, the published anchor and the target."""
     records = []
     for task, rows in frames.items():
         metric, (anchor, target) = _metric(task), NETWORK_TASKS.get(task, ("-", "-"))
         plain = rows[~rows.model.str.contains("@")]
-        for i, model in enumerate(_ordered(plain.model)):
-            group = plain[plain.model == model]
-            values = pd.to_numeric(group[metric], errors="coerce")
-            records.append({"task": task, "model": model, "metric": metric,
-                            "mean": _fmt(values.mean()), "std": _fmt(values.std()),
-                            "seeds": group.seed.nunique(),
-                            "commit": _commits(group.get("commit", [])),
-                            "code": _joined(group.code),
-                            "published anchor": "" if i else anchor, "target": "" if i else target})
+        searched = plain[plain.model.isin(FAMILIES["searched cell"])]
+        records.append({"task": f"{task} ({metric})",
+                        **{family: _family_cell(plain, models, metric)
+                           for family, models in FAMILIES.items()},
+                        "commit": _commits(searched.get("commit", [])),
+                        "code": _joined(plain.code), "published anchor": anchor,
+                        "target": target})
     if not records:
         return ["Not run yet.", ""]
     return [markdown_table(records, list(records[0])), ""]
@@ -253,7 +269,7 @@ def page(frames: dict[str, pd.DataFrame]) -> str:
              "[archive](benchmarks_archive.md).", "", LEGEND + " " + hashed(frames), "",
              "## Every task: the rows as each table configured them (`bench_network.py`)", "",
              *overview(frames),
-             "The metric is the task's error (lower is better), mean and std over seeds. "
+             "The metric is the task's error (lower is better), the mean over seeds (how many in brackets; the std in the tables below), each family's best model where it has several. "
              "Anchors are published figures under the same protocol: ETTh1 MSE of SegRNN (Lin "
              "et al. 2023, a one-layer GRU in this kind of network, lookback 720); "
              "exchange-rate RSE of TPA-LSTM, the best published model, and of a GRU, as later "
