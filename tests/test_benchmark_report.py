@@ -103,8 +103,10 @@ def test_the_generated_page_opens_with_one_table_and_stays_short():
     lines = text.splitlines()
     assert len(lines) < 300
     first_table = next(i for i, line in enumerate(lines) if line.startswith("|"))
-    assert first_table < 40
+    end = next(i for i in range(first_table, len(lines)) if not lines[i].startswith("|"))
+    assert end <= 40  # the whole opening table within the first 40 lines
     header = [cell.strip() for cell in lines[first_table].strip("|").split("|")]
-    assert {"task", "model", "commit", "code", "published anchor", "target"} <= set(header)
+    assert {"task", "searched cell", "random cells", "GRU", "commit", "code",
+            "published anchor", "target"} <= set(header)
     assert "(benchmarks_archive.md)" in text and "`stale`" in text
     assert (ROOT / "docs" / "benchmarks_archive.md").exists()
