@@ -72,17 +72,18 @@ class EstimatorShell(BaseEstimator):
             raise TypeError(moved_params_message(moved, cls.__name__))
         return super().__new__(cls)
 
-    def _search_settings(self):
-        """The search settings this fit uses: ``search`` with every unset field filled from the
-        estimator's defaults."""
+    def _search_settings(self, strict: bool = True):
+        """The search settings in effect: ``search`` with every unset field filled from the
+        estimator's defaults. ``strict``: a ``search`` of another type is a TypeError (at
+        ``fit``); else it reads as the defaults (``get_params`` never raises)."""
         from .settings import SearchSettings
 
-        search = self.search
-        if search is None:
-            search = SearchSettings()
+        search = SearchSettings() if self.search is None else self.search
         if not isinstance(search, SearchSettings):
-            raise TypeError(f"`search` must be None or a SearchSettings (from autoforecast import "
-                            f"SearchSettings), got {type(search).__name__}.")
+            if strict:
+                raise TypeError(f"`search` must be None or a SearchSettings (from autoforecast "
+                                f"import SearchSettings), got {type(search).__name__}.")
+            search = SearchSettings()
         return search.resolve(self._search_defaults)
 
     def get_params(self, deep=True):
@@ -90,10 +91,7 @@ class EstimatorShell(BaseEstimator):
         ``search__<field>`` (its value in effect: the estimator's default where unset)."""
         params = super().get_params(deep=deep)
         if deep and self._search_defaults is not None:
-            from .settings import SearchSettings
-
-            search = self.search if isinstance(self.search, SearchSettings) else SearchSettings()
-            resolved = search.resolve(self._search_defaults)
+            resolved = self._search_settings(strict=False)
             params |= {f"search__{k}": v for k, v in vars(resolved).items()}
         return params
 
