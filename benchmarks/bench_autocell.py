@@ -12,7 +12,8 @@ stopping), ``naive``, ``linear``, ``arima`` (deterministic: one seed).
 
 Budget per searched fit (stated, in epochs, so runs are reproducible): hidden 32, 3 search
 epochs (the two-input backbone grows after each), 1 search run, 8 retraining epochs with
-patience 3, batch 128, one torch thread. Recurrent lookback: 48 on exchange-rate, 96 on ETTh1,
+patience 3, batch 128, one torch thread (``torch.set_num_threads(1)`` before the fits).
+Recurrent lookback: 48 on exchange-rate, 96 on ETTh1,
 24 on Appliances; the linear map uses 168 / 336 / 24 (its reference setting).
 One row per finished run goes to benchmarks/results/autocell_<task>.csv; a rerun resumes.
 """
@@ -29,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import (RESULTS, ResultLog, appliances_hourly, etth1_run,  # noqa: E402
                     exchange_rate_run, holdout_run)
 
-SEARCH_BUDGET = dict(hidden_size=32, search_epochs=3, n_searches=1, epochs=8, patience=3,
-                     batch_size=128, n_threads=1, baselines=(), test_size=0, device="cpu")
+SEARCH_BUDGET = dict(hidden_size=32, epochs=8, patience=3, batch_size=128, baselines=(),
+                     test_size=0, device="cpu")
+SEARCH = dict(epochs=3, n_searches=1)  # SearchSettings fields shared by the searched models
 RECURRENT_LOOKBACK = {"exchange": 48, "etth1": 96, "appliances": 24}
 LINEAR_LOOKBACK = {"exchange": 168, "etth1": 336, "appliances": 24}
 
@@ -54,22 +56,26 @@ def _appliances(estimator):
 
 
 def make(model: str, family: str, seed: int):
+    from autoforecast import SearchSettings
     from autoforecast.baselines import (ARIMAForecaster, LinearForecaster, LSTMForecaster,
                                         NaiveForecaster)
     from autoforecast.estimators import AutoCellForecaster
 
     lookback = RECURRENT_LOOKBACK[family]
-    searched = dict(lookback=lookback, random_state=seed, **SEARCH_BUDGET)
+
+    def searched(**search):
+        return AutoCellForecaster(lookback=lookback, random_state=seed, **SEARCH_BUDGET,
+                                  search=SearchSettings(**SEARCH, **search))
+
     return {
-        "two_input_grow": lambda: AutoCellForecaster(backbone="two_input", init_nodes=1,
-                                                     max_nodes=4, grow_every=1, **searched),
-        "darts_fixed": lambda: AutoCellForecaster(backbone="darts", init_nodes=4, max_nodes=4,
-                                                  growth="none", **searched),
-        "random": lambda: AutoCellForecaster(backbone="two_input", strategy="random",
-                                             init_nodes=1, max_nodes=4, **searched),
+        "two_input_grow": lambda: searched(backbone="two_input", init_nodes=1, max_nodes=4,
+                                           grow_every=1),
+        "darts_fixed": lambda: searched(backbone="darts", init_nodes=4, max_nodes=4,
+                                        growth="none"),
+        "random": lambda: searched(backbone="two_input", strategy="random", init_nodes=1,
+                                   max_nodes=4),
         "lstm": lambda: LSTMForecaster(lookback=lookback, hidden_size=32, epochs=8, patience=3,
-                                       batch_size=128, n_threads=1, device="cpu",
-                                       random_state=seed),
+                                       batch_size=128, device="cpu", random_state=seed),
         "naive": lambda: NaiveForecaster(lookback=lookback),
         "linear": lambda: LinearForecaster(lookback=LINEAR_LOOKBACK[family]),
         "arima": lambda: ARIMAForecaster(lookback=LINEAR_LOOKBACK[family], n_jobs=1,
@@ -83,6 +89,9 @@ DETERMINISTIC = {"naive", "linear", "arima"}
 
 
 def run(task: str, models: list[str], seeds: list[int]) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # the stated budget: one torch thread
     family, protocol = tasks()[task]
     log = ResultLog(RESULTS / f"autocell_{task}.csv", ("task", "model", "seed"))
     for seed, model in log.pending(task, models, seeds, DETERMINISTIC):

@@ -10,9 +10,9 @@ training and validation rows 0-11520, every test window 11520-14400 and step sco
 window whose 24 targets lie in the test part, every step scored, original units).
 
 Models and budgets are those of ``bench_network.py`` (its ``make``: ``gru``, ``two_input_grow``
-(the searched cell), ``linear336``, ``naive``, ...) and ARIMA as ``bench_autocell.py`` runs it
-(lookback 336, ``seasonal_period=1`` on exchange-rate): ``arima`` with its model-based bands
-(Gaussian, from the filter's h-step variances), ``arima_conformal`` with
+(the searched cell), ``linear336``, ``naive``, ...; one torch thread, as there) and ARIMA as
+``bench_autocell.py`` runs it (lookback 336, ``seasonal_period=1`` on exchange-rate): ``arima``
+with its model-based bands (Gaussian, from the filter's h-step variances), ``arima_conformal`` with
 ``interval_method="conformal"``. The intervals' calibration residuals come from each model's own
 source (docs/api.md, "Prediction intervals"): the recurrent models' validation part, the linear
 map's last 20 % of the training part, the naive forecast's most recent windows of the fit data.
@@ -129,6 +129,9 @@ def _wide(table: pd.DataFrame, names) -> tuple:
 
 
 def run(task: str, models: list[str], seeds: list[int], results: Path = RESULTS) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # bench_network.py's budgets: one torch thread
     family, horizon = TASKS[task]
     data, split = load_task(family)
     log = ResultLog(results / f"intervals_{task}.csv", ("task", "model", "seed"))

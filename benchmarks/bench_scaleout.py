@@ -20,15 +20,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import appliances_hourly  # noqa: E402
 
+from autoforecast import SearchSettings  # noqa: E402
 from autoforecast.estimators import AutoCellForecaster  # noqa: E402
 
-BUDGET = dict(lookback=24, horizon=6, target=["Appliances"], hidden_size=16, max_nodes=3,
-              grow_every=1, search_epochs=3, selection_epochs=1, epochs=3, batch_size=64,
-              baselines=(), test_size=0, device="cpu", random_state=0)
+BUDGET = dict(lookback=24, horizon=6, target=["Appliances"], hidden_size=16, epochs=3,
+              batch_size=64, baselines=(), test_size=0, device="cpu", random_state=0)
+SEARCH = SearchSettings(max_nodes=3, grow_every=1, epochs=3, selection_epochs=1)
 
 
 def timed_fit(frame, n_jobs, n_searches):
-    est = AutoCellForecaster(n_searches=n_searches, n_jobs=n_jobs, **BUDGET)
+    est = AutoCellForecaster(search=SEARCH.replace(n_searches=n_searches), n_jobs=n_jobs,
+                             **BUDGET)
     started = time.perf_counter()
     est.fit(frame)
     return time.perf_counter() - started, est

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import make_series  # noqa: E402
 
 import autoforecast  # noqa: E402
+from autoforecast import SearchSettings  # noqa: E402
 from autoforecast.baselines import LSTMForecaster  # noqa: E402
 from autoforecast.estimators import AutoCellForecaster  # noqa: E402
 
@@ -36,9 +37,10 @@ def rss_mb() -> float:
 
 def one_round(i: int, folder: Path) -> None:
     data = make_series(150, 3, seed=i)
-    models = [AutoCellForecaster(lookback=8, horizon=2, hidden_size=6, max_nodes=2, grow_every=1,
-                                 search_epochs=2, n_searches=1, epochs=2, batch_size=32,
-                                 baselines=("naive",), device="cpu", random_state=i),
+    search = SearchSettings(max_nodes=2, grow_every=1, epochs=2, n_searches=1)
+    models = [AutoCellForecaster(lookback=8, horizon=2, hidden_size=6, search=search, epochs=2,
+                                 batch_size=32, baselines=("naive",), device="cpu",
+                                 random_state=i),
               LSTMForecaster(lookback=8, horizon=2, hidden_size=6, epochs=2, device="cpu",
                              random_state=i)]
     for est in models:
