@@ -27,7 +27,6 @@ from .evaluation import REPORT_COVERAGE, interval_bounds_or_none, skill_table
 from .events import epoch_losses, search_reached
 from .models import model_class, model_names
 from .neural import NeuralForecaster, resolve_device
-from .legacy import RemovedModule as CellHead  # noqa: F401 (0.1 pickles name it)
 from .search import SearchConfig, build_encoder, random_search
 from .search.data import SearchData
 from .search.parallel import run_searches

@@ -24,7 +24,6 @@ from .data.timeindex import segment_length_for
 from .events import epoch_losses
 from .intervals import recent
 from .ridge import linear_map
-from .shell import MaxTimeWarning  # noqa: F401 (its import path before the shell existed)
 from .training import seed_everything_local, torch_threads, train_module
 
 DEVICES = ("auto", "cpu", "cuda")

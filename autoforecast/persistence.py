@@ -12,14 +12,20 @@ Two formats:
 interrupted or failing save leaves the old file or the new one, never a truncated one.
 ``load`` turns a truncated, corrupted or foreign file into a :class:`ModelFileError` that names
 the file, instead of a traceback from deep inside pickle or zipfile.
+
+Classes that moved or went away since a file was written are found through one table,
+:data:`RENAMED_CLASSES`, which ``load`` consults for every class a joblib file names.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import warnings
 from pathlib import Path
 
 import joblib
+from joblib import numpy_pickle
 from sklearn.base import BaseEstimator
 
 from ._version import __version__
@@ -78,7 +84,8 @@ def load(path, allow_pickle: bool = True):
             "allow_pickle=True only if you trust its source."
         )
     try:
-        obj = joblib.load(path)
+        with _renaming_unpickler():
+            obj = joblib.load(path)
     except ModelFileError:  # an outdated model says so itself
         raise
     except Exception as err:  # a damaged pickle can fail in many ways (struct, zlib, pickle, ...)
@@ -93,6 +100,57 @@ def load(path, allow_pickle: bool = True):
             "not an autoforecast estimator."
         )
     return obj
+
+
+class RemovedModule:
+    """Stand-in for a class of version 0.1 that 0.2 removed with the network it belonged to
+    (``cells/segments.py`` replaced it). A 0.1 file holding one is read far enough for its
+    estimator to refuse it (``OutdatedModelError``: refit); the stand-in itself cannot run."""
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("this module was written by an older autoforecast whose network this "
+                           "version replaced; refit the model.")
+
+
+_REMOVED = f"{__name__}.RemovedModule"
+
+# Where the classes that model files name live now: old "module.Class" -> new "module.Class".
+# load() reads every joblib file through it; extend it when a class moves or goes away.
+RENAMED_CLASSES = {
+    "autoforecast.baselines.lstm.LSTMForecaster": "autoforecast.baselines.rnn.LSTMForecaster",
+    "autoforecast.search.genotype.DartsNode": "autoforecast.search.node_types.DartsNode",
+    "autoforecast.search.genotype.TwoInputNode": "autoforecast.search.node_types.TwoInputNode",
+    # 0.1's networks, which 0.2 replaced: files holding them are refused with "refit"
+    "autoforecast.baselines.lstm.LSTMNet": _REMOVED,
+    "autoforecast.cells.heads.ForecastHead": _REMOVED,
+    "autoforecast.estimators.CellHead": _REMOVED,
+    "autoforecast.cells.model.CellModel": _REMOVED,
+    "autoforecast.cells.model.LastStateHead": _REMOVED,
+}
+
+
+class _RenamingUnpickler(numpy_pickle.NumpyUnpickler):
+    """joblib's unpickler, looking each class up in :data:`RENAMED_CLASSES` first."""
+
+    def find_class(self, module: str, name: str):
+        module, _, name = RENAMED_CLASSES.get(f"{module}.{name}", f"{module}.{name}").rpartition(".")
+        return super().find_class(module, name)
+
+
+_UNPICKLER_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _renaming_unpickler():
+    """``joblib.load`` through :class:`_RenamingUnpickler` (joblib takes no unpickler argument;
+    it builds ``numpy_pickle.NumpyUnpickler``, swapped here for the length of one load)."""
+    with _UNPICKLER_LOCK:
+        original = numpy_pickle.NumpyUnpickler
+        numpy_pickle.NumpyUnpickler = _RenamingUnpickler
+        try:
+            yield
+        finally:
+            numpy_pickle.NumpyUnpickler = original
 
 
 def _load_safe(path: Path):

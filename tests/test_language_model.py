@@ -19,7 +19,7 @@ from autoforecast.data.text import (EOS, UNK, SegmentBatches, Vocabulary, batchi
                                     segments, split_punctuation)
 from autoforecast.language_model import AutoCellLanguageModel
 from autoforecast.search import DoneEvent, SearchConfig, build_encoder, search
-from autoforecast.search.genotype import Genotype, TwoInputNode
+from autoforecast.search import Genotype, TwoInputNode
 from autoforecast.shell import MaxTimeWarning
 from autoforecast.training import TBPTTStream, evaluate_loss, train_module
 

@@ -153,3 +153,15 @@ def test_safe_format_stores_dicts_with_number_keys(series, tmp_path):
     back = autoforecast.load(autoforecast.save(est, tmp_path / "m.afm"), allow_pickle=False)
     assert back.alpha_scores_ == est.alpha_scores_ and back.alpha_ == est.alpha_
     np.testing.assert_array_equal(back.predict().to_numpy(), est.predict().to_numpy())
+
+
+def test_renamed_classes_point_at_classes_that_exist():
+    """Every entry of the one rename table leads to a class this version has."""
+    import importlib
+
+    from autoforecast.persistence import RENAMED_CLASSES, RemovedModule
+
+    for old, new in RENAMED_CLASSES.items():
+        module, _, name = new.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module), name), type), old
+    assert RENAMED_CLASSES["autoforecast.estimators.CellHead"].endswith(RemovedModule.__name__)

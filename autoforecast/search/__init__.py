@@ -13,7 +13,8 @@ from autoforecast.search.backbones import BACKBONES, Backbone, build_cell, build
 from autoforecast.search.config import SearchConfig
 from autoforecast.search.events import (Candidate, CandidateEvent, DoneEvent, EpochEvent, GrowEvent,
                                         PruneEvent, SearchDoneEvent, SearchResult, SelectedEvent)
-from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode
+from autoforecast.search.genotype import Genotype
+from autoforecast.search.node_types import DartsNode, TwoInputNode
 from autoforecast.search.loop import search
 from autoforecast.search.parallel import run_searches
 from autoforecast.search.random_search import random_search, sample_genotype

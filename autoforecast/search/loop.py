@@ -30,10 +30,9 @@ from autoforecast.search.data import SearchData
 from autoforecast.search.events import (Candidate, DoneEvent, EpochEvent, GrowEvent, PruneEvent,
                                         SearchDoneEvent, SearchResult, history_rows)
 from autoforecast.search.growth import PlateauTrigger, should_grow_on_schedule
-from autoforecast.search.runtime import (Clock, LocalRng, cycle, local_threads, resolve_seeds,
-                                         to_device)
+from autoforecast.search.runtime import LocalRng, cycle, resolve_seeds, to_device
 from autoforecast.search.supernet import SuperNet
-from autoforecast.training import TrainingDivergedError, evaluate_loss
+from autoforecast.training import Clock, TrainingDivergedError, evaluate_loss, torch_threads
 
 
 def search(config: SearchConfig, train_batches, val_batches, head_factory, loss_fn,
@@ -105,7 +104,7 @@ class SupernetSearch:
         stable, previous, reason = 0, None, "budget"
         for epoch in range(self.config.epochs):
             arch_active = epoch >= self.config.warmup_epochs
-            with self.rng(), local_threads(self.config.num_threads):
+            with self.rng(), torch_threads(self.config.num_threads):
                 train_loss = self._epoch(arch_active)
                 self.val_loss = evaluate_loss(self.model, self.val_batches, self.loss_fn, self.device)
             if not math.isfinite(train_loss):  # the weights are broken: nothing to derive

@@ -24,8 +24,9 @@ from joblib import Parallel, delayed
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import SearchResult, drive
 from autoforecast.search.loop import check_config, search_one_seed
-from autoforecast.search.runtime import Clock, resolve_seeds
+from autoforecast.search.runtime import resolve_seeds
 from autoforecast.search.selection import retrain_val_loss, select
+from autoforecast.training import Clock
 
 
 def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event=None):

@@ -18,7 +18,8 @@ from autoforecast.search.backbones import get_backbone
 from autoforecast.search.events import Candidate, DoneEvent, SearchResult
 from autoforecast.search.genotype import Genotype
 from autoforecast.search.data import SearchData
-from autoforecast.search.runtime import Clock, resolve_seeds
+from autoforecast.search.runtime import resolve_seeds
+from autoforecast.training import Clock
 from autoforecast.search.selection import retrain_val_loss, select
 
 

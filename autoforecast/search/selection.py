@@ -16,8 +16,8 @@ from joblib import Parallel, delayed
 from autoforecast.search.backbones import build_encoder
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import CandidateEvent, SelectedEvent
-from autoforecast.search.runtime import local_threads
-from autoforecast.training import TrainingDivergedError, seed_everything_local, train_module
+from autoforecast.training import (TrainingDivergedError, seed_everything_local, torch_threads,
+                                   train_module)
 
 def retrain_val_loss(genotype, seed, input_size, config, data, device, max_time=None) -> float:
     """Train the derived cell from scratch for ``config.selection_epochs``; best val loss.
@@ -25,7 +25,7 @@ def retrain_val_loss(genotype, seed, input_size, config, data, device, max_time=
     ``data``: a :class:`SearchData` or the 4-tuple ``(train_batches, val_batches, head_factory,
     loss_fn)``."""
     data = SearchData.of(data)
-    with seed_everything_local(seed), local_threads(config.num_threads):
+    with seed_everything_local(seed), torch_threads(config.num_threads):
         encoder = build_encoder(genotype, input_size, config.hidden_size, config.dropout_x, config.dropout_h)
         model = data.build_model(encoder, config.hidden_size)
         try:

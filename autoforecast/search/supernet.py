@@ -17,7 +17,6 @@ from autoforecast.cells.base import RecurrentEncoder
 from autoforecast.search import growth
 from autoforecast.search.backbones import get_backbone
 from autoforecast.search.genotype import Genotype
-from autoforecast.search.nodes import DartsSearchCell, TwoInputSearchCell  # noqa: F401 (old path)
 from autoforecast.search.nodes import NodeNorm
 
 
