@@ -52,7 +52,7 @@ class ForecastSearchTask:
         # The supernet's batch normalisation needs at least 2 windows a batch.
         return SearchData(EpochBatches(self.train, self.batch_size, shuffle=True, seed=seed,
                                        min_size=2),
-                          EpochBatches(self.val, self.batch_size, min_size=2), None,
+                          EpochBatches(self.val, self.batch_size, min_size=2),
                           nn.MSELoss(), self.factory, self.factory.config.hidden_size)
 
 
@@ -200,10 +200,7 @@ class AutoCellForecaster(NeuralForecaster):
                                   SegmentNetFactory(self._network_config(), start))
         config, seed = self._search_config(), self._seed()
         if self.strategy == "random":
-            data = task(seed)
-            for event in random_search(config, *data[:4], random_state=seed, device=self.device_,
-                                       model_factory=data.model_factory,
-                                       input_size=data.input_size):
+            for event in random_search(config, task(seed), random_state=seed, device=self.device_):
                 if event.kind == "done":
                     result = event.result
                 else:

@@ -55,7 +55,7 @@ class LanguageModelSearchTask:
 
     def __call__(self, seed: int) -> SearchData:
         return SearchData(SegmentBatches(self.train, self.bptt), SegmentBatches(self.val, self.bptt),
-                          None, lm_loss, self.factory, self.embedding_size)
+                          lm_loss, self.factory, self.embedding_size)
 
 
 class AutoCellLanguageModel(EstimatorShell):

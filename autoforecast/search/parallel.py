@@ -7,10 +7,9 @@ joblib backend: processes on this machine (``n_jobs``), or a cluster under
 ``joblib.parallel_config(backend="ray")`` (or ``"dask"``) with no other change. A run's result
 depends only on its seed, so ``n_jobs=1`` and ``n_jobs=4`` give the same cell.
 
-``task(seed)`` returns the search's data for that seed, ``(train_batches, val_batches,
-head_factory, loss_fn)`` or a :class:`~autoforecast.search.data.SearchData` (with
-``model_factory`` and ``input_size`` for models other than ``CellModel``); it must be
-picklable (a top-level class instance, not a lambda) when ``n_jobs != 1``.
+``task(seed)`` returns the search's data for that seed, a
+:class:`~autoforecast.search.data.SearchData`; it must be picklable (a top-level class
+instance, not a lambda) when ``n_jobs != 1``.
 """
 
 from __future__ import annotations
@@ -88,7 +87,5 @@ def _search_run(config, task, seed, index, device, on_event):
 
 def _retrain(genotype, seed, config, task, device, max_time=None) -> float:
     """The short retraining of ``genotype`` on ``task(seed)``; a non-finite loss reads inf."""
-    data = SearchData.of(task(seed))
-    input_size = data.resolve_input_size()
-    loss = retrain_val_loss(genotype, seed, input_size, config, data, device, max_time)
+    loss = retrain_val_loss(genotype, seed, config, task(seed), device, max_time)
     return loss if math.isfinite(loss) else math.inf
