@@ -17,7 +17,7 @@ from torch import nn
 
 from .base import BaseForecaster, check_positive_int
 from .cells.segments import COVARIATES, SegmentConfig, SegmentNet
-from .data import Windows
+from .data import EpochBatches, Windows
 from .data.normalization import check_normalization
 from .data.splits import n_rows_of
 from .data.timeindex import segment_length_for
@@ -135,8 +135,7 @@ class NeuralForecaster(BaseForecaster):
             module = self._build_module(Z.shape[1], self.n_targets_)
             if self.linear_skip:
                 module.set_linear_map(*self._linear_map(Z, split))
-            result = self._train(module, *self._split_windows(Z, split),
-                                 generator=np.random.default_rng(seed))
+            result = self._train(module, *self._split_windows(Z, split), seed)
         self.module_ = module.cpu().eval()
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
@@ -189,16 +188,12 @@ class NeuralForecaster(BaseForecaster):
         val = windows("val") if split.n_val else None
         return windows("train"), (val if val is not None and len(val) else None)
 
-    def _train(self, module: nn.Module, train: Windows, val: Windows | None, generator):
-        """Train ``module`` in place with the shared loop; returns its ``TrainResult``."""
-        def train_batches():
-            return train.batches(self.batch_size, shuffle=True, generator=generator)
-
-        def val_batches():
-            return val.batches(self.batch_size)
-
+    def _train(self, module: nn.Module, train: Windows, val: Windows | None, seed: int):
+        """Train ``module`` in place with the shared loop (training windows shuffled by
+        ``seed``); returns its ``TrainResult``."""
         return train_module(
-            module, train_batches, val_batches if val is not None else None, nn.MSELoss(),
+            module, EpochBatches(train, self.batch_size, shuffle=True, seed=seed),
+            EpochBatches(val, self.batch_size) if val is not None else None, nn.MSELoss(),
             epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
             patience=self.patience, device=self.device_, max_time=self.max_time,
             on_epoch=self._log_epoch, keep_initial=True,

@@ -83,6 +83,8 @@ def planted(seed: int, n: int):
 
 
 class Batches:
+    """One epoch of ``(x, y)`` batches of ``size`` rows, in order (picklable)."""
+
     def __init__(self, x, y, size=64):
         self.x, self.y, self.size = x, y, size
 

@@ -14,7 +14,7 @@ from autoforecast.search import (Candidate, DartsNode, Genotype, SearchConfig, S
 from autoforecast.search.architect import Architect
 from autoforecast.search.growth import PlateauTrigger
 from autoforecast.search.selection import select
-from pinned_cases import LastStateModel
+from pinned_cases import Batches, LastStateModel
 
 LOSS = nn.functional.mse_loss
 
@@ -28,14 +28,10 @@ def planted(product: bool, n: int, seed: int):
     return x, y / y.std()
 
 
-def batches(x, y, size=64):
-    return lambda: [(x[i:i + size], y[i:i + size]) for i in range(0, len(x), size)]
-
-
 def task(product=True, n=256, train=None, val=None):
     """The search's data: the planted task's batches (or ``train``/``val``), a last-state model."""
-    train = train or batches(*planted(product, n, 1))
-    val = val or batches(*planted(product, 128, 2))
+    train = train or Batches(*planted(product, n, 1))
+    val = val or Batches(*planted(product, 128, 2))
     return SearchData(train, val, LOSS, LastStateModel, 2)
 
 
@@ -73,8 +69,8 @@ def test_planted_product_is_found_and_sum_is_not():
                           lr=3e-3, arch_lr=1e-2, stop_patience=None, num_threads=1)
     picks = {}
     for product in (True, False):
-        data = task(train=batches(*planted(product, 1024, 123)),
-                    val=batches(*planted(product, 256, 7)))
+        data = task(train=Batches(*planted(product, 1024, 123)),
+                    val=Batches(*planted(product, 256, 7)))
         picks[product] = sum(
             any(n.op in ("hadamard", "gate") for n in run(config, data, random_state=s)[1].genotype.nodes)
             for s in range(5))
