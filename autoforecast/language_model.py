@@ -258,7 +258,7 @@ class AutoCellLanguageModel(EstimatorShell):
         return LanguageModelNet(encoder, len(self.vocabulary_), self.embedding_size,
                                 self.dropout_e, self.dropout_o)
 
-    def _rebuild_module(self, attribute: str) -> LanguageModelNet:
+    def rebuild_module(self, attribute: str) -> LanguageModelNet:
         """An untrained network shaped like the fitted ``module_`` or ``baseline_module_`` (the
         safe model format stores weights only; ``module_`` is rebuilt first)."""
         if attribute == "baseline_module_":

@@ -129,10 +129,14 @@ class NeuralForecaster(BaseForecaster):
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
         self._prepare_network(Z.shape[1])
+        self._train_network(Z, split)
+
+    def _train_network(self, Z, split) -> None:
+        """Build the network and train it (``device_`` and the network's settings resolved)."""
         seed = self._seed()
         self.n_targets_ = len(self.target_idx_)
         with torch_threads(self.n_threads), seed_everything_local(seed):
-            module = self._build_module(Z.shape[1], self.n_targets_)
+            module = self.build_module()
             if self.linear_skip:
                 module.set_linear_map(*self._linear_map(Z, split))
             result = self._train(module, *self._split_windows(Z, split), seed)
@@ -148,7 +152,7 @@ class NeuralForecaster(BaseForecaster):
         """The errors on the validation part's windows (the most recent ones)."""
         return self._residuals_at(Z, recent(split.origins("val", self.lookback_, self.horizon)))
 
-    def _residual_source(self) -> str:
+    def residual_source(self) -> str:
         return (f"They are the errors on the validation part's windows (validation_size="
                 f"{self.validation_size!r}); refit with a larger validation_size (e.g. 0.2).")
 
@@ -167,8 +171,9 @@ class NeuralForecaster(BaseForecaster):
             other_targets=self.covariates == "all", normalization=self.normalization,
             hidden_size=int(self.hidden_size), linear_skip=bool(self.linear_skip))
 
-    def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
-        """The network around a new encoder (also how the safe format rebuilds ``module_``)."""
+    def build_module(self) -> nn.Module:
+        """An untrained network, shaped by the fitted settings, around a new encoder (training
+        builds one; the safe format rebuilds ``module_`` with it, then loads the weights)."""
         return SegmentNet(self._build_encoder(), self._network_config())
 
     def _linear_map(self, Z, split, origins=None):

@@ -51,7 +51,7 @@ def arima_stage() -> None:
                           auto.test_size)
     auto.freq_, auto.lookback_, auto.target_idx_ = infer_freq(frame.index), auto.lookback, list(
         range(frame.shape[1]))
-    arima, values = auto._baseline("arima"), frame.to_numpy()
+    arima, values = auto.baseline("arima"), frame.to_numpy()
     started = time.perf_counter()
     arima.set_params(validation_size=split.n_val, test_size=0).fit(values[: split.val_end])
     fit_s = time.perf_counter() - started
