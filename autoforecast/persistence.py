@@ -3,7 +3,8 @@
 Two formats:
 
 - joblib (any other suffix, e.g. ``model.joblib``): a pickle, which can run code when loaded;
-  load only files you trust. It still loads with plain ``joblib.load``.
+  load only files you trust. It still loads with plain ``joblib.load`` (except files naming a
+  class that has moved since: ``load`` maps those through :data:`RENAMED_CLASSES`).
 - safe (``model.afm``, or ``format="safe"``): weights as tensors plus JSON, read with
   ``torch.load(weights_only=True)``; it cannot run code (:mod:`autoforecast.safe_format`). Use it
   for files you share or receive; ``load(path, allow_pickle=False)`` refuses anything else.
