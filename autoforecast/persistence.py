@@ -63,6 +63,59 @@ def save(estimator, path, format: str | None = None, compress: int = 3) -> Path:
     return path
 
 
+class RemovedModule:
+    """Stand-in for a class of version 0.1 that 0.2 removed with the network it belonged to
+    (``cells/segments.py`` replaced it). A 0.1 file holding one is read far enough for its
+    estimator to refuse it (``OutdatedModelError``: refit); the stand-in itself cannot run."""
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("this module was written by an older autoforecast whose network this "
+                           "version replaced; refit the model.")
+
+
+_REMOVED = f"{__name__}.RemovedModule"
+
+# Where the classes that model files name live now: old "module.Class" -> new "module.Class".
+# load() reads every joblib file through it; extend it when a class moves or goes away.
+RENAMED_CLASSES = {
+    "autoforecast.baselines.lstm.LSTMForecaster": "autoforecast.baselines.rnn.LSTMForecaster",
+    "autoforecast.search.genotype.DartsNode": "autoforecast.search.node_types.DartsNode",
+    "autoforecast.search.genotype.TwoInputNode": "autoforecast.search.node_types.TwoInputNode",
+    # 0.1's networks, which 0.2 replaced: files holding them are refused with "refit"
+    "autoforecast.baselines.lstm.LSTMNet": _REMOVED,
+    "autoforecast.cells.heads.ForecastHead": _REMOVED,
+    "autoforecast.estimators.CellHead": _REMOVED,
+    "autoforecast.cells.model.CellModel": _REMOVED,
+    "autoforecast.cells.model.LastStateHead": _REMOVED,
+}
+
+
+class _RenamingUnpickler(numpy_pickle.NumpyUnpickler):
+    """joblib's unpickler, looking each class up in :data:`RENAMED_CLASSES` first."""
+
+    def find_class(self, module: str, name: str):
+        new = RENAMED_CLASSES.get(f"{module}.{name}")
+        if new is not None:
+            module, _, name = new.rpartition(".")
+        return super().find_class(module, name)
+
+
+_UNPICKLER_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _renaming_unpickler():
+    """``joblib.load`` through :class:`_RenamingUnpickler` (joblib takes no unpickler argument;
+    it builds ``numpy_pickle.NumpyUnpickler``, swapped here for the length of one load)."""
+    with _UNPICKLER_LOCK:
+        original = numpy_pickle.NumpyUnpickler
+        numpy_pickle.NumpyUnpickler = _RenamingUnpickler
+        try:
+            yield
+        finally:
+            numpy_pickle.NumpyUnpickler = original
+
+
 def load(path, allow_pickle: bool = True):
     """Read an estimator written by :func:`save` (or ``joblib.dump``).
 
@@ -101,57 +154,6 @@ def load(path, allow_pickle: bool = True):
             "not an autoforecast estimator."
         )
     return obj
-
-
-class RemovedModule:
-    """Stand-in for a class of version 0.1 that 0.2 removed with the network it belonged to
-    (``cells/segments.py`` replaced it). A 0.1 file holding one is read far enough for its
-    estimator to refuse it (``OutdatedModelError``: refit); the stand-in itself cannot run."""
-
-    def __call__(self, *args, **kwargs):
-        raise RuntimeError("this module was written by an older autoforecast whose network this "
-                           "version replaced; refit the model.")
-
-
-_REMOVED = f"{__name__}.RemovedModule"
-
-# Where the classes that model files name live now: old "module.Class" -> new "module.Class".
-# load() reads every joblib file through it; extend it when a class moves or goes away.
-RENAMED_CLASSES = {
-    "autoforecast.baselines.lstm.LSTMForecaster": "autoforecast.baselines.rnn.LSTMForecaster",
-    "autoforecast.search.genotype.DartsNode": "autoforecast.search.node_types.DartsNode",
-    "autoforecast.search.genotype.TwoInputNode": "autoforecast.search.node_types.TwoInputNode",
-    # 0.1's networks, which 0.2 replaced: files holding them are refused with "refit"
-    "autoforecast.baselines.lstm.LSTMNet": _REMOVED,
-    "autoforecast.cells.heads.ForecastHead": _REMOVED,
-    "autoforecast.estimators.CellHead": _REMOVED,
-    "autoforecast.cells.model.CellModel": _REMOVED,
-    "autoforecast.cells.model.LastStateHead": _REMOVED,
-}
-
-
-class _RenamingUnpickler(numpy_pickle.NumpyUnpickler):
-    """joblib's unpickler, looking each class up in :data:`RENAMED_CLASSES` first."""
-
-    def find_class(self, module: str, name: str):
-        module, _, name = RENAMED_CLASSES.get(f"{module}.{name}", f"{module}.{name}").rpartition(".")
-        return super().find_class(module, name)
-
-
-_UNPICKLER_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _renaming_unpickler():
-    """``joblib.load`` through :class:`_RenamingUnpickler` (joblib takes no unpickler argument;
-    it builds ``numpy_pickle.NumpyUnpickler``, swapped here for the length of one load)."""
-    with _UNPICKLER_LOCK:
-        original = numpy_pickle.NumpyUnpickler
-        numpy_pickle.NumpyUnpickler = _RenamingUnpickler
-        try:
-            yield
-        finally:
-            numpy_pickle.NumpyUnpickler = original
 
 
 def _load_safe(path: Path):

@@ -165,3 +165,15 @@ def test_renamed_classes_point_at_classes_that_exist():
         module, _, name = new.rpartition(".")
         assert isinstance(getattr(importlib.import_module(module), name), type), old
     assert RENAMED_CLASSES["autoforecast.estimators.CellHead"].endswith(RemovedModule.__name__)
+
+
+def test_load_leaves_joblibs_unpickler_as_it_was(fitted, tmp_path):
+    from joblib import numpy_pickle
+
+    original = numpy_pickle.NumpyUnpickler
+    autoforecast.save(fitted, tmp_path / "m.joblib")
+    autoforecast.load(tmp_path / "m.joblib")
+    (tmp_path / "bad.joblib").write_bytes(b"not a pickle")
+    with pytest.raises(ModelFileError):
+        autoforecast.load(tmp_path / "bad.joblib")
+    assert numpy_pickle.NumpyUnpickler is original
