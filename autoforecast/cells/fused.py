@@ -24,8 +24,9 @@ the backward needs in ``(time, feature, batch)`` buffers. Layout and batching:
 The functions compute exactly what :meth:`DartsCell.step` / :meth:`TwoInputCell.step` compute
 (checked in float64 in ``tests/test_cells.py``); the step methods remain the reference.
 Backward is first order only (no double backward), which is all retraining needs. The
-operations come from the explicit tables of ``cells/fused_ops.py``; a plan raises
-:class:`~autoforecast.cells.fused_ops.UnsupportedOperationError` when it is made for an operation missing there.
+operations come from the explicit tables of ``cells/fused_ops.py``; a plan raises their
+:class:`~autoforecast.cells.fused_ops.UnsupportedOperationError` when it is made for an
+operation missing there.
 """
 
 from __future__ import annotations

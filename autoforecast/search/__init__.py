@@ -1,6 +1,6 @@
 """Growable differentiable search of recurrent cells (METHOD.md).
 
-    from autoforecast.search import SearchConfig, search
+    from autoforecast.search import SearchConfig, SearchData, search
     data = SearchData(train_batches, val_batches, loss_fn, model_factory, input_size)
     for event in search(SearchConfig(...), data):
         ...
@@ -16,8 +16,8 @@ from autoforecast.search.data import SearchData
 from autoforecast.search.events import (Candidate, CandidateEvent, DoneEvent, EpochEvent, GrowEvent,
                                         PruneEvent, SearchDoneEvent, SearchResult, SelectedEvent)
 from autoforecast.search.genotype import Genotype
-from autoforecast.search.node_types import DartsNode, TwoInputNode
 from autoforecast.search.loop import search
+from autoforecast.search.node_types import DartsNode, TwoInputNode
 from autoforecast.search.parallel import run_searches
 from autoforecast.search.random_search import random_search, sample_genotype
 from autoforecast.search.supernet import SuperNet

@@ -13,8 +13,6 @@ from __future__ import annotations
 import numbers
 from typing import Callable, NamedTuple
 
-from torch import nn
-
 
 class SearchData(NamedTuple):
     train_batches: Callable
@@ -35,6 +33,3 @@ class SearchData(NamedTuple):
             raise ValueError(f"`input_size` (the encoder's input features) must be an int >= 1, "
                              f"got {size!r}.")
         return data
-
-    def build_model(self, encoder: nn.Module) -> nn.Module:
-        return self.model_factory(encoder)

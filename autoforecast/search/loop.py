@@ -84,10 +84,10 @@ class SupernetSearch:
         self.loss_fn = data.loss_fn
         self.rng = LocalRng(seed)
         with self.rng():
-            self.net = SuperNet(data.input_size, config.hidden_size, config.backbone, config.init_nodes,
-                                config.max_nodes, config.search_activations, config.dropout_x,
-                                config.dropout_h, config.derivation)
-            self.model = data.build_model(self.net).to(device)
+            self.net = SuperNet(data.input_size, config.hidden_size, config.backbone,
+                                config.init_nodes, config.max_nodes, config.search_activations,
+                                config.dropout_x, config.dropout_h, config.derivation)
+            self.model = data.model_factory(self.net).to(device)
         arch = {id(p) for p in self.net.arch_parameters()}
         self.weights = [p for p in self.model.parameters() if id(p) not in arch]
         self.w_opt = torch.optim.Adam(self.weights, lr=config.lr, weight_decay=config.weight_decay)

@@ -19,8 +19,8 @@ from autoforecast.search.events import Candidate, DoneEvent, SearchResult
 from autoforecast.search.genotype import Genotype
 from autoforecast.search.data import SearchData
 from autoforecast.search.runtime import resolve_seeds
-from autoforecast.training import Clock
 from autoforecast.search.selection import retrain_val_loss, select
+from autoforecast.training import Clock
 
 
 def sample_genotype(backbone: str, n_nodes: int, rng: np.random.Generator,

@@ -26,7 +26,7 @@ def retrain_val_loss(genotype, seed, config, data, device, max_time=None) -> flo
     with seed_everything_local(seed), torch_threads(config.num_threads):
         encoder = build_encoder(genotype, data.input_size, config.hidden_size, config.dropout_x,
                                 config.dropout_h)
-        model = data.build_model(encoder)
+        model = data.model_factory(encoder)
         try:
             result = train_module(model, data.train_batches, data.val_batches, data.loss_fn,
                                   epochs=config.selection_epochs, lr=config.lr,
