@@ -10,7 +10,7 @@ work on the scaled series:
 
 and, for prediction intervals, the source of its calibration residuals: ``_calibration_residuals
 (Z, split)`` (default: the windows of the fit data, right for a forecaster that learns nothing;
-one that learns returns out-of-sample residuals) and ``_residual_source()`` (where they come
+one that learns returns out-of-sample residuals) and ``residual_source()`` (where they come
 from, for error messages); ARIMA also overrides ``_interval_offsets`` (its model-based bands).
 
 Everything else (validation, splits, scaling, indexes, scoring) lives here, once.
@@ -188,13 +188,13 @@ class BaseForecaster(EstimatorShell):
         check_is_fitted(self, "scaler_")
         coverages = check_coverage(coverage)
         forecast = self.predict(X)
-        bounds = self._interval_bounds(X, None, np.asarray(forecast, dtype=np.float64)[None],
-                                       coverages, symmetric)[0]  # (H, T, C, 2)
+        bounds = self.interval_bounds(X, None, np.asarray(forecast, dtype=np.float64)[None],
+                                      coverages, symmetric)[0]  # (H, T, C, 2)
         if not isinstance(forecast, pd.DataFrame):
             return bounds
         return interval_frame(bounds, forecast.index, forecast.columns, coverages)
 
-    def _interval_bounds(self, X, origins, forecast, coverages, symmetric=True) -> np.ndarray:
+    def interval_bounds(self, X, origins, forecast, coverages, symmetric=True) -> np.ndarray:
         """Bounds (n_origins, horizon, n_targets, n_coverages, 2) around ``forecast`` (n_origins,
         horizon, n_targets), the forecasts of ``X`` from ``origins`` (None: after ``X``, or
         after the fit data when ``X`` is None)."""
@@ -208,7 +208,7 @@ class BaseForecaster(EstimatorShell):
             raise NotEnoughResidualsError(
                 f"this {type(self).__name__} has no calibration residuals: it was saved by a "
                 "version without prediction intervals. Refit it to get intervals.")
-        return conformal_offsets(residuals, coverages, symmetric, self._residual_source())[None]
+        return conformal_offsets(residuals, coverages, symmetric, self.residual_source())[None]
 
     def _calibration_residuals(self, Z, split) -> np.ndarray:
         """Residuals ``truth - forecast`` (n_windows, horizon, n_targets), original units, of
@@ -217,7 +217,7 @@ class BaseForecaster(EstimatorShell):
         origins = np.arange(self.lookback_, split.val_end - int(self.horizon) + 1)
         return self._residuals_at(Z, recent(origins))
 
-    def _residual_source(self) -> str:
+    def residual_source(self) -> str:
         """Where the residuals come from and how to get more (ends a too-few error)."""
         return ("They are the errors on the windows of the fit data before the test part; pass "
                 "a longer series or a smaller test_size.")

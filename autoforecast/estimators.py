@@ -27,7 +27,6 @@ from .evaluation import REPORT_COVERAGE, interval_bounds_or_none, skill_table
 from .events import epoch_losses, search_reached
 from .models import model_class, model_names
 from .neural import NeuralForecaster, resolve_device
-from .legacy import RemovedModule as CellHead  # noqa: F401 (0.1 pickles name it)
 from .search import SearchConfig, build_encoder, genotype_of
 from .search.data import SearchData
 from .search.events import SearchResult
@@ -60,7 +59,7 @@ class ForecastSearchTask:
         # The supernet's batch normalisation needs at least 2 windows a batch.
         return SearchData(EpochBatches(self.train, self.batch_size, shuffle=True, seed=seed,
                                        min_size=2),
-                          EpochBatches(self.val, self.batch_size, min_size=2), None,
+                          EpochBatches(self.val, self.batch_size, min_size=2),
                           nn.MSELoss(), self.factory, self.factory.config.hidden_size)
 
 
@@ -154,7 +153,7 @@ class AutoCellForecaster(NeuralForecaster):
         self._prepare_network(Z.shape[1])
         self._search(Z, split)
         self._emit("retrain", 0, self.epochs, f"retraining {self.genotype_}")
-        super()._fit_scaled(Z, split)  # retrains the derived cell (see _build_module)
+        self._train_network(Z, split)  # retrains the derived cell (see build_module)
         self.fit_seconds_ = self._elapsed()  # search and retraining
 
     def _finish_fit(self, Z, split) -> None:
@@ -202,7 +201,7 @@ class AutoCellForecaster(NeuralForecaster):
         return build_encoder(self.genotype_, d, d)
 
     # ------------------------------------------------------------------- report
-    def _baseline(self, name: str):
+    def baseline(self, name: str):
         """The baseline ``name`` of the model registry, on the same windows, and for a neural
         one with the same hidden size, head, budget and early stopping as the cell."""
         cls = model_class(name)
@@ -228,7 +227,7 @@ class AutoCellForecaster(NeuralForecaster):
         values = self.scaler_.inverse_transform(Z)  # the original units
         fit_part = values[: split.val_end]
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_timed)(self._baseline(name), fit_part, split.n_val)
+            delayed(_fit_timed)(self.baseline(name), fit_part, split.n_val)
             for name in self.baselines)
         self.baselines_ = {name: est for name, (est, _) in zip(self.baselines, fitted)}
         data = SeriesData(values, pd.RangeIndex(len(values)), list(range(values.shape[1])), False)
@@ -258,7 +257,7 @@ class AutoCellForecaster(NeuralForecaster):
         windows = Windows(Z, origins, self.lookback_, self.horizon, self.target_idx_)
         seed = self._seed()
         with seed_everything_local(seed):
-            module = self._build_module(Z.shape[1], len(self.target_idx_))
+            module = self.build_module()
             if self.linear_skip:
                 module.set_linear_map(*self._linear_map(Z, None, origins))
             result = train_module(module, EpochBatches(windows, self.batch_size, True, seed),

@@ -78,7 +78,7 @@ def backtest(estimator, X, start=None, coverage=None, symmetric=True,
         coverages = check_coverage(coverage)
         bounds = (_adaptive_bounds(estimator, origins, truth, forecast, coverages, symmetric)
                   if adaptive else
-                  estimator._interval_bounds(X, origins, forecast, coverages, symmetric))
+                  estimator.interval_bounds(X, origins, forecast, coverages, symmetric))
         for i, level in enumerate(coverages):
             for j, side in enumerate(("lo", "hi")):
                 table[f"{side}_{level_label(level)}"] = bounds[..., i, j].ravel()
@@ -94,7 +94,7 @@ def _adaptive_bounds(estimator, origins, truth, forecast, coverages, symmetric) 
     if residuals is None or not len(residuals):
         raise NotEnoughResidualsError(
             f"adaptive intervals need the model's calibration residuals, and this "
-            f"{type(estimator).__name__} has none. {estimator._residual_source()}")
+            f"{type(estimator).__name__} has none. {estimator.residual_source()}")
     return forecast[..., None, None] + np.stack(
         [adaptive_offsets(residuals, origins, truth, forecast, q) for q in coverages], axis=-2)
 
@@ -125,7 +125,7 @@ def interval_bounds_or_none(estimator, X, origins, forecast, coverages):
     """``estimator``'s interval bounds (n_origins, horizon, n_targets, n_coverages, 2) around
     ``forecast``, or None when it has too few calibration residuals (a table shows NaN)."""
     try:
-        return estimator._interval_bounds(X, origins, forecast, coverages)
+        return estimator.interval_bounds(X, origins, forecast, coverages)
     except NotEnoughResidualsError:
         return None
 

@@ -63,7 +63,7 @@ class LanguageModelSearchTask:
 
     def __call__(self, seed: int) -> SearchData:
         return SearchData(SegmentBatches(self.train, self.bptt), SegmentBatches(self.val, self.bptt),
-                          None, lm_loss, self.factory, self.embedding_size)
+                          lm_loss, self.factory, self.embedding_size)
 
 
 class AutoCellLanguageModel(EstimatorShell):
@@ -238,7 +238,7 @@ class AutoCellLanguageModel(EstimatorShell):
         return LanguageModelNet(encoder, len(self.vocabulary_), self.embedding_size,
                                 self.dropout_e, self.dropout_o)
 
-    def _rebuild_module(self, attribute: str) -> LanguageModelNet:
+    def rebuild_module(self, attribute: str) -> LanguageModelNet:
         """An untrained network shaped like the fitted ``module_`` or ``baseline_module_`` (the
         safe model format stores weights only; ``module_`` is rebuilt first)."""
         if attribute == "baseline_module_":

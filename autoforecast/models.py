@@ -19,7 +19,7 @@ FORECASTER, LANGUAGE_MODEL = "forecaster", "language_model"
 @dataclass(frozen=True)
 class Model:
     name: str  # as users give it: "lstm"
-    target: str  # where the class lives: "autoforecast.baselines.lstm:LSTMForecaster"
+    target: str  # where the class lives: "autoforecast.baselines.rnn:LSTMForecaster"
     summary: str  # one line for help texts
     kind: str = FORECASTER
     baseline: bool = False  # may stand among AutoCellForecaster's baselines

@@ -17,7 +17,7 @@ from torch import nn
 
 from .base import BaseForecaster, check_positive_int
 from .cells.segments import SegmentConfig, SegmentNet
-from .data import Windows
+from .data import EpochBatches, Windows
 from .data.normalization import check_normalization
 from .data.splits import n_rows_of
 from .data.timeindex import segment_length_for
@@ -25,7 +25,6 @@ from .events import epoch_losses
 from .intervals import recent
 from .ridge import linear_map
 from .settings import COVARIATES
-from .shell import MaxTimeWarning  # noqa: F401 (its import path before the shell existed)
 from .training import seed_everything_local, train_module
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -129,14 +128,17 @@ class NeuralForecaster(BaseForecaster):
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
         self._prepare_network(Z.shape[1])
+        self._train_network(Z, split)
+
+    def _train_network(self, Z, split) -> None:
+        """Build the network and train it (``device_`` and the network's settings resolved)."""
         seed = self._seed()
         self.n_targets_ = len(self.target_idx_)
         with seed_everything_local(seed):
-            module = self._build_module(Z.shape[1], self.n_targets_)
+            module = self.build_module()
             if self.linear_skip:
                 module.set_linear_map(*self._linear_map(Z, split))
-            result = self._train(module, *self._split_windows(Z, split),
-                                 generator=np.random.default_rng(seed))
+            result = self._train(module, *self._split_windows(Z, split), seed)
         self.module_ = module.cpu().eval()
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
@@ -149,7 +151,7 @@ class NeuralForecaster(BaseForecaster):
         """The errors on the validation part's windows (the most recent ones)."""
         return self._residuals_at(Z, recent(split.origins("val", self.lookback_, self.horizon)))
 
-    def _residual_source(self) -> str:
+    def residual_source(self) -> str:
         return (f"They are the errors on the validation part's windows (validation_size="
                 f"{self.validation_size!r}); refit with a larger validation_size (e.g. 0.2).")
 
@@ -168,8 +170,9 @@ class NeuralForecaster(BaseForecaster):
             other_targets=self.covariates == "all", normalization=self.normalization,
             hidden_size=int(self.hidden_size), linear_skip=bool(self.linear_skip))
 
-    def _build_module(self, n_features: int, n_targets: int) -> nn.Module:
-        """The network around a new encoder (also how the safe format rebuilds ``module_``)."""
+    def build_module(self) -> nn.Module:
+        """An untrained network, shaped by the fitted settings, around a new encoder (training
+        builds one; the safe format rebuilds ``module_`` with it, then loads the weights)."""
         return SegmentNet(self._build_encoder(), self._network_config())
 
     def _linear_map(self, Z, split, origins=None):
@@ -189,16 +192,12 @@ class NeuralForecaster(BaseForecaster):
         val = windows("val") if split.n_val else None
         return windows("train"), (val if val is not None and len(val) else None)
 
-    def _train(self, module: nn.Module, train: Windows, val: Windows | None, generator):
-        """Train ``module`` in place with the shared loop; returns its ``TrainResult``."""
-        def train_batches():
-            return train.batches(self.batch_size, shuffle=True, generator=generator)
-
-        def val_batches():
-            return val.batches(self.batch_size)
-
+    def _train(self, module: nn.Module, train: Windows, val: Windows | None, seed: int):
+        """Train ``module`` in place with the shared loop (training windows shuffled by
+        ``seed``); returns its ``TrainResult``."""
         return train_module(
-            module, train_batches, val_batches if val is not None else None, nn.MSELoss(),
+            module, EpochBatches(train, self.batch_size, shuffle=True, seed=seed),
+            EpochBatches(val, self.batch_size) if val is not None else None, nn.MSELoss(),
             epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
             patience=self.patience, device=self.device_, max_time=self._time_left(),
             on_epoch=self._log_epoch, keep_initial=True,

@@ -3,7 +3,8 @@
 Two formats:
 
 - joblib (any other suffix, e.g. ``model.joblib``): a pickle, which can run code when loaded;
-  load only files you trust. It still loads with plain ``joblib.load``.
+  load only files you trust. It still loads with plain ``joblib.load`` (except files naming a
+  class that has moved since: ``load`` maps those through :data:`~autoforecast.renames.RENAMED_CLASSES`).
 - safe (``model.afm``, or ``format="safe"``): weights as tensors plus JSON, read with
   ``torch.load(weights_only=True)``; it cannot run code (:mod:`autoforecast.safe_format`). Use it
   for files you share or receive; ``load(path, allow_pickle=False)`` refuses anything else.
@@ -12,18 +13,26 @@ Two formats:
 interrupted or failing save leaves the old file or the new one, never a truncated one.
 ``load`` turns a truncated, corrupted or foreign file into a :class:`ModelFileError` that names
 the file, instead of a traceback from deep inside pickle or zipfile.
+
+Classes that moved or went away since a file was written are found through
+:data:`autoforecast.renames.RENAMED_CLASSES`, which ``load`` consults for every class a joblib
+file names; renamed constructor parameters through the same module's ``upgrade_params``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import warnings
 from pathlib import Path
 
 import joblib
+from joblib import numpy_pickle
 from sklearn.base import BaseEstimator
 
 from ._version import __version__
 from .files import atomic_path
+from .renames import RENAMED_CLASSES
 
 
 class ModelFileError(ValueError):
@@ -56,6 +65,32 @@ def save(estimator, path, format: str | None = None, compress: int = 3) -> Path:
     return path
 
 
+class _RenamingUnpickler(numpy_pickle.NumpyUnpickler):
+    """joblib's unpickler, looking each class up in :data:`RENAMED_CLASSES` first."""
+
+    def find_class(self, module: str, name: str):
+        new = RENAMED_CLASSES.get(f"{module}.{name}")
+        if new is not None:
+            module, _, name = new.rpartition(".")
+        return super().find_class(module, name)
+
+
+_UNPICKLER_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _renaming_unpickler():
+    """``joblib.load`` through :class:`_RenamingUnpickler` (joblib takes no unpickler argument;
+    it builds ``numpy_pickle.NumpyUnpickler``, swapped here for the length of one load)."""
+    with _UNPICKLER_LOCK:
+        original = numpy_pickle.NumpyUnpickler
+        numpy_pickle.NumpyUnpickler = _RenamingUnpickler
+        try:
+            yield
+        finally:
+            numpy_pickle.NumpyUnpickler = original
+
+
 def load(path, allow_pickle: bool = True):
     """Read an estimator written by :func:`save` (or ``joblib.dump``).
 
@@ -78,7 +113,8 @@ def load(path, allow_pickle: bool = True):
             "allow_pickle=True only if you trust its source."
         )
     try:
-        obj = joblib.load(path)
+        with _renaming_unpickler():
+            obj = joblib.load(path)
     except ModelFileError:  # an outdated model says so itself
         raise
     except Exception as err:  # a damaged pickle can fail in many ways (struct, zlib, pickle, ...)

@@ -1,21 +1,55 @@
-"""What was renamed since 0.2, for the files it wrote and the code written against it.
+"""What moved or went away since older versions, for the files they wrote and the code written
+against them: the one place that knows old names.
 
-One table each: constructor parameters that moved (``RENAMED_PARAMS``: most into the search
-settings) or went (``REMOVED_PARAMS``). Model files are read through them (:func:`upgrade_params`,
-for joblib files in ``EstimatorShell.__setstate__`` and for safe files in
-:mod:`autoforecast.safe_format`); code that still passes an old name gets an error that names
-the new place (:func:`moved_params_message`). No torch here: the shell imports it.
+- ``RENAMED_CLASSES``: where the classes that model files name live now (old files name
+  ``autoforecast.baselines.lstm.LSTMForecaster``, ...); :func:`autoforecast.load` reads every
+  joblib file through it. :class:`RemovedModule` stands in for 0.1's networks.
+- ``RENAMED_PARAMS`` / ``REMOVED_PARAMS``: constructor parameters that moved (most into the
+  search settings, :mod:`autoforecast.settings`) or went. Model files are read through
+  :func:`upgrade_params` (joblib files in ``EstimatorShell.__setstate__``, safe files in
+  :mod:`autoforecast.safe_format`); code that still passes an old name gets an error that names
+  the new place (:func:`moved_params_message`).
+
+Extend the tables when a class or a parameter moves. No torch here: the shell imports it.
 """
 
 from __future__ import annotations
 
+
+class RemovedModule:
+    """Stand-in for a class of version 0.1 that 0.2 removed with the network it belonged to
+    (``cells/segments.py`` replaced it). A 0.1 file holding one is read far enough for its
+    estimator to refuse it (``OutdatedModelError``: refit); the stand-in itself cannot run."""
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("this module was written by an older autoforecast whose network this "
+                           "version replaced; refit the model.")
+
+
+_REMOVED = f"{__name__}.RemovedModule"
+
+# Where the classes that model files name live now: old "module.Class" -> new "module.Class".
+# load() reads every joblib file through it; extend it when a class moves or goes away.
+RENAMED_CLASSES = {
+    "autoforecast.baselines.lstm.LSTMForecaster": "autoforecast.baselines.rnn.LSTMForecaster",
+    "autoforecast.search.genotype.DartsNode": "autoforecast.search.node_types.DartsNode",
+    "autoforecast.search.genotype.TwoInputNode": "autoforecast.search.node_types.TwoInputNode",
+    # 0.1's networks, which 0.2 replaced: files holding them are refused with "refit"
+    "autoforecast.baselines.lstm.LSTMNet": _REMOVED,
+    "autoforecast.cells.heads.ForecastHead": _REMOVED,
+    "autoforecast.estimators.CellHead": _REMOVED,
+    "autoforecast.cells.model.CellModel": _REMOVED,
+    "autoforecast.cells.model.LastStateHead": _REMOVED,
+}
+
+
 # Constructor parameters renamed since 0.2: old name -> its new place ("search__x": the field
 # x of the ``search`` settings; else the new name).
-_SEARCH_FIELDS = {name: name for name in (
-    "backbone", "mode", "n_active", "init_nodes", "max_nodes", "growth", "grow_every",
-    "n_searches", "selection_epochs", "second_order", "strategy", "derivation", "genotype")}
+_SAME_NAME = ("backbone", "mode", "n_active", "init_nodes", "max_nodes", "growth", "grow_every",
+              "n_searches", "selection_epochs", "second_order", "strategy", "derivation",
+              "genotype")
 RENAMED_PARAMS = {
-    **{old: f"search__{new}" for old, new in _SEARCH_FIELDS.items()},
+    **{name: f"search__{name}" for name in _SAME_NAME},
     "search_epochs": "search__epochs", "search_activations": "search__activations",
     "search_windows": "search__subsample", "search_tokens": "search__subsample",
     "lstm_weight_drop": "weight_drop", "cell_weight_drop": "weight_drop",

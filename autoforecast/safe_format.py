@@ -5,7 +5,7 @@ fitted state as JSON) and ``tensors.pt`` (arrays and module weights, read back w
 ``torch.load(weights_only=True)``). Loading builds only the classes of a declared allowlist:
 the estimators of the model registry (:mod:`autoforecast.models`), and ``DATACLASSES`` and
 ``SCALER`` below, each imported when a file names it; modules are rebuilt empty by the estimator
-(``_rebuild_module(attribute)`` where it has one, else ``_build_module``) and then given the
+(``rebuild_module(attribute)`` where it has one, else ``build_module()``) and then given the
 stored weights. Use it for model files from others; joblib files are pickles.
 """
 
@@ -215,7 +215,7 @@ class _Decoder:
         if data["class"] not in self.allowed.estimators:
             raise ValueError(f"a safe model file names an unknown estimator {data['class']!r}.")
         cls = self.allowed.load(data["class"])
-        cls._check_saved_version(self.saved_by)
+        cls.check_saved_version(self.saved_by)
         params = upgrade_params(self.decode(data["params"]), cls().get_params(deep=False))
         est = cls(**params)
         for name, value in data["state"].items():
@@ -224,10 +224,10 @@ class _Decoder:
 
     def rebuild_modules(self) -> None:
         for est, attr, prefix in self.modules:  # in the order the estimator set them
-            if hasattr(est, "_rebuild_module"):
-                module = est._rebuild_module(attr)
+            if hasattr(est, "rebuild_module"):
+                module = est.rebuild_module(attr)
             else:
-                module = est._build_module(est.n_features_in_, len(est.target_idx_))
+                module = est.build_module()
             weights = {k[len(prefix) + 1:]: t for k, t in self.tensors.items()
                        if k.startswith(prefix + ".")}
             module.load_state_dict(weights, strict=True)

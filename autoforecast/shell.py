@@ -200,7 +200,7 @@ class EstimatorShell(BaseEstimator):
 
     # ------------------------------------------------------------------ saved models
     @classmethod
-    def _check_saved_version(cls, saved: str | None) -> None:
+    def check_saved_version(cls, saved: str | None) -> None:
         """Raise :class:`OutdatedModelError` for a model saved by a version older than the
         class's ``_first_readable_version``."""
         if saved is not None and _version_tuple(saved) < _version_tuple(cls._first_readable_version):
@@ -217,7 +217,7 @@ class EstimatorShell(BaseEstimator):
 
     def __setstate__(self, state):
         saved = state.pop("_autoforecast_version", None)
-        self._check_saved_version(saved)
+        self.check_saved_version(saved)
         if saved is not None and saved != __version__:
             warnings.warn(
                 f"This {type(self).__name__} was saved by autoforecast {saved} and is loaded by "

@@ -56,7 +56,7 @@ def arima_stage() -> None:
     auto.lookback_ = auto._auto_lookback(len(frame))  # lookback="auto", as the fit resolves it
     split = resolve_split(len(frame), auto.lookback_, auto.horizon, auto.validation_size,
                           auto.test_size)
-    arima, values = auto._baseline("arima"), frame.to_numpy()
+    arima, values = auto.baseline("arima"), frame.to_numpy()
     started = time.perf_counter()
     arima.set_params(validation_size=split.n_val, test_size=0).fit(values[: split.val_end])
     fit_s = time.perf_counter() - started

@@ -21,8 +21,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from autoforecast.cells import LastStateHead
-from autoforecast.search import SearchConfig, search
+from autoforecast.search import SearchConfig, SearchData, search
 from autoforecast.search.selection import retrain_val_loss
 
 LOSS = nn.functional.mse_loss
@@ -39,10 +38,21 @@ def batches(x, y, size=64):
     return lambda: [(x[i:i + size], y[i:i + size]) for i in range(0, len(x), size)]
 
 
+class LastStateModel(nn.Module):
+    """The searched cell, then a linear map of its last state to the one output."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        self.encoder, self.head = encoder, nn.Linear(encoder.cell.hidden_size, 1)
+
+    def forward(self, x):
+        return self.head(self.encoder(x)[1])
+
+
 def timed_search(config, data, seed):
     """Run one search; returns ([(seconds, val_loss) per epoch], genotype)."""
     curve, start = [], time.perf_counter()
-    for event in search(config, *data, LastStateHead, LOSS, random_state=seed):
+    for event in search(config, data, random_state=seed):
         if event.kind == "epoch":
             curve.append((time.perf_counter() - start, event.val_loss))
     return curve, event.result.genotype
@@ -60,7 +70,7 @@ def main() -> None:
     parser.add_argument("--retrain-epochs", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data = (batches(*planted(2048, 1)), batches(*planted(512, 2)))
+    data = SearchData(batches(*planted(2048, 1)), batches(*planted(512, 2)), LOSS, LastStateModel, 2)
     k = args.max_nodes
     print(f"planted product task, window 8, hidden 16, {args.epochs} epochs, K = {k}, "
           f"retraining {args.retrain_epochs} epochs, 1 thread\n")
@@ -79,7 +89,7 @@ def main() -> None:
             target = min(v for _, v in curves["fixed"][0])
             for name, (curve, genotype) in curves.items():
                 reach = time_to_reach(curve, target)
-                err = retrain_val_loss(genotype, seed, 2, runs[name], (*data, LastStateHead, LOSS), "cpu")
+                err = retrain_val_loss(genotype, seed, runs[name], data, "cpu")
                 summary.setdefault((backbone, name), []).append((reach, curve[-1][0], err))
                 print(f"| {backbone} | {seed} | {name} | "
                       f"{'not reached' if reach is None else f'{reach:.1f}'} | {curve[-1][0]:.1f} | "

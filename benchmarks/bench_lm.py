@@ -191,7 +191,7 @@ def run_throughput(parts, model_file, which, n_segments=40) -> dict:
     fitted model's settings (dropouts and weight drop included)."""
     est = load(model_file)
     with seed_everything_local(0):
-        model = est._rebuild_module("module_" if which == "cell" else "baseline_module_")
+        model = est.rebuild_module("module_" if which == "cell" else "baseline_module_")
     train = batchify(est.vocabulary_.encode(parts["train"][:20000]), est.batch_size)
     opt, state, tokens = torch.optim.Adam(model.parameters(), lr=1e-3), None, 0
     model.train()

@@ -90,6 +90,8 @@ def planted(seed: int, n: int):
 
 
 class Batches:
+    """One epoch of ``(x, y)`` batches of ``size`` rows, in order (picklable)."""
+
     def __init__(self, x, y, size=64):
         self.x, self.y, self.size = x, y, size
 
@@ -98,14 +100,28 @@ class Batches:
                 for i in range(0, len(self.x), self.size)]
 
 
+class LastStateModel(nn.Module):
+    """A model factory of the search: the searched cell, then a linear map of its last state
+    to one output (made in this order, so the planted searches draw the numbers they drew
+    when this was the search's default head)."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        self.encoder, self.head = encoder, nn.Linear(encoder.cell.hidden_size, 1)
+
+    def forward(self, x):
+        outputs, h_last = self.encoder(x)  # (batch, time, hidden), (batch, hidden)
+        return self.head(h_last)
+
+
 class PlantedTask:
-    """``task(seed)`` of ``run_searches``: the planted data, a last-state head, MSE."""
+    """``task(seed)`` of ``run_searches``: the planted data (2 inputs), a last-state model, MSE."""
 
     def __call__(self, seed):
-        from autoforecast.cells.model import LastStateHead
+        from autoforecast.search import SearchData
 
-        return (Batches(*planted(1, 256)), Batches(*planted(2, 128)), LastStateHead,
-                nn.functional.mse_loss)
+        return SearchData(Batches(*planted(1, 256)), Batches(*planted(2, 128)),
+                          nn.functional.mse_loss, LastStateModel, 2)
 
 
 def search_config(backbone: str, **kw):

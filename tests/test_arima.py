@@ -189,9 +189,9 @@ def test_autocell_gives_its_arima_baseline_the_index_period():
 
     est = AutoCellForecaster(lookback=6, horizon=2)
     est.freq_, est.lookback_, est.target_idx_ = pd.tseries.frequencies.to_offset("h"), 6, [0]
-    assert est._baseline("arima").seasonal_period == 24
+    assert est.baseline("arima").seasonal_period == 24
     est.freq_ = None  # an array: no calendar
-    assert est._baseline("arima").seasonal_period == 1
+    assert est.baseline("arima").seasonal_period == 1
 
 
 def test_pure_sines_are_forecast_exactly():

@@ -14,7 +14,7 @@ from statsmodels.tsa.arima.model import ARIMA
 from autoforecast.baselines import ARIMAForecaster, LinearForecaster, LSTMForecaster
 from autoforecast.baselines import arima_fits
 from autoforecast.ridge import batched_moments, lagged_moments
-from autoforecast.neural import MaxTimeWarning
+from autoforecast.shell import MaxTimeWarning
 from autoforecast.training import evaluate_loss
 from conftest import make_series
 

@@ -8,11 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autoforecast.cells import (ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS, CellModel,
-                                LastStateHead, RecurrentEncoder, ops)
+from autoforecast.cells import (ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS, RecurrentEncoder,
+                                ops)
 from autoforecast.cells.fused import DartsPlan, TwoInputPlan
 from autoforecast.cells.fused_ops import ACTIVATION_KERNELS, BINARY_KERNELS, UnsupportedOperationError
 from autoforecast.search import DartsNode, Genotype, TwoInputNode, build_cell
+from pinned_cases import LastStateModel
 
 DARTS = Genotype("darts", (DartsNode("tanh", 0), DartsNode("relu", 1), DartsNode("sigmoid", 1),
                            DartsNode("identity", 0), DartsNode("relu", 3)))
@@ -73,7 +74,7 @@ def test_derived_cell_has_no_search_state_and_trains(genotype):
     names = [n for n, _ in cell.named_parameters()]
     assert not any("arch" in n for n in names) and not list(cell.buffers())
     assert all(p.item() == 1.0 for p in cell.lambdas)
-    model = CellModel(RecurrentEncoder(cell), LastStateHead(4))
+    model = LastStateModel(RecurrentEncoder(cell))
     loss = model(torch.randn(3, 5, 2)).pow(2).mean()
     loss.backward()
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)

@@ -21,7 +21,7 @@ from autoforecast.baselines import NaiveForecaster
 from autoforecast.cli import app
 from autoforecast.cli.common import Output, ProgressView, fit_with_progress
 from autoforecast.events import ProgressEvent
-from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode
+from autoforecast.search import DartsNode, Genotype, TwoInputNode
 
 runner = CliRunner()
 
@@ -76,7 +76,7 @@ def test_version():
     assert result.stdout.strip() == f"autoforecast {autoforecast.__version__}"
 
 
-@pytest.mark.parametrize("command", ["fit", "predict", "evaluate", "compare", "inspect", "datasets"])
+@pytest.mark.parametrize("command", ["fit", "predict", "evaluate", "inspect", "datasets"])
 def test_help_everywhere(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0 and "Usage" in result.stdout
@@ -246,7 +246,6 @@ def test_evaluate_writes_table(tmp_path, csv):
     assert table[["coverage_90", "width_90"]].notna().all().all()  # the default --level 90
     assert table_md.read_text().startswith("| model | mae |")
     assert "linear" in result.stdout and "naive" in result.stdout
-    assert invoke("compare", csv, "--model", "naive", "--quiet").exit_code == 0
 
 
 def test_evaluate_reference_must_be_compared(csv):

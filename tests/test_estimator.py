@@ -12,7 +12,7 @@ from sklearn.base import clone
 
 from autoforecast.estimators import AutoCellForecaster
 from autoforecast.events import ProgressEvent
-from autoforecast.neural import MaxTimeWarning
+from autoforecast.shell import MaxTimeWarning
 from autoforecast.search import Genotype
 from autoforecast.settings import SearchSettings
 

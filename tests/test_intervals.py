@@ -39,7 +39,7 @@ def linear_ar1_coverage(test_scale: float, coverage: float) -> float:
     assert len(est.residuals_) >= 2000
     origins = np.arange(n_fit, len(series))
     forecast = est.predict_at(series, origins)
-    bounds = est._interval_bounds(series, origins, forecast, [coverage])[..., 0, :]
+    bounds = est.interval_bounds(series, origins, forecast, [coverage])[..., 0, :]
     truth = series[n_fit:, 0]
     assert truth.size >= 10_000
     return metrics.empirical_coverage(truth, bounds[:, 0, 0, 0], bounds[:, 0, 0, 1])

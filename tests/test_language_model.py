@@ -18,8 +18,8 @@ from autoforecast.cells.lm import (LanguageModelFactory, LanguageModelNet, LSTME
 from autoforecast.data.text import (EOS, UNK, SegmentBatches, Vocabulary, batchify, read_corpus,
                                     segments, split_punctuation)
 from autoforecast.language_model import AutoCellLanguageModel
-from autoforecast.search import DoneEvent, SearchConfig, build_encoder, search
-from autoforecast.search.genotype import Genotype, TwoInputNode
+from autoforecast.search import (DoneEvent, Genotype, SearchConfig, SearchData, TwoInputNode,
+                                 build_encoder, search)
 from autoforecast.settings import SearchSettings
 from autoforecast.shell import MaxTimeWarning
 from autoforecast.training import TBPTTStream, evaluate_loss, train_module
@@ -159,15 +159,12 @@ def test_search_runs_on_token_batches_through_model_factory():
     batches = SegmentBatches(streams, 8)
     config = SearchConfig(hidden_size=6, init_nodes=1, max_nodes=2, epochs=2, grow_every=1,
                           growth_warmup_steps=1, num_threads=1)
-    events = list(search(config, batches, batches, None, lm_loss, random_state=0,
-                         model_factory=LanguageModelFactory(len(vocab), 6), input_size=6))
+    data = SearchData(batches, batches, lm_loss, LanguageModelFactory(len(vocab), 6), 6)
+    events = list(search(config, data, random_state=0))
     assert isinstance(events[-1], DoneEvent)
     assert "grow" in {e.kind for e in events} and len(events[-1].result.genotype.nodes) == 2
     with pytest.raises(ValueError, match="input_size"):
-        next(search(config, batches, batches, None, lm_loss,
-                    model_factory=LanguageModelFactory(len(vocab), 6)))
-    with pytest.raises(ValueError, match="exactly one"):
-        next(search(config, batches, batches, None, lm_loss))
+        next(search(config, data._replace(input_size=None)))
 
 
 # ----------------------------------------------------------------------------- estimator

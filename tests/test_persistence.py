@@ -153,3 +153,27 @@ def test_safe_format_stores_dicts_with_number_keys(series, tmp_path):
     back = autoforecast.load(autoforecast.save(est, tmp_path / "m.afm"), allow_pickle=False)
     assert back.alpha_scores_ == est.alpha_scores_ and back.alpha_ == est.alpha_
     np.testing.assert_array_equal(back.predict().to_numpy(), est.predict().to_numpy())
+
+
+def test_renamed_classes_point_at_classes_that_exist():
+    """Every entry of the one rename table leads to a class this version has."""
+    import importlib
+
+    from autoforecast.renames import RENAMED_CLASSES, RemovedModule
+
+    for old, new in RENAMED_CLASSES.items():
+        module, _, name = new.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module), name), type), old
+    assert RENAMED_CLASSES["autoforecast.estimators.CellHead"].endswith(RemovedModule.__name__)
+
+
+def test_load_leaves_joblibs_unpickler_as_it_was(fitted, tmp_path):
+    from joblib import numpy_pickle
+
+    original = numpy_pickle.NumpyUnpickler
+    autoforecast.save(fitted, tmp_path / "m.joblib")
+    autoforecast.load(tmp_path / "m.joblib")
+    (tmp_path / "bad.joblib").write_bytes(b"not a pickle")
+    with pytest.raises(ModelFileError):
+        autoforecast.load(tmp_path / "bad.joblib")
+    assert numpy_pickle.NumpyUnpickler is original

@@ -9,13 +9,12 @@ from torch import nn
 
 from joblib import parallel_config
 
-from autoforecast.cells import LastStateHead
-from autoforecast.search import (Candidate, DartsNode, Genotype, SearchConfig, SuperNet,
-                                 random_search, run_searches, sample_genotype, search)
+from autoforecast.search import (Candidate, DartsNode, Genotype, SearchConfig, SearchData,
+                                 SuperNet, random_search, run_searches, sample_genotype, search)
 from autoforecast.search.architect import Architect
-from autoforecast.cells.model import CellModel
 from autoforecast.search.growth import PlateauTrigger
 from autoforecast.search.selection import select
+from pinned_cases import Batches, LastStateModel
 
 LOSS = nn.functional.mse_loss
 
@@ -29,12 +28,11 @@ def planted(product: bool, n: int, seed: int):
     return x, y / y.std()
 
 
-def batches(x, y, size=64):
-    return lambda: [(x[i:i + size], y[i:i + size]) for i in range(0, len(x), size)]
-
-
-def task(product=True, n=256):
-    return batches(*planted(product, n, 1)), batches(*planted(product, 128, 2))
+def task(product=True, n=256, train=None, val=None):
+    """The search's data: the planted task's batches (or ``train``/``val``), a last-state model."""
+    train = train or Batches(*planted(product, n, 1))
+    val = val or Batches(*planted(product, 128, 2))
+    return SearchData(train, val, LOSS, LastStateModel, 2)
 
 
 def tiny(**kw):
@@ -44,7 +42,7 @@ def tiny(**kw):
 
 
 def run(config, data=None, **kw):
-    events = list(search(config, *(data or task()), LastStateHead, LOSS, **kw))
+    events = list(search(config, data or task(), **kw))
     assert events[-1].kind == "done" and all(e.kind != "done" for e in events[:-1])
     return events, events[-1].result
 
@@ -53,7 +51,7 @@ class Task:
     """``task(seed)`` of ``run_searches``: the planted product task (the same for every seed)."""
 
     def __call__(self, seed):
-        return (*task(), LastStateHead, LOSS)
+        return task()
 
 
 def run_several(config, random_state=0, **kw):
@@ -71,7 +69,8 @@ def test_planted_product_is_found_and_sum_is_not():
                           lr=3e-3, arch_lr=1e-2, stop_patience=None, num_threads=1)
     picks = {}
     for product in (True, False):
-        data = (batches(*planted(product, 1024, 123)), batches(*planted(product, 256, 7)))
+        data = task(train=Batches(*planted(product, 1024, 123)),
+                    val=Batches(*planted(product, 256, 7)))
         picks[product] = sum(
             any(n.op in ("hadamard", "gate") for n in run(config, data, random_state=s)[1].genotype.nodes)
             for s in range(5))
@@ -84,7 +83,7 @@ def test_same_seed_same_result_and_callers_rng_untouched():
     first = run(config, random_state=3)[1]
     assert torch.equal(state, torch.get_rng_state())
     second = []
-    for event in search(config, *task(), LastStateHead, LOSS, random_state=3):
+    for event in search(config, task(), random_state=3):
         torch.rand(5)  # the caller uses the global generator between events
         second.append(event)
     assert second[-1].result.history == first.history
@@ -118,7 +117,7 @@ def test_grow_and_prune_fixes_older_nodes_during_the_loop():
 
 def test_architect_drops_pruned_nodes_and_stays_within_bound():
     net = SuperNet(2, 4, "darts", 1, 5)
-    model = CellModel(net, LastStateHead(4))
+    model = LastStateModel(net)
     architect = Architect(model, net, LOSS)
     x, y = torch.randn(8, 3, 2), torch.randn(8, 1)
     while net.n_nodes < 5:
@@ -134,7 +133,7 @@ def test_architect_drops_pruned_nodes_and_stays_within_bound():
 def test_second_order_with_zero_step_equals_first_order():
     torch.manual_seed(0)
     net = SuperNet(2, 4, "two_input", 2, 2).double()
-    model = CellModel(net, LastStateHead(4)).double().eval()
+    model = LastStateModel(net).double().eval()
     batch_t = (torch.randn(8, 3, 2, dtype=torch.float64), torch.randn(8, 1, dtype=torch.float64))
     batch_v = (torch.randn(8, 3, 2, dtype=torch.float64), torch.randn(8, 1, dtype=torch.float64))
     architect = Architect(model, net, LOSS, second_order=True)
@@ -173,7 +172,7 @@ def test_several_searches_are_selected_by_short_retraining():
 
 def test_search_runs_one_seed_and_names_run_searches_for_more():
     with pytest.raises(ValueError, match=r"n_searches=2.*autoforecast\.search\.parallel\.run_searches"):
-        next(search(tiny(n_searches=2), *task(), LastStateHead, LOSS))
+        next(search(tiny(n_searches=2), task()))
 
 
 def test_one_history_builder_for_search_and_run_searches():
@@ -255,7 +254,7 @@ def test_plateau_trigger():
 
 def test_random_search_control_uses_the_same_budget_and_space():
     config = tiny(n_searches=2, epochs=3, selection_epochs=1, max_nodes=2)
-    events = list(random_search(config, *task(), LastStateHead, LOSS, random_state=0))
+    events = list(random_search(config, task(), random_state=0))
     result = events[-1].result
     assert len(result.candidates) == 2 * (3 + 1)  # epochs of the search, spent on samples
     assert all(len(c.genotype.nodes) == 2 for c in result.candidates)
@@ -278,7 +277,8 @@ def test_config_validation(kw, match):
 
 def test_search_rejects_bad_inputs():
     with pytest.raises(TypeError, match="SearchConfig"):
-        next(search({"epochs": 1}, *task(), LastStateHead, LOSS))
-    with pytest.raises(ValueError, match="batch, time, input"):
-        next(search(tiny(), lambda: [(torch.randn(4, 2), torch.randn(4, 1))], task()[1],
-                    LastStateHead, LOSS))
+        next(search({"epochs": 1}, task()))
+    with pytest.raises(ValueError, match="input_size"):
+        next(search(tiny(), task()._replace(input_size=None)))
+    with pytest.raises(ValueError, match="model_factory"):
+        next(search(tiny(), task()._replace(model_factory=None)))

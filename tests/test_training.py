@@ -157,5 +157,3 @@ def test_torch_threads_sets_and_restores_and_none_leaves_alone():
     with pytest.raises(ValueError, match="int >= 1, got 0"):
         with torch_threads(0):
             pass
-    from autoforecast.search.runtime import local_threads
-    assert local_threads is torch_threads

@@ -210,7 +210,7 @@ class ARIMAForecaster(BaseForecaster):
                  for j, fit in zip(self.target_idx_, self.fits_)]
         return self._residuals_at(Z, origins, np.stack(means, axis=-1))
 
-    def _residual_source(self) -> str:
+    def residual_source(self) -> str:
         return ("ARIMA keeps calibration residuals only when fitted with interval_method="
                 "'conformal', from the validation part (this model: interval_method="
                 f"{self.interval_method!r}, validation_size={self.validation_size!r}); refit "

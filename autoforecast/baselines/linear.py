@@ -110,7 +110,7 @@ class LinearForecaster(BaseForecaster):
         return self._residuals_at(Z, origins, self._forecast_with(weights[:-1], weights[-1], Z,
                                                                   origins))
 
-    def _residual_source(self) -> str:
+    def residual_source(self) -> str:
         return (f"They are the errors on the last calibration_size={self.calibration_size!r} of "
                 "the training part; refit with a larger calibration_size or a longer series.")
 

@@ -7,8 +7,7 @@ from there).
 
 from autoforecast.cells.base import RecurrentEncoder
 from autoforecast.cells.derived import DartsCell, TwoInputCell
-from autoforecast.cells.model import CellModel, LastStateHead
 from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
 
-__all__ = ["ACTIVATIONS", "BINARY_OPS", "DARTS_OPS", "SIDE_INPUTS", "CellModel", "DartsCell",
-           "LastStateHead", "RecurrentEncoder", "TwoInputCell"]
+__all__ = ["ACTIVATIONS", "BINARY_OPS", "DARTS_OPS", "SIDE_INPUTS", "DartsCell", "RecurrentEncoder",
+           "TwoInputCell"]

@@ -24,8 +24,9 @@ the backward needs in ``(time, feature, batch)`` buffers. Layout and batching:
 The functions compute exactly what :meth:`DartsCell.step` / :meth:`TwoInputCell.step` compute
 (checked in float64 in ``tests/test_cells.py``); the step methods remain the reference.
 Backward is first order only (no double backward), which is all retraining needs. The
-operations come from the explicit tables of ``cells/fused_ops.py``; a plan raises
-:class:`UnsupportedOperationError` when it is made for an operation missing there.
+operations come from the explicit tables of ``cells/fused_ops.py``; a plan raises their
+:class:`~autoforecast.cells.fused_ops.UnsupportedOperationError` when it is made for an
+operation missing there.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ from dataclasses import dataclass
 
 import torch
 
-from autoforecast.cells.fused_ops import (UnsupportedOperationError, activation_kernel,  # noqa: F401
-                                          binary_kernel)
+from autoforecast.cells.fused_ops import activation_kernel, binary_kernel
 
 aten = torch.ops.aten
 

@@ -49,7 +49,6 @@ def main(
 app.command()(fit)
 app.command()(predict)
 app.command()(evaluate)
-app.command("compare", help="Same as `evaluate`.", hidden=True)(evaluate)
 app.command()(inspect)
 app.command()(datasets)
 app.add_typer(lm_app)

@@ -1,7 +1,8 @@
 """Growable differentiable search of recurrent cells (docs/method.md).
 
-    from autoforecast.search import SearchConfig, search
-    for event in search(SearchConfig(...), train_batches, val_batches, head_factory, loss_fn):
+    from autoforecast.search import SearchConfig, SearchData, search
+    data = SearchData(train_batches, val_batches, loss_fn, model_factory, input_size)
+    for event in search(SearchConfig(...), data):
         ...
     result = run_searches(SearchConfig(n_searches=4, ...), task, random_state=0)  # several seeds
 
@@ -11,16 +12,19 @@ The backbones of the search space are :class:`Backbone` objects in ``BACKBONES``
 
 from autoforecast.search.backbones import BACKBONES, Backbone, build_cell, build_encoder, get_backbone
 from autoforecast.search.config import SearchConfig
+from autoforecast.search.data import SearchData
 from autoforecast.search.events import (Candidate, CandidateEvent, DoneEvent, EpochEvent, GrowEvent,
                                         PruneEvent, SearchDoneEvent, SearchResult, SelectedEvent)
-from autoforecast.search.genotype import DartsNode, Genotype, TwoInputNode, genotype_of
+from autoforecast.search.genotype import Genotype, genotype_of
 from autoforecast.search.loop import search
+from autoforecast.search.node_types import DartsNode, TwoInputNode
 from autoforecast.search.parallel import run_searches
 from autoforecast.search.random_search import random_search, sample_genotype
 from autoforecast.search.supernet import SuperNet
 
 __all__ = ["BACKBONES", "Backbone", "Candidate", "CandidateEvent", "DartsNode", "DoneEvent",
-           "EpochEvent", "Genotype", "GrowEvent", "PruneEvent", "SearchConfig", "SearchDoneEvent",
-           "SearchResult", "SelectedEvent", "SuperNet", "TwoInputNode", "build_cell",
-           "build_encoder", "genotype_of", "get_backbone", "random_search", "run_searches",
+           "EpochEvent", "Genotype", "GrowEvent", "PruneEvent", "SearchConfig", "SearchData",
+           "SearchDoneEvent", "SearchResult", "SelectedEvent", "SuperNet", "TwoInputNode",
+           "build_cell", "build_encoder", "genotype_of", "get_backbone", "random_search",
+           "run_searches",
            "sample_genotype", "search"]

@@ -6,8 +6,6 @@ import json
 from dataclasses import asdict, dataclass
 
 from autoforecast.search.backbones import get_backbone
-# the node types live in node_types.py; importable from here too (files pickled by 0.1 name them here)
-from autoforecast.search.node_types import DartsNode, TwoInputNode  # noqa: F401
 
 
 @dataclass(frozen=True)

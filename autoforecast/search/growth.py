@@ -1,48 +1,10 @@
-"""Growth by exact network morphism, and `grow_and_prune`'s discretisation (docs/method.md, sec. 3).
-
-Insertion of node K+1: lambda_{K+1} = 0 (so s_{K+1} = s_K exactly, in training and evaluation
-mode), the output weight split gamma_K -> gamma_K / 2 and gamma_{K+1} = gamma_K / 2 (so h_t is
-unchanged, and lambda_{K+1} gets a gradient at once), and a fresh BatchNorm for the new node
-(the older nodes' running statistics are not touched).
+"""When a search grows (docs/method.md, sec. 3): the schedule and plateau triggers. The growth
+itself (an exact morphism) and the discretisation of ``grow_and_prune`` are
+:meth:`SuperNet.grow` and :meth:`SuperNet.discretise` (``search/supernet.py``); the names of
+the triggers and modes are in :mod:`autoforecast.settings`.
 """
 
 from __future__ import annotations
-
-import torch
-from torch import nn
-
-
-
-def grow(supernet) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
-    """Append node K+1 to ``supernet.cell``; returns its new (weight, architecture) parameters."""
-    cell = supernet.cell
-    k = cell.n_nodes
-    if k >= supernet.max_nodes:
-        raise ValueError(f"cannot grow: the supernet already has max_nodes={supernet.max_nodes} nodes.")
-    ref = cell.lambdas[0]
-    node = cell.new_node(k + 1).to(ref)  # same dtype and device as the existing parameters
-    with torch.no_grad():
-        g = cell.gammas[-1] / 2
-        cell.gammas[-1].sub_(g)
-    lam, gamma = nn.Parameter(torch.zeros_like(ref)), nn.Parameter(g.clone())
-    cell.nodes.append(node)
-    cell.lambdas.append(lam)
-    cell.gammas.append(gamma)
-    arch = list(node.arch.parameters())
-    arch_ids = {id(p) for p in arch}
-    weights = [p for p in node.parameters() if id(p) not in arch_ids] + [lam, gamma]
-    return weights, arch
-
-
-def discretise(supernet, n_active: int) -> list[int]:
-    """Fix (the derived op and input) every still-continuous node except the newest ``n_active``."""
-    fixed = []
-    nodes = list(supernet.cell.nodes)
-    for index, node in enumerate(nodes[: max(len(nodes) - n_active, 0)], start=1):
-        if node.choice is None:
-            node.fix(supernet.derive_node(node))
-            fixed.append(index)
-    return fixed
 
 
 def should_grow_on_schedule(epoch: int, grow_every: int) -> bool:

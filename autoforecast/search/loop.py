@@ -1,15 +1,12 @@
 """The search of one seed as a generator of events: bilevel alternation, growth, pruning and
 early stopping (docs/method.md, sections 3-4).
 
-    for event in search(config, train_batches, val_batches, head_factory, loss_fn):
+    data = SearchData(train_batches, val_batches, loss_fn, model_factory, input_size)
+    for event in search(config, data):
         ...  # EpochEvent, GrowEvent, PruneEvent, SearchDoneEvent
     # the last event is DoneEvent(result=SearchResult(...)), one candidate in result.candidates
 
-``train_batches`` / ``val_batches``: zero-argument callables returning one epoch of ``(x, y)``
-batches, x of shape (batch, time, input). ``head_factory(hidden_size)`` builds the head of
-``CellModel`` (``head(outputs, h_last) -> prediction``); ``loss_fn(prediction, y) -> scalar``.
-Other models (a language model over token ids): ``head_factory=None``,
-``model_factory=f`` with ``f(encoder) -> nn.Module`` and an explicit ``input_size``
+``data``: the batches, the loss and the model built around the searched cell
 (:class:`autoforecast.search.data.SearchData`).
 
 Several seeds and the selection among them (docs/method.md, section 4):
@@ -30,16 +27,15 @@ from autoforecast.search.data import SearchData
 from autoforecast.search.events import (Candidate, DoneEvent, EpochEvent, GrowEvent, PruneEvent,
                                         SearchDoneEvent, SearchResult, history_rows)
 from autoforecast.search.growth import PlateauTrigger, should_grow_on_schedule
-from autoforecast.search.runtime import (Clock, LocalRng, cycle, local_threads, resolve_seeds,
-                                         to_device)
+from autoforecast.search.runtime import LocalRng, cycle, resolve_seeds, to_device
 from autoforecast.search.supernet import SuperNet
-from autoforecast.training import TrainingDivergedError, evaluate_loss
+from autoforecast.training import Clock, TrainingDivergedError, evaluate_loss, torch_threads
 
 
-def search(config: SearchConfig, train_batches, val_batches, head_factory, loss_fn,
-           random_state: int | None = 0, device="cpu", *, model_factory=None, input_size=None):
-    """Run one search, seeded with ``random_state``: a generator of its events, the last one
-    ``DoneEvent(result)``. For several seeds, see :func:`autoforecast.search.parallel.run_searches`.
+def search(config: SearchConfig, data: SearchData, random_state: int | None = 0, device="cpu"):
+    """Run one search on ``data`` (a :class:`SearchData`), seeded with ``random_state``: a
+    generator of its events, the last one ``DoneEvent(result)``. For several seeds, see
+    :func:`autoforecast.search.parallel.run_searches`.
     """
     check_config(config)
     if config.n_searches != 1:
@@ -50,8 +46,7 @@ def search(config: SearchConfig, train_batches, val_batches, head_factory, loss_
             "(`task(seed)`), so each run depends on its seed only and runs may go in parallel "
             "(`n_jobs`), then selects one cell by a short retraining. To search one seed, pass "
             "dataclasses.replace(config, n_searches=1).")
-    data = SearchData.of((train_batches, val_batches, head_factory, loss_fn, model_factory,
-                          input_size))
+    data = SearchData.of(data)
     seed = resolve_seeds(random_state, 1)[0]
     result = yield from search_one_seed(config, data, seed, device)
     yield DoneEvent(result)
@@ -68,8 +63,8 @@ def search_one_seed(config, data: SearchData, seed: int, device, index: int = 0)
     """Generator of the events of one search (run ``index``, ``seed``) on ``data``; returns its
     :class:`SearchResult` (history by :func:`history_rows`, one candidate), timed by its own
     clock of ``config.max_time``."""
-    clock, input_size = Clock(config.max_time), data.resolve_input_size()
-    run = SupernetSearch(config, index, seed, input_size, data, device, clock)
+    clock = Clock(config.max_time)
+    run = SupernetSearch(config, index, seed, data, device, clock)
     events = []
     for event in run.events():
         events.append(event)
@@ -82,17 +77,17 @@ def search_one_seed(config, data: SearchData, seed: int, device, index: int = 0)
 class SupernetSearch:
     """One search (one seed): a supernet and its two optimisers, run epoch by epoch."""
 
-    def __init__(self, config, index, seed, input_size, data, device, clock):
+    def __init__(self, config, index, seed, data, device, clock):
         self.config, self.index, self.seed, self.device, self.clock = config, index, seed, device, clock
         data = SearchData.of(data)
         self.train_batches, self.val_batches = data.train_batches, data.val_batches
         self.loss_fn = data.loss_fn
         self.rng = LocalRng(seed)
         with self.rng():
-            self.net = SuperNet(input_size, config.hidden_size, config.backbone, config.init_nodes,
-                                config.max_nodes, config.search_activations, config.dropout_x,
-                                config.dropout_h, config.derivation)
-            self.model = data.build_model(self.net, config.hidden_size).to(device)
+            self.net = SuperNet(data.input_size, config.hidden_size, config.backbone,
+                                config.init_nodes, config.max_nodes, config.search_activations,
+                                config.dropout_x, config.dropout_h, config.derivation)
+            self.model = data.model_factory(self.net).to(device)
         arch = {id(p) for p in self.net.arch_parameters()}
         self.weights = [p for p in self.model.parameters() if id(p) not in arch]
         self.w_opt = torch.optim.Adam(self.weights, lr=config.lr, weight_decay=config.weight_decay)
@@ -105,7 +100,7 @@ class SupernetSearch:
         stable, previous, reason = 0, None, "budget"
         for epoch in range(self.config.epochs):
             arch_active = epoch >= self.config.warmup_epochs
-            with self.rng(), local_threads(self.config.num_threads):
+            with self.rng(), torch_threads(self.config.num_threads):
                 train_loss = self._epoch(arch_active)
                 self.val_loss = evaluate_loss(self.model, self.val_batches, self.loss_fn, self.device)
             if not math.isfinite(train_loss):  # the weights are broken: nothing to derive

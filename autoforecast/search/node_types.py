@@ -2,8 +2,8 @@
 
 ``DartsNode`` and ``TwoInputNode`` live apart from :class:`~autoforecast.search.genotype.Genotype`
 so that the backbone registry (``search/backbones.py``) can hold them while the genotype
-validates itself through that registry (``genotype.py`` re-exports them: files pickled by
-earlier versions name ``autoforecast.search.genotype.DartsNode``).
+validates itself through that registry (files pickled by 0.1 name them under
+``autoforecast.search.genotype``: ``renames.RENAMED_CLASSES`` maps them here).
 """
 
 from __future__ import annotations

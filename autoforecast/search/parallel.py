@@ -7,10 +7,9 @@ joblib backend: processes on this machine (``n_jobs``), or a cluster under
 ``joblib.parallel_config(backend="ray")`` (or ``"dask"``) with no other change. A run's result
 depends only on its seed, so ``n_jobs=1`` and ``n_jobs=4`` give the same cell.
 
-``task(seed)`` returns the search's data for that seed, ``(train_batches, val_batches,
-head_factory, loss_fn)`` or a :class:`~autoforecast.search.data.SearchData` (with
-``model_factory`` and ``input_size`` for models other than ``CellModel``); it must be
-picklable (a top-level class instance, not a lambda) when ``n_jobs != 1``.
+``task(seed)`` returns the search's data for that seed, a
+:class:`~autoforecast.search.data.SearchData`; it must be picklable (a top-level class
+instance, not a lambda) when ``n_jobs != 1``.
 """
 
 from __future__ import annotations
@@ -25,8 +24,9 @@ from autoforecast.search.data import SearchData
 from autoforecast.search.events import SearchResult, drive
 from autoforecast.search.loop import check_config, search_one_seed
 from autoforecast.search.random_search import random_search
-from autoforecast.search.runtime import Clock, resolve_seeds
+from autoforecast.search.runtime import resolve_seeds
 from autoforecast.search.selection import retrain_val_loss, select
+from autoforecast.training import Clock
 
 
 def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event=None):
@@ -75,11 +75,8 @@ def _random_search(config, task, random_state, device, on_event) -> SearchResult
     """The control (``strategy="random"``): cells sampled at the search's budget, on the data
     of the first seed."""
     seed = resolve_seeds(random_state, 1)[0]
-    data = SearchData.of(task(seed))
     result = None
-    for event in random_search(config, data.train_batches, data.val_batches, data.head_factory,
-                               data.loss_fn, random_state=seed, device=device,
-                               model_factory=data.model_factory, input_size=data.input_size):
+    for event in random_search(config, task(seed), random_state=seed, device=device):
         if event.kind == "done":
             result = event.result
         elif on_event is not None:
@@ -107,7 +104,5 @@ def _search_run(config, task, seed, index, device, on_event):
 
 def _retrain(genotype, seed, config, task, device, max_time=None) -> float:
     """The short retraining of ``genotype`` on ``task(seed)``; a non-finite loss reads inf."""
-    data = SearchData.of(task(seed))
-    input_size = data.resolve_input_size()
-    loss = retrain_val_loss(genotype, seed, input_size, config, data, device, max_time)
+    loss = retrain_val_loss(genotype, seed, config, task(seed), device, max_time)
     return loss if math.isfinite(loss) else math.inf

@@ -18,8 +18,9 @@ from autoforecast.search.backbones import get_backbone
 from autoforecast.search.events import Candidate, DoneEvent, SearchResult
 from autoforecast.search.genotype import Genotype
 from autoforecast.search.data import SearchData
-from autoforecast.search.runtime import Clock, resolve_seeds
+from autoforecast.search.runtime import resolve_seeds
 from autoforecast.search.selection import retrain_val_loss, select
+from autoforecast.training import Clock
 
 
 def sample_genotype(backbone: str, n_nodes: int, rng: np.random.Generator,
@@ -28,15 +29,13 @@ def sample_genotype(backbone: str, n_nodes: int, rng: np.random.Generator,
     return Genotype(backbone, get_backbone(backbone).sample(n_nodes, rng, search_activations))
 
 
-def random_search(config, train_batches, val_batches, head_factory, loss_fn,
-                  random_state: int | None = 0, device="cpu", n_samples: int | None = None, *,
-                  model_factory=None, input_size=None):
+def random_search(config, data: SearchData, random_state: int | None = 0, device="cpu",
+                  n_samples: int | None = None):
     """Generator of CandidateEvent / SelectedEvent, then DoneEvent(result=SearchResult).
 
-    ``model_factory`` and ``input_size``: as in :func:`autoforecast.search.search`."""
-    data = SearchData.of((train_batches, val_batches, head_factory, loss_fn, model_factory,
-                          input_size))
-    clock, input_size = Clock(config.max_time), data.resolve_input_size()
+    ``data``: as in :func:`autoforecast.search.search`."""
+    data = SearchData.of(data)
+    clock = Clock(config.max_time)
     per_sample = max(config.selection_epochs, 1)
     if n_samples is None:
         n_samples = max(config.n_searches * (config.epochs + config.selection_epochs) // per_sample, 1)
@@ -47,8 +46,7 @@ def random_search(config, train_batches, val_batches, head_factory, loss_fn,
                   for i in range(n_samples)]
     retrain_config = replace(config, selection_epochs=per_sample)
     # Here, in order (n_jobs=1): the samples share `data`, whose batch stream may advance.
-    retrain = partial(retrain_val_loss, input_size=input_size, config=retrain_config, data=data,
-                      device=device)
+    retrain = partial(retrain_val_loss, config=retrain_config, data=data, device=device)
     best = yield from select(candidates, retrain, clock)
     history = [{"sample": i, "seed": c.seed, "genotype": c.genotype.to_dict(),
                 "val_loss": c.selection_val_loss} for i, c in enumerate(candidates)]

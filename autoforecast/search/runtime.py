@@ -1,8 +1,6 @@
-"""Local random state and wall-clock budget of a search (no global seeding, no side effects).
-
-``Clock`` (the wall-clock cap) and ``local_threads`` (torch threads for a block, restored after)
-are :class:`autoforecast.training.Clock` and :func:`autoforecast.training.torch_threads`,
-re-exported here under the names the search code imports.
+"""Local random state of a search (no global seeding, no side effects), its seeds, and the
+endless validation stream of the architecture step. The wall-clock cap and the torch threads
+of a block are :class:`autoforecast.training.Clock` and :func:`autoforecast.training.torch_threads`.
 """
 
 from __future__ import annotations
@@ -12,10 +10,9 @@ import secrets
 
 import torch
 
-from autoforecast.training import Clock, seed_everything_local
-from autoforecast.training import torch_threads as local_threads
+from autoforecast.training import seed_everything_local
 
-__all__ = ["Clock", "LocalRng", "cycle", "local_threads", "resolve_seeds", "to_device"]
+__all__ = ["LocalRng", "cycle", "resolve_seeds", "to_device"]
 
 
 class LocalRng:

@@ -16,18 +16,17 @@ from joblib import Parallel, delayed
 from autoforecast.search.backbones import build_encoder
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import CandidateEvent, SelectedEvent
-from autoforecast.search.runtime import local_threads
-from autoforecast.training import TrainingDivergedError, seed_everything_local, train_module
+from autoforecast.training import (TrainingDivergedError, seed_everything_local, torch_threads,
+                                   train_module)
 
-def retrain_val_loss(genotype, seed, input_size, config, data, device, max_time=None) -> float:
-    """Train the derived cell from scratch for ``config.selection_epochs``; best val loss.
-
-    ``data``: a :class:`SearchData` or the 4-tuple ``(train_batches, val_batches, head_factory,
-    loss_fn)``."""
+def retrain_val_loss(genotype, seed, config, data, device, max_time=None) -> float:
+    """Train the derived cell from scratch for ``config.selection_epochs`` on ``data`` (a
+    :class:`SearchData`); best val loss."""
     data = SearchData.of(data)
-    with seed_everything_local(seed), local_threads(config.num_threads):
-        encoder = build_encoder(genotype, input_size, config.hidden_size, config.dropout_x, config.dropout_h)
-        model = data.build_model(encoder, config.hidden_size)
+    with seed_everything_local(seed), torch_threads(config.num_threads):
+        encoder = build_encoder(genotype, data.input_size, config.hidden_size, config.dropout_x,
+                                config.dropout_h)
+        model = data.model_factory(encoder)
         try:
             result = train_module(model, data.train_batches, data.val_batches, data.loss_fn,
                                   epochs=config.selection_epochs, lr=config.lr,

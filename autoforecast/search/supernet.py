@@ -2,8 +2,14 @@
 
 ``SuperNet(input_size, hidden_size, backbone, init_nodes, max_nodes)`` maps ``(batch, time,
 input)`` to ``(outputs (batch, time, hidden), h_last (batch, hidden))``; ``grow()`` adds a node
-by an exact morphism, ``genotype()`` derives the discrete cell. The search cell of each
-backbone (``search/nodes.py``) comes from the backbone registry (``search/backbones.py``).
+by an exact morphism, ``discretise(n_active)`` fixes older nodes (``grow_and_prune``),
+``genotype()`` derives the discrete cell. The search cell of each backbone
+(``search/nodes.py``) comes from the backbone registry (``search/backbones.py``).
+
+Growth of node K+1 (METHOD.md 3): lambda_{K+1} = 0 (so s_{K+1} = s_K exactly, in training and
+evaluation mode), the output weight split gamma_K -> gamma_K / 2 and gamma_{K+1} = gamma_K / 2
+(so h_t is unchanged, and lambda_{K+1} gets a gradient at once), and a fresh BatchNorm for the
+new node (the older nodes' running statistics are not touched).
 """
 
 from __future__ import annotations
@@ -11,13 +17,12 @@ from __future__ import annotations
 import contextlib
 import numbers
 
+import torch
 from torch import nn
 
 from autoforecast.cells.base import RecurrentEncoder
-from autoforecast.search import growth
 from autoforecast.search.backbones import get_backbone
 from autoforecast.search.genotype import Genotype
-from autoforecast.search.nodes import DartsSearchCell, TwoInputSearchCell  # noqa: F401 (old path)
 from autoforecast.search.nodes import NodeNorm
 
 
@@ -52,13 +57,37 @@ class SuperNet(RecurrentEncoder):
     def genotype(self) -> Genotype:
         return Genotype(self.backbone, tuple(self.derive_node(node) for node in self.cell.nodes))
 
-    def grow(self):
-        """Add one node by an exact morphism; returns ``(new_weight_params, new_arch_params)``."""
-        return growth.grow(self)
+    def grow(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+        """Append node K+1 by an exact morphism; returns its new ``(weight, architecture)``
+        parameters."""
+        cell = self.cell
+        k = cell.n_nodes
+        if k >= self.max_nodes:
+            raise ValueError(f"cannot grow: the supernet already has max_nodes={self.max_nodes} nodes.")
+        ref = cell.lambdas[0]
+        node = cell.new_node(k + 1).to(ref)  # same dtype and device as the existing parameters
+        with torch.no_grad():
+            g = cell.gammas[-1] / 2
+            cell.gammas[-1].sub_(g)
+        lam, gamma = nn.Parameter(torch.zeros_like(ref)), nn.Parameter(g.clone())
+        cell.nodes.append(node)
+        cell.lambdas.append(lam)
+        cell.gammas.append(gamma)
+        arch = list(node.arch.parameters())
+        arch_ids = {id(p) for p in arch}
+        weights = [p for p in node.parameters() if id(p) not in arch_ids] + [lam, gamma]
+        return weights, arch
 
     def discretise(self, n_active: int = 1) -> list[int]:
-        """Fix every node but the newest ``n_active``; returns the indices (1-based) fixed now."""
-        return growth.discretise(self, n_active)
+        """Fix (the derived op and input) every still-continuous node but the newest
+        ``n_active``; returns the indices (1-based) fixed now."""
+        fixed = []
+        nodes = list(self.cell.nodes)
+        for index, node in enumerate(nodes[: max(len(nodes) - n_active, 0)], start=1):
+            if node.choice is None:
+                node.fix(self.derive_node(node))
+                fixed.append(index)
+        return fixed
 
     @contextlib.contextmanager
     def norm_slot(self, slot: int):
