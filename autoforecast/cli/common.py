@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -45,7 +47,64 @@ def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, OSError) and error.filename and str(error.filename) not in text:
         text = f"{text}: {error.filename}"
-    return text
+    return in_cli_terms(text)
+
+
+# The library's messages name its parameters as Python does (``missing='ffill'``); on the
+# command line they read as the options that set them (``--missing ffill``). Phrases about a
+# parameter the command line has no option for are said in its terms.
+CLI_PHRASES = (
+    (r"the last calibration_size=([0-9.]+) of the training part; refit with a larger "
+     r"calibration_size or a longer series\.",
+     lambda m: f"the last {_percent(m[1])} of the training part (the command line keeps this "
+               "share); fit on a longer series, or ask for a lower --level."),
+    (r"refit with a larger validation_size \(e\.g\. 0\.2\)\.",
+     "fit with a larger --validation-size or on a longer series, or ask for a lower --level."),
+    (r"set the time column as the index", "name the time column with --time-column"),
+    (r"\bX's\b", "the data's"),
+    (r"\bX (contains|must|has)\b", r"the data \1"),
+)
+CLI_OPTIONS = ("missing", "validation_size", "test_size", "lookback", "horizon", "sep",
+               "time_format", "target")
+
+
+def in_cli_terms(text: str) -> str:
+    """A library message as the command line says it: option names for parameter names."""
+    for pattern, replacement in CLI_PHRASES:
+        text = re.sub(pattern, replacement, text)
+    names = "|".join(CLI_OPTIONS)
+    flag = lambda m: "--" + m["name"].replace("_", "-")  # noqa: E731
+    text = re.sub(rf"\b(?P<name>{names})=(?P<q>'?)(?P<value>[^'\s,;)]*)(?P=q)",
+                  lambda m: f"{flag(m)} {m['value']}", text)
+    return re.sub(rf"`(?P<name>{names})`", flag, text)
+
+
+def _percent(fraction: str) -> str:
+    value = float(fraction)
+    return f"{100 * value:g} %" if value < 1 else f"{value:g} rows"
+
+
+@contextlib.contextmanager
+def notes_from_warnings(output: "Output"):
+    """Show the library's :class:`~autoforecast.data.InputWarning` s as notes on stderr, each
+    once, in the command line's terms (other warnings pass as they are)."""
+    from ..data.errors import InputWarning
+
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InputWarning)
+            yield
+    finally:
+        shown = set()
+        for item in caught:
+            if not issubclass(item.category, InputWarning):
+                warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+                continue
+            text = in_cli_terms(" ".join(str(item.message).split()))
+            if text not in shown:
+                shown.add(text)
+                output.note(f"note: {text}")
 
 
 def fail(message: str):
@@ -62,6 +121,9 @@ def check_writable(*paths: Optional[Path]) -> None:
         if path.is_dir():
             fail(f"cannot write to {path}: it is a folder; give a file name.")
         folder = path.parent
+        if folder.exists() and not folder.is_dir():
+            fail(f"cannot write {path}: {folder} is a file, not a folder; give a path in an "
+                 "existing folder.")
         if not folder.is_dir():
             fail(f"cannot write {path}: the folder {folder} does not exist; create it first.")
         if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):

@@ -32,6 +32,23 @@ def infer_freq(index: pd.Index):
     return None
 
 
+def gapless_index(index: pd.Index):
+    """The full index of a DatetimeIndex that steps regularly except for missing rows: every
+    timestamp from its first to its last at its step (business days, or its most common step
+    when every step is a multiple of it), with that frequency set. None when no row is missing
+    (a frequency is set or inferred) or when the steps have no common unit (irregular)."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3 or infer_freq(index) is not None:
+        return None
+    days = pd.bdate_range(index[0], index[-1], tz=index.tz, name=index.name)
+    if index.normalize().equals(index) and index.isin(days).all():
+        return days  # business days with holidays: the weekends are not gaps
+    steps = pd.Series(index[1:] - index[:-1])
+    step = steps.mode().iloc[0]
+    if step <= pd.Timedelta(0) or (steps % step != pd.Timedelta(0)).any():
+        return None
+    return pd.date_range(index[0], index[-1], freq=step, name=index.name)
+
+
 def future_index(index: pd.Index, horizon: int, freq=None, n_rows: int | None = None) -> pd.Index:
     """Labels of the ``horizon`` rows after ``index``.
 
