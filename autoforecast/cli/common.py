@@ -61,11 +61,13 @@ CLI_PHRASES = (
     (r"refit with a larger validation_size \(e\.g\. 0\.2\)\.",
      "fit with a larger --validation-size or on a longer series, or ask for a lower --level."),
     (r"set the time column as the index", "name the time column with --time-column"),
+    (r"Pass the separator: read_series_csv\(path, sep=[^)]*\), or (?P<flag>--sep .+?) on the "
+     r"command line\.", r"Pass the separator: \g<flag>."),
     (r"\bX's\b", "the data's"),
     (r"\bX (contains|must|has)\b", r"the data \1"),
 )
-CLI_OPTIONS = ("missing", "validation_size", "test_size", "lookback", "horizon", "sep",
-               "time_format", "target")
+CLI_OPTIONS = ("missing", "validation_size", "test_size", "lookback", "horizon", "time_format",
+               "target", "sep")
 
 
 def in_cli_terms(text: str) -> str:
@@ -74,7 +76,7 @@ def in_cli_terms(text: str) -> str:
         text = re.sub(pattern, replacement, text)
     names = "|".join(CLI_OPTIONS)
     flag = lambda m: "--" + m["name"].replace("_", "-")  # noqa: E731
-    text = re.sub(rf"\b(?P<name>{names})=(?P<q>'?)(?P<value>[^'\s,;)]*)(?P=q)",
+    text = re.sub(rf"(?<![-\w])(?P<name>{names})=(?P<q>'?)(?P<value>[^'\s,;)]*)(?P=q)",
                   lambda m: f"{flag(m)} {m['value']}", text)
     return re.sub(rf"`(?P<name>{names})`", flag, text)
 
