@@ -135,8 +135,10 @@ def test_predict_level_outside_percent_range(csv, naive_model, level):
 def test_predict_level_without_residuals_says_how_many(tmp_path, csv):
     model = tmp_path / "lin.joblib"
     assert invoke("fit", csv, "--model", "linear", "-l", 6, "-o", model).exit_code == 0
-    assert_one_line_error(invoke("predict", model, csv, "--level", 99), "needs at least 99",
-                          "and there are 14", "calibration_size")  # 72 training rows, 20 %
+    result = invoke("predict", model, csv, "--level", 99)
+    assert_one_line_error(result, "a 99 % interval (--level 99) needs at least 99",
+                          "and there are 24", "last 20 % of the training part", "lower --level")  # 120 rows
+    assert "calibration_size" not in result.stderr  # no such option on the command line
 
 
 def test_fit_lstm_prints_and_inspect_draws_training_history(tmp_path, csv):
@@ -171,7 +173,8 @@ def test_missing_values_need_a_policy(tmp_path):
     frame.loc[50, "a"] = np.nan
     frame.to_csv(path, index=False)
     assert_one_line_error(invoke("fit", path, "--model", "naive", "-o", tmp_path / "m.joblib"),
-                          "missing value", "missing='ffill'")
+                          "missing value", "column(s) 'a', first at 2021-01-03 02:00:00",
+                          "--missing ffill or --missing interpolate")
     result = invoke("fit", path, "--model", "naive", "--missing", "ffill", "-o", tmp_path / "m.joblib")
     assert result.exit_code == 0, result.output
 

@@ -54,6 +54,8 @@ def _one_line(error: BaseException) -> str:
 # command line they read as the options that set them (``--missing ffill``). Phrases about a
 # parameter the command line has no option for are said in its terms.
 CLI_PHRASES = (
+    (r"a conformal quantile at level ([0-9.]+)",
+     lambda m: f"a {_percent(m[1])} interval (--level {100 * float(m[1]):g})"),
     (r"the last calibration_size=([0-9.]+) of the training part; refit with a larger "
      r"calibration_size or a longer series\.",
      lambda m: f"the last {_percent(m[1])} of the training part (the command line keeps this "
@@ -324,12 +326,17 @@ LevelOpt = Annotated[Optional[list[float]], typer.Option(
     show_default=False)]
 
 
-def coverages_of(levels: Optional[list[float]]) -> list[float]:
-    """The ``--level`` percents as fractions (the library's ``coverage``)."""
+def coverages_of(levels: Optional[list[float]], output: "Output") -> list[float]:
+    """The ``--level`` percents as fractions (the library's ``coverage``); a note when every
+    level is below 1 (``--level 0.9``: a 0.9 % interval, most likely meant as 90 %)."""
     for level in levels or []:
         if not 0 < level < 100:
             fail(f"--level must be a percent between 0 and 100 (both excluded), e.g. 90, got "
                  f"{level:g}.")
+    if levels and all(level < 1 for level in levels):
+        shown = ", ".join(f"{level:g}" for level in levels)
+        output.note(f"note: --level is in percent: {shown} asks for {shown} % interval(s), "
+                    f"which hold almost nothing; did you mean {100 * levels[0]:g}?")
     return [round(level / 100, 10) for level in dict.fromkeys(levels or [])]
 
 

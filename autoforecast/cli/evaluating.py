@@ -15,8 +15,8 @@ from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOp
                      LevelOpt, Missing, MissingOpt, Output, SepOpt, ProgressView, QuietOpt,
                      SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
                      check_options_apply, check_writable, coverages_of, fail, given_options,
-                     user_errors)
-from .fitting import BUDGETS, Budget, LookbackOpt, TargetOpt
+                     notes_from_warnings, user_errors)
+from .fitting import BUDGETS, Budget, LookbackOpt, TargetOpt, lookback_for, lookback_of
 
 DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
 # The estimator parameters each option of `evaluate` sets: one that none of the models compared
@@ -91,16 +91,19 @@ def evaluate(
                             names)
         check_writable(csv, markdown)
         check_device(device.value)
-        coverages = coverages_of(level or [90.0])
+        coverages = coverages_of(level or [90.0], output)
+        lookback = lookback_of(lookback)
         frame = DataSpec(data, dataset, time_column, time_format, column, last, sep).load()
         settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
                     "target": target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
                     "device": device.value, "random_state": seed}
         settings.update({k: v for k, v in dict(epochs=epochs, hidden_size=hidden_size).items()
                          if v is not None})
-        models = {name: build_model(name, settings) for name in names}
+        models = {name: build_model(name, {**settings,
+                                           "lookback": lookback_for(name, lookback, output)})
+                  for name in names}
         test_rows = test_size if test_size < 1 else int(test_size)
-        with ProgressView(output) as view:
+        with notes_from_warnings(output), ProgressView(output) as view:
             table = compare_models(models, frame, test_rows, reference,
                                    callback=lambda event: _show(event, view, output),
                                    coverage=coverages)

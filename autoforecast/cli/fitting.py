@@ -11,9 +11,9 @@ import typer
 from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt,
                      LevelOpt, Missing, MissingOpt, Output, SepOpt, QuietOpt, SeedOpt,
                      TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
-                     check_options_apply, check_writable, coverages_of, fit_with_progress,
+                     check_options_apply, check_writable, coverages_of, fail, fit_with_progress,
                      given_options, user_errors)
-from ..models import model_names
+from ..models import model_class, model_names
 
 
 class Backbone(str, Enum):
@@ -81,10 +81,37 @@ FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("backbone",), "mode": ("m
                "validation_size": ("validation_size",), "test_size": ("test_size",),
                "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",)}
 
-LookbackOpt = Annotated[Optional[int], typer.Option(
-    "--lookback", "-l", min=1, help="Past steps the model reads (default: the model's own; "
-    "'auto' for the recurrent models: 30 segments, as far as the data allow).",
-    show_default=False)]
+LookbackOpt = Annotated[Optional[str], typer.Option(
+    "--lookback", "-l", metavar="INTEGER|auto", help="Past steps the model reads (default: the "
+    "model's own; 'auto' for the recurrent models: 30 segments, as far as the data allow; the "
+    "others take their own default).", show_default=False)]
+
+
+def lookback_of(value: Optional[str]):
+    """The ``--lookback`` option as the estimators take it: None, "auto" or an int >= 1."""
+    if value is None or value.strip().lower() == "auto":
+        return None if value is None else "auto"
+    try:
+        lookback = int(value)
+    except ValueError:
+        lookback = 0
+    if lookback < 1:
+        fail(f"--lookback must be a whole number of steps >= 1 or 'auto', got {value!r}.")
+    return lookback
+
+
+def lookback_for(name: str, lookback, output: Output):
+    """The lookback to give model ``name``: "auto" only to a model whose own default is "auto"
+    (the recurrent ones); another one keeps its default lookback, said in a note."""
+    if lookback != "auto":
+        return lookback
+    default = model_class(name)().get_params().get("lookback")
+    if default != "auto":
+        shown = "its season" if default is None else default
+        output.note(f"note: --lookback auto: --model {name} has no automatic lookback; it reads "
+                    f"its default, {shown} (auto works for autocell, lstm and gru).")
+        return None
+    return lookback
 OutOpt = Annotated[Optional[Path], typer.Option(
     "--out", "-o", help="Write the fitted model here (joblib file).", show_default=False)]
 TargetOpt = Annotated[Optional[list[str]], typer.Option(
@@ -156,6 +183,8 @@ def fit(
                             [model.value])
         check_writable(out)
         check_device(device.value)
+        given = given_options(ctx, ["validation_size", "test_size"])
+        lookback = lookback_for(model.value, lookback_of(lookback), output)
         spec = DataSpec(data, dataset, time_column, time_format, column, last, sep)
         frame = spec.load()
         settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
@@ -169,18 +198,45 @@ def fit(
         settings.update({k: v for k, v in dict(epochs=epochs, search_epochs=search_epochs,
                                                hidden_size=hidden_size, max_nodes=max_nodes).items()
                          if v is not None})
+        if model.value != "autocell":  # no skill report: the model's own parts, unless asked
+            settings.update({k: None for k in ("validation_size", "test_size") if k not in given})
         estimator = build_model(model.value, settings)
         output.note(f"fitting {type(estimator).__name__} on {spec.name}: {frame.shape[0]} rows x "
                     f"{frame.shape[1]} columns, horizon {horizon}, lookback "
                     f"{lookback or 'the model default'}")
         fit_with_progress(estimator, frame, output)
+        held_out = held_out_note(estimator)
+        if held_out:
+            output.note(held_out)
         show_fitted(estimator, output)
         if out is not None:
             from .. import save
 
             save(estimator, out)
             output.note(f"model saved to {out}")
+        else:
+            output.note("note: the model was not saved (no --out); pass --out FILE to keep it.")
 
+
+def held_out_note(estimator) -> str | None:
+    """What a reference model was not trained on, and why (None: it saw every row). The
+    searched cell says it in its skill report and is refitted on all rows."""
+    split = getattr(estimator, "split_", None)
+    if split is None or getattr(estimator, "report_", None) is not None:
+        return None
+    parts = []
+    if split.n_val:
+        parts.append(f"the next {split.n_val} (--validation-size {estimator.validation_size:g}) "
+                     "to choose when to stop training" if hasattr(estimator, "patience") else
+                     f"the next {split.n_val} (--validation-size {estimator.validation_size:g}) "
+                     "unused")
+    if split.n_test:
+        parts.append(f"the last {split.n_test} (--test-size {estimator.test_size:g}) held out, "
+                     "with no skill report for a reference model")
+    if not parts:
+        return None
+    return (f"note: {type(estimator).__name__} was trained on the first {split.train_end} of "
+            f"{split.n_rows} rows; {'; '.join(parts)}.")
 
 def baselines_of(names: Optional[list[str]]) -> tuple:
     """The ``baselines`` parameter from the ``--baseline`` options."""
@@ -233,7 +289,10 @@ def predict(
     output = Output.from_flags(ctx, quiet, verbose)
     with user_errors():
         check_writable(out, plot)
-        coverages = coverages_of(level)
+        from .plots import check_picture_paths
+
+        check_picture_paths(plot)
+        coverages = coverages_of(level, output)
         estimator = load(model)
         columns = getattr(estimator, "feature_names_in_", None)
         spec = DataSpec(data, dataset, time_column, time_format,
