@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -191,12 +191,21 @@ class Output:
 
 
 class ProgressView:
-    """Renders :class:`ProgressEvent` s: bars on a terminal, log lines with ``--verbose``."""
+    """Renders :class:`ProgressEvent` s: bars on a terminal, log lines with ``--verbose``.
 
-    def __init__(self, output: Output):
+    A stage that stops before its planned steps (a search that found its cell early, training
+    stopped early) has its bar completed when its fit ends, with why it stopped. Figures that
+    were never computed (``selection_val_loss=nan`` after a single search) are not shown, and
+    the skill report's table is left to the command (it prints it once)."""
+
+    def __init__(self, output: Output, max_time=None):
         self.output = output
+        self.max_time = max_time  # the fit's time cap: a reason a stage may stop early
         self.progress: Progress | None = None
         self.tasks: dict[str, int] = {}
+        self.totals: dict[str, int | None] = {}  # planned steps of each stage (None: open-ended)
+        self.done: dict[str, int] = {}  # steps done in each stage
+        self.reasons: dict[str, str] = {}
 
     def __enter__(self):
         if self.output.bars:
@@ -214,23 +223,67 @@ class ProgressView:
         return False
 
     def __call__(self, event: ProgressEvent) -> None:
+        message = shown_message(event.message)
+        if event.data.get("reason"):
+            self.reasons[event.stage] = str(event.data["reason"])
+        if event.total is not None or self.totals.get(event.stage) is None:
+            self.done[event.stage] = event.step  # (growth, a search's end: between the steps)
+        if event.total is not None or event.stage not in self.totals:
+            self.totals[event.stage] = event.total
         if self.progress is not None:
-            task = self.tasks.get(event.stage)
-            if task is None:
-                task = self.tasks[event.stage] = self.progress.add_task(
-                    event.stage, total=event.total, message="")
-            first_line = (event.message.splitlines() or [""])[0]
-            update = {"total": event.total} if event.total is not None else {}
-            self.progress.update(task, completed=event.step, message=first_line[:60], **update)
+            self._draw(event, message)
+        if self.output.verbose and not is_report(event):
+            self._log(str(replace(event, message=message)))
+        if event.stage.endswith("fit") and event.total and event.step >= event.total:
+            self._finish(event.stage[:-len("fit")])
+
+    def _log(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress.console.log(line, highlight=False)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def _draw(self, event: ProgressEvent, message: str) -> None:
+        task = self.tasks.get(event.stage)
+        if task is None:
+            task = self.tasks[event.stage] = self.progress.add_task(
+                event.stage, total=event.total, message="")
+        first_line = (message.splitlines() or [""])[0].rstrip(":")
+        self.progress.update(task, completed=self.done[event.stage],
+                             total=self.totals[event.stage], message=first_line[:60])
+
+    def _finish(self, prefix: str) -> None:
+        """Complete the stages of one fit (those starting with ``prefix``) that stopped before
+        their planned steps, and say why."""
+        for stage, total in self.totals.items():
+            done = self.done.get(stage, 0)
+            if not stage.startswith(prefix) or total is None or done >= total:
+                continue
+            reason = self.reasons.get(stage) or (
+                "early stopping (no better validation loss)" if self.max_time is None
+                else "early stopping or --max-time")
+            message = f"stopped after {done} of {total}: {reason}"
+            self.done[stage] = total
+            if self.progress is not None:
+                self.progress.update(self.tasks[stage], completed=total, message=message)
             if self.output.verbose:
-                self.progress.console.log(str(event), highlight=False)
-        elif self.output.verbose:
-            print(str(event), file=sys.stderr, flush=True)
+                self._log(f"[{stage}] {message}")
+
+
+def shown_message(message: str) -> str:
+    """An event's message without the figures never computed (``selection_val_loss=nan``)."""
+    return re.sub(r"(, )?\bselection_val_loss=nan(, )?",
+                  lambda m: ", " if m[1] and m[2] else "", message)
+
+
+def is_report(event: ProgressEvent) -> bool:
+    """The skill report's event: its table is the command's result, printed once, not logged."""
+    return event.stage.endswith("report")
 
 
 def fit_with_progress(estimator, frame, output: Output):
     """``estimator.fit(frame)`` with its progress events drawn (every estimator reports)."""
-    with ProgressView(output) as view:
+    with ProgressView(output, getattr(estimator, "max_time", None)) as view:
         return estimator.fit(frame, callback=view)
 
 
