@@ -133,10 +133,9 @@ def interval_bounds_or_none(estimator, X, origins, forecast, coverages):
             parts.append(estimator._interval_bounds(X, origins, forecast, [coverage]))
         except NotEnoughResidualsError as error:
             parts.append(np.full(np.shape(forecast) + (1, 2), np.nan))
-            missing.append(f"{level_label(coverage)} %: {error}")
+            missing.append(str(error))
     for reason in missing:
-        warnings.warn(f"{type(estimator).__name__} has no interval at {reason}", InputWarning,
-                      stacklevel=2)
+        warnings.warn(f"{type(estimator).__name__}: {reason}", InputWarning, stacklevel=2)
     if len(missing) == len(coverages):
         return None
     return np.concatenate(parts, axis=-2)

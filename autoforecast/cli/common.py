@@ -80,7 +80,8 @@ def in_cli_terms(text: str) -> str:
     flag = lambda m: "--" + m["name"].replace("_", "-")  # noqa: E731
     text = re.sub(rf"(?<![-\w])(?P<name>{names})=(?P<q>'?)(?P<value>[^'\s,;)]*)(?P=q)",
                   lambda m: f"{flag(m)} {m['value']}", text)
-    return re.sub(rf"`(?P<name>{names})`", flag, text)
+    text = re.sub(rf"`(?P<name>{names})`", flag, text)
+    return re.sub(r"(?<![-\w])(?P<name>validation_size|test_size)\b", flag, text)
 
 
 def _percent(fraction: str) -> str:
