@@ -574,6 +574,18 @@ def test_rows_missing_from_the_time_index_are_named_or_filled(tmp_path):
     assert list(forecast.index) == list(pd.date_range("2021-01-06 00:00", periods=2, freq="h"))
 
 
+def test_irregular_timestamps_are_refused_before_they_are_lost(tmp_path, naive_model, csv):
+    path = make_csv(tmp_path, name="odd.csv")
+    frame = pd.read_csv(path)
+    frame.loc[40, "date"] = "2021-01-02 16:37"
+    frame.to_csv(path, index=False)
+    for args in (["fit", path, "--model", "naive"], ["predict", naive_model, path]):
+        assert_one_line_error(invoke(*args), "odd.csv: the time column 'date' steps irregularly "
+                              "(by 1 hour, 97 minutes, 23 minutes)", "--time-column none")
+    result = invoke("fit", path, "--model", "naive", "--time-column", "none", "-c", "a", "-c", "b")
+    assert result.exit_code == 0, result.output
+
+
 def test_unknown_picture_format_writes_nothing(tmp_path, csv, naive_model):
     out = tmp_path / "f.csv"
     assert_one_line_error(invoke("predict", naive_model, csv, "-o", out, "--plot",

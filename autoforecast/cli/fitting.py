@@ -187,6 +187,7 @@ def fit(
         lookback = lookback_for(model.value, lookback_of(lookback), output)
         spec = DataSpec(data, dataset, time_column, time_format, column, last, sep)
         frame = spec.load()
+        check_regular_times(frame, spec.name)
         settings = {**BUDGETS[budget.value], "lookback": lookback, "horizon": horizon,
                     "target": target or None, "validation_size": validation_size,
                     "test_size": test_size, "missing": missing.value, "backbone": backbone.value,
@@ -237,6 +238,24 @@ def held_out_note(estimator) -> str | None:
         return None
     return (f"note: {type(estimator).__name__} was trained on the first {split.train_end} of "
             f"{split.n_rows} rows; {'; '.join(parts)}.")
+
+def check_regular_times(frame, name: str) -> None:
+    """Refuse timestamps without a regular step (missing rows are fine: ``--missing`` fills
+    them): the forecast's own timestamps could not be known, and would be row numbers."""
+    import pandas as pd
+
+    from ..data.timeindex import describe_steps, gapless_index, infer_freq
+
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3 or infer_freq(index) is not None:
+        return  # not timestamps, or regular ones
+    if gapless_index(index) is None:
+        fail(f"{name}: the time column {index.name!r} steps irregularly (by "
+             f"{describe_steps(index)}), so the forecast's timestamps cannot be known; expected "
+             "a regular step (rows missing from it are fine: --missing fills them). Resample the "
+             "data to a regular step, or forecast by row number with --time-column none and "
+             "--column for the value columns.")
+
 
 def baselines_of(names: Optional[list[str]]) -> tuple:
     """The ``baselines`` parameter from the ``--baseline`` options."""
@@ -298,6 +317,7 @@ def predict(
         spec = DataSpec(data, dataset, time_column, time_format,
                         [str(c) for c in columns] if columns is not None else None, sep=sep)
         frame = spec.load()
+        check_regular_times(frame, spec.name)
         if missing is not None:
             estimator.set_params(missing=missing.value)
         forecast = estimator.predict(frame)

@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.utils.validation import validate_data
 
 from .errors import MissingValuesError
-from .timeindex import gapless_index
+from .timeindex import gapless_index, step_name
 
 MISSING_POLICIES = ("raise", "ffill", "interpolate")
 # The largest magnitude accepted: standardising squares the values and sums the squares over
@@ -141,25 +141,13 @@ def _fill_gaps(values: np.ndarray, index: pd.Index, missing: str):
         row = int(np.flatnonzero(np.diff(present) > 1)[0])
         n_missing = len(full) - len(index)
         raise MissingValuesError(
-            f"X's time index steps by {_step_name(full.freq)} but {n_missing} timestamp(s) are "
+            f"X's time index steps by {step_name(full.freq)} but {n_missing} timestamp(s) are "
             f"missing, first between {row_label(index, row)} and {row_label(index, row + 1)}. "
             "Add the missing rows, or pass missing='ffill' or missing='interpolate' to insert "
             "them as empty rows and fill them.")
     filled = np.full((len(full), values.shape[1]), np.nan)
     filled[present] = values
     return filled, full
-
-
-def _step_name(freq) -> str:
-    """A frequency as words: "1 hour", "10 minutes", "business days"."""
-    if isinstance(freq, pd.offsets.BusinessDay):
-        return "business days"
-    step = pd.Timedelta(freq)
-    for unit, seconds in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
-        count = step.total_seconds() / seconds
-        if count >= 1 and count == int(count):
-            return f"{int(count)} {unit}{'s' if count != 1 else ''}"
-    return str(step)
 
 
 def _apply_missing_policy(values: np.ndarray, index: pd.Index, missing: str,
