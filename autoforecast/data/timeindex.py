@@ -42,10 +42,9 @@ def gapless_index(index: pd.Index):
         return None
     candidates = [pd.bdate_range(index[0], index[-1], tz=index.tz, name=index.name)]
     for start in (0, len(index) - 3):
-        with contextlib.suppress(TypeError, ValueError):
-            freq = pd.infer_freq(index[start:start + 3])
-            if freq is not None:
-                candidates.append(pd.date_range(index[0], index[-1], freq=freq, name=index.name))
+        freq = infer_freq(index[start:start + 3].copy())  # a run of three: its frequency
+        if freq is not None:
+            candidates.append(pd.date_range(index[0], index[-1], freq=freq, name=index.name))
     steps = pd.Series(index[1:] - index[:-1])
     step = steps.mode().iloc[0]
     if step > pd.Timedelta(0) and (steps % step == pd.Timedelta(0)).all():
