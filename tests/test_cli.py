@@ -614,12 +614,12 @@ def test_reference_models_fit_on_all_rows_unless_parts_are_asked_for(tmp_path, c
     assert joblib.load(model).split_.train_end == 120
     result = invoke("fit", csv, "--model", "linear", "-l", 6, "--test-size", 0.25, "-o", model)
     assert ("note: LinearForecaster was trained on the first 90 of 120 rows; the last 30 "
-            "(--test-size 0.25) held out, with no skill report") in result.stderr
+            "(--test-size 0.25) held out, unused: no skill report is made") in result.stderr
     result = invoke("fit", csv, "--model", "gru", "-l", 8, "--epochs", 1, "--hidden-size", 4,
                     "--device", "cpu", "-o", model)
     assert result.exit_code == 0, result.output
-    assert ("trained on the first 96 of 120 rows; the next 24 (--validation-size 0.2) to choose "
-            "when to stop training") in result.stderr
+    assert ("trained on the first 96 of 120 rows; the next 24 (--validation-size 0.2) for "
+            "validation (early stopping)") in result.stderr
 
 
 def test_repeated_column_names_are_refused(tmp_path):

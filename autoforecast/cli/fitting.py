@@ -220,24 +220,26 @@ def fit(
 
 
 def held_out_note(estimator) -> str | None:
-    """What a reference model was not trained on, and why (None: it saw every row). The
-    searched cell says it in its skill report and is refitted on all rows."""
+    """What a model was not trained on, and why (None: it saw every row, or its skill report
+    shows the held-out part)."""
     split = getattr(estimator, "split_", None)
     if split is None or getattr(estimator, "report_", None) is not None:
         return None
     parts = []
     if split.n_val:
-        parts.append(f"the next {split.n_val} (--validation-size {estimator.validation_size:g}) "
-                     "to choose when to stop training" if hasattr(estimator, "patience") else
-                     f"the next {split.n_val} (--validation-size {estimator.validation_size:g}) "
-                     "unused")
+        use = ("for validation (the search and early stopping)"
+               if hasattr(estimator, "search_epochs") else
+               "for validation (early stopping)" if hasattr(estimator, "patience") else "unused")
+        parts.append(f"the next {split.n_val} (--validation-size "
+                     f"{estimator.validation_size:g}) {use}")
     if split.n_test:
         parts.append(f"the last {split.n_test} (--test-size {estimator.test_size:g}) held out, "
-                     "with no skill report for a reference model")
+                     "unused: no skill report is made")
     if not parts:
         return None
     return (f"note: {type(estimator).__name__} was trained on the first {split.train_end} of "
             f"{split.n_rows} rows; {'; '.join(parts)}.")
+
 
 def check_regular_times(frame, name: str) -> None:
     """Refuse timestamps without a regular step (missing rows are fine: ``--missing`` fills

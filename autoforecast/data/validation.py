@@ -92,7 +92,8 @@ def _check_frame(X: pd.DataFrame) -> None:
         dup = index.duplicated()
         if dup.any():
             raise ValueError(
-                f"X's index has {int(dup.sum())} duplicated label(s), first {index[dup][0]!r}; "
+                f"X's index has {int(dup.sum())} duplicated label(s), first "
+                f"{row_label(index, int(np.flatnonzero(dup)[0]))}; "
                 "rows must have unique timestamps. Aggregate or drop the duplicates first."
             )
         if not index.is_monotonic_increasing:
