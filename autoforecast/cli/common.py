@@ -283,8 +283,10 @@ def is_report(event: ProgressEvent) -> bool:
 
 
 def fit_with_progress(estimator, frame, output: Output):
-    """``estimator.fit(frame)`` with its progress events drawn (every estimator reports)."""
-    with ProgressView(output, getattr(estimator, "max_time", None)) as view:
+    """``estimator.fit(frame)`` with its progress events drawn (every estimator reports), and
+    its :class:`~autoforecast.data.InputWarning` s as notes."""
+    max_time = getattr(estimator, "max_time", None)
+    with notes_from_warnings(output), ProgressView(output, max_time) as view:
         return estimator.fit(frame, callback=view)
 
 
