@@ -708,7 +708,8 @@ class EarlyStoppingForecaster(NaiveForecaster):
         callback(ProgressEvent("search", 1, 6, "run 0: 1 nodes"))
         callback(ProgressEvent("search", 2, None, "search_done: reason", {"reason": "architecture stable"}))
         callback(ProgressEvent("search", 1, None, "selected: selection_val_loss=nan, two_input[x]"))
-        callback(ProgressEvent("retrain", 8, 15, "train 0.1, val 0.2"))
+        callback(ProgressEvent("retrain", 8, 15, "train 0.1, val 0.2", {"val_loss": 0.2}))
+        callback(ProgressEvent("baselines", 0, 1, "fitting the baselines: naive"))
         callback(ProgressEvent("report", 1, 1, "skill on the test part:\n  a table"))
         callback(ProgressEvent("fit", 1, 1, "fitted"))
         return super().fit(X)
@@ -721,6 +722,7 @@ def test_bars_that_stop_early_finish_and_say_why(series):
     text = buffer.getvalue()
     assert "6/6" in text and "stopped after 1 of 6: architecture stable" in text
     assert "15/15" in text and "stopped after 8 of 15: early stopping" in text
+    assert "1/1" in text and "stopped after 0" not in text  # the baselines' bar: done
     assert "selection_val_loss" not in text
 
 
@@ -729,4 +731,5 @@ def test_verbose_lines_say_why_and_leave_the_report_table_to_the_result(series, 
     err = capsys.readouterr().err
     assert "[search 1] selected: two_input[x]" in err and "nan" not in err
     assert "[retrain] stopped after 8 of 15: early stopping" in err
+    assert "[baselines] stopped" not in err  # a stage without steps simply ends
     assert "skill on the test part" not in err

@@ -206,7 +206,7 @@ class ProgressView:
         self.tasks: dict[str, int] = {}
         self.totals: dict[str, int | None] = {}  # planned steps of each stage (None: open-ended)
         self.done: dict[str, int] = {}  # steps done in each stage
-        self.reasons: dict[str, str] = {}
+        self.reasons: dict[str, str] = {}  # why a stage may stop before its planned steps
 
     def __enter__(self):
         if self.output.bars:
@@ -227,6 +227,10 @@ class ProgressView:
         message = shown_message(event.message)
         if event.data.get("reason"):
             self.reasons[event.stage] = str(event.data["reason"])
+        elif "val_loss" in event.data and event.total is not None:  # an epoch of training
+            self.reasons[event.stage] = ("early stopping (no better validation loss)"
+                                         if self.max_time is None else
+                                         "early stopping or --max-time")
         if event.total is not None or self.totals.get(event.stage) is None:
             self.done[event.stage] = event.step  # (growth, a search's end: between the steps)
         if event.total is not None or event.stage not in self.totals:
@@ -260,14 +264,12 @@ class ProgressView:
             done = self.done.get(stage, 0)
             if not stage.startswith(prefix) or total is None or done >= total:
                 continue
-            reason = self.reasons.get(stage) or (
-                "early stopping (no better validation loss)" if self.max_time is None
-                else "early stopping or --max-time")
-            message = f"stopped after {done} of {total}: {reason}"
+            reason = self.reasons.get(stage)  # none: a stage that reports no steps
+            message = f"stopped after {done} of {total}: {reason}" if reason else "done"
             self.done[stage] = total
             if self.progress is not None:
                 self.progress.update(self.tasks[stage], completed=total, message=message)
-            if self.output.verbose:
+            if self.output.verbose and reason:
                 self._log(f"[{stage}] {message}")
 
 
