@@ -216,13 +216,16 @@ def backtest_models(models: dict, X, n_test: int, callback=None, coverages=()):
     progress (stages prefixed with the model's name) and an ``evaluate`` event after each
     model."""
     train_end = len(X) - n_test
+    # by its timestamp: rows missing from X's time index come back, filled, when it is checked
+    timestamps = isinstance(getattr(X, "index", None), pd.DatetimeIndex)
+    start = X.index[train_end] if timestamps else train_end
     truth, forecasts, seconds, bounds = None, {}, {}, {}
     for step, (name, estimator) in enumerate(models.items(), start=1):
         started = time.perf_counter()
         head = X.iloc[:train_end] if isinstance(X, (pd.DataFrame, pd.Series)) else X[:train_end]
         estimator.fit(head, callback=_prefixed(callback, name))
         seconds[name] = time.perf_counter() - started
-        _, origins, truth, forecasts[name] = backtest_arrays(estimator, X, start=train_end)
+        _, origins, truth, forecasts[name] = backtest_arrays(estimator, X, start=start)
         if coverages:
             bounds[name] = interval_bounds_or_none(estimator, X, origins, forecasts[name],
                                                    coverages)

@@ -87,6 +87,16 @@ def test_rows_missing_from_a_regular_index_are_gaps_for_the_missing_policy(serie
                                                       freq="h")[1:])  # real timestamps
 
 
+def test_a_backtest_after_filled_gaps_starts_at_the_test_part(series):
+    import autoforecast
+
+    holes = series.drop(series.index[[30, 31]])
+    events = []
+    autoforecast.compare_models({"naive": NaiveForecaster(missing="ffill")}, holes, test_size=20,
+                                callback=events.append)
+    assert "20 forecast origin(s)" in events[-1].message  # not 22: no training row is tested
+
+
 def test_business_days_with_a_holiday_are_one_gap_not_weekends():
     days = pd.bdate_range("2021-01-01", periods=40)
     frame = pd.DataFrame({"a": np.arange(40.0)}, index=days).drop(days[10])
