@@ -105,11 +105,14 @@ def lookback_for(name: str, lookback, output: Output):
     (the recurrent ones); another one keeps its default lookback, said in a note."""
     if lookback != "auto":
         return lookback
-    default = model_class(name)().get_params().get("lookback")
-    if default != "auto":
-        shown = "its season" if default is None else default
+    def default(model: str):
+        return model_class(model)().get_params().get("lookback")
+
+    if default(name) != "auto":
+        shown = "its season" if default(name) is None else default(name)
+        takers = ", ".join(m for m in model_names() if default(m) == "auto")
         output.note(f"note: --lookback auto: --model {name} has no automatic lookback; it reads "
-                    f"its default, {shown} (auto works for autocell, lstm and gru).")
+                    f"its default, {shown} (auto works for {takers}).")
         return None
     return lookback
 OutOpt = Annotated[Optional[Path], typer.Option(
