@@ -137,7 +137,8 @@ def test_predict_level_without_residuals_says_how_many(tmp_path, csv):
     assert invoke("fit", csv, "--model", "linear", "-l", 6, "-o", model).exit_code == 0
     result = invoke("predict", model, csv, "--level", 99)
     assert_one_line_error(result, "a 99 % interval (--level 99) needs at least 99",
-                          "and there are 24", "last 20 % of the training part", "lower --level")  # 120 rows
+                          "and there are 24",  # the last 20 % of all 120 rows
+                          "last 20 % of the training part", "lower --level")
     assert "calibration_size" not in result.stderr  # no such option on the command line
 
 
@@ -623,7 +624,8 @@ def test_reference_models_fit_on_all_rows_unless_parts_are_asked_for(tmp_path, c
 
 
 def test_repeated_column_names_are_refused(tmp_path):
-    path = bad_file(tmp_path, "date,y,y\n" + "".join(f"2021-01-{d:02d},{d},1\n" for d in range(1, 29)))
+    rows = "".join(f"2021-01-{d:02d},{d},1\n" for d in range(1, 29))
+    path = bad_file(tmp_path, "date,y,y\n" + rows)
     assert_one_line_error(invoke("fit", path, "--model", "naive"), "names the column 'y' 2 times")
 
 
@@ -706,7 +708,8 @@ def test_lookback_must_be_a_number_or_auto(csv):
 class EarlyStoppingForecaster(NaiveForecaster):
     def fit(self, X, y=None, callback=None):
         callback(ProgressEvent("search", 1, 6, "run 0: 1 nodes"))
-        callback(ProgressEvent("search", 2, None, "search_done: reason", {"reason": "architecture stable"}))
+        callback(ProgressEvent("search", 2, None, "search_done: reason",
+                               {"reason": "architecture stable"}))
         callback(ProgressEvent("search", 1, None, "selected: selection_val_loss=nan, two_input[x]"))
         callback(ProgressEvent("retrain", 8, 15, "train 0.1, val 0.2", {"val_loss": 0.2}))
         callback(ProgressEvent("baselines", 0, 1, "fitting the baselines: naive"))

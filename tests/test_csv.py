@@ -170,7 +170,8 @@ def test_a_file_with_another_separator_is_named_and_readable(tmp_path, sep, name
 
 @pytest.mark.parametrize("sep", ["", ";;"])
 def test_separator_must_be_one_character(tmp_path, sep):
-    with pytest.raises(ValueError, match=r"`sep` must be a single character.*got " + re.escape(repr(sep))):
+    expected = r"`sep` must be a single character.*got " + re.escape(repr(sep))
+    with pytest.raises(ValueError, match=expected):
         read_series_csv(write(tmp_path, GOOD), sep=sep)
 
 
