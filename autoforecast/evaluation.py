@@ -11,13 +11,14 @@ import numbers
 
 import dataclasses
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from . import metrics
-from .data import NotEnoughDataError, check_series, future_values
+from .data import InputWarning, NotEnoughDataError, check_series, future_values
 from .data.splits import n_rows_of
 from .events import ProgressEvent
 from .intervals import NotEnoughResidualsError, adaptive_offsets, check_coverage, level_label
@@ -123,11 +124,21 @@ REPORT_COVERAGE = 0.9  # the interval AutoCellForecaster's report scores
 
 def interval_bounds_or_none(estimator, X, origins, forecast, coverages):
     """``estimator``'s interval bounds (n_origins, horizon, n_targets, n_coverages, 2) around
-    ``forecast``, or None when it has too few calibration residuals (a table shows NaN)."""
-    try:
-        return estimator.interval_bounds(X, origins, forecast, coverages)
-    except NotEnoughResidualsError:
+    ``forecast``, each coverage computed on its own: NaN at a coverage it has too few
+    calibration residuals for (an :class:`InputWarning` says which and why; a table shows
+    NaN), None when that is every coverage."""
+    parts, missing = [], []
+    for coverage in coverages:
+        try:
+            parts.append(estimator.interval_bounds(X, origins, forecast, [coverage]))
+        except NotEnoughResidualsError as error:
+            parts.append(np.full(np.shape(forecast) + (1, 2), np.nan))
+            missing.append(str(error))
+    for reason in missing:
+        warnings.warn(f"{type(estimator).__name__}: {reason}", InputWarning, stacklevel=2)
+    if len(missing) == len(coverages):
         return None
+    return np.concatenate(parts, axis=-2)
 
 
 def skill_table(truth: np.ndarray, forecasts: dict, reference: str, fit_seconds=None,
@@ -171,7 +182,7 @@ _NO_SCORES = (float("nan"), float("nan"))
 
 def _interval_scores(flat_truth: np.ndarray, bounds) -> tuple[float, float]:
     """Empirical coverage and mean width of ``bounds`` (..., n_targets, 2), or NaNs."""
-    if bounds is None:
+    if bounds is None or np.isnan(bounds).all():
         return _NO_SCORES
     lower = bounds[..., 0].reshape(flat_truth.shape)
     upper = bounds[..., 1].reshape(flat_truth.shape)
@@ -205,13 +216,16 @@ def backtest_models(models: dict, X, n_test: int, callback=None, coverages=()):
     progress (stages prefixed with the model's name) and an ``evaluate`` event after each
     model."""
     train_end = len(X) - n_test
+    # by its timestamp: rows missing from X's time index come back, filled, when it is checked
+    timestamps = isinstance(getattr(X, "index", None), pd.DatetimeIndex)
+    start = X.index[train_end] if timestamps else train_end
     truth, forecasts, seconds, bounds = None, {}, {}, {}
     for step, (name, estimator) in enumerate(models.items(), start=1):
         started = time.perf_counter()
         head = X.iloc[:train_end] if isinstance(X, (pd.DataFrame, pd.Series)) else X[:train_end]
         estimator.fit(head, callback=_prefixed(callback, name))
         seconds[name] = time.perf_counter() - started
-        _, origins, truth, forecasts[name] = backtest_arrays(estimator, X, start=train_end)
+        _, origins, truth, forecasts[name] = backtest_arrays(estimator, X, start=start)
         if coverages:
             bounds[name] = interval_bounds_or_none(estimator, X, origins, forecasts[name],
                                                    coverages)

@@ -18,6 +18,9 @@ def atomic_path(path, suffix: str = ""):
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"cannot write to {str(path)!r}: it is a folder; give a file name.")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise NotADirectoryError(f"cannot write {str(path)!r}: {str(path.parent)!r} is a file, not "
+                                 "a folder.")
     if not path.parent.is_dir():
         raise FileNotFoundError(
             f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist."

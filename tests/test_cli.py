@@ -135,8 +135,11 @@ def test_predict_level_outside_percent_range(csv, naive_model, level):
 def test_predict_level_without_residuals_says_how_many(tmp_path, csv):
     model = tmp_path / "lin.joblib"
     assert invoke("fit", csv, "--model", "linear", "-l", 6, "-o", model).exit_code == 0
-    assert_one_line_error(invoke("predict", model, csv, "--level", 99), "needs at least 99",
-                          "and there are 14", "calibration_size")  # 72 training rows, 20 %
+    result = invoke("predict", model, csv, "--level", 99)
+    assert_one_line_error(result, "a 99 % interval (--level 99) needs at least 99",
+                          "and there are 24",  # the last 20 % of all 120 rows
+                          "last 20 % of the training part", "lower --level")
+    assert "calibration_size" not in result.stderr  # no such option on the command line
 
 
 def test_fit_lstm_prints_and_inspect_draws_training_history(tmp_path, csv):
@@ -171,7 +174,8 @@ def test_missing_values_need_a_policy(tmp_path):
     frame.loc[50, "a"] = np.nan
     frame.to_csv(path, index=False)
     assert_one_line_error(invoke("fit", path, "--model", "naive", "-o", tmp_path / "m.joblib"),
-                          "missing value", "missing='ffill'")
+                          "missing value", "column(s) 'a', first at 2021-01-03 02:00:00",
+                          "--missing ffill or --missing interpolate")
     result = invoke("fit", path, "--model", "naive", "--missing", "ffill", "-o", tmp_path / "m.joblib")
     assert result.exit_code == 0, result.output
 
@@ -540,3 +544,194 @@ def test_growth_events_from_node_counts():
                           "n_nodes": [1, 2, 1, 3, 3], "val_loss": [1.0] * 5})
     events = _growth_events(frame, "search")
     assert list(zip(events["epoch"], events["event"])) == [(1, "grow"), (2, "prune")]
+
+
+# ---------------------------------------------------------------- defects found in 0.2 (DEFECTS.md)
+def test_value_too_large_is_refused_by_column_and_timestamp(tmp_path):
+    path = make_csv(tmp_path)
+    frame = pd.read_csv(path)
+    frame.loc[5, "b"] = 1e300
+    frame.to_csv(path, index=False)
+    out = tmp_path / "m.joblib"
+    assert_one_line_error(invoke("fit", path, "--model", "linear", "-l", 4, "-o", out),
+                          "too large to standardise", "column 'b' at 2021-01-01 05:00:00")
+    assert not out.exists()
+
+
+def test_rows_missing_from_the_time_index_are_named_or_filled(tmp_path):
+    path = make_csv(tmp_path)
+    frame = pd.read_csv(path).drop([30, 31])
+    frame.to_csv(path, index=False)
+    assert_one_line_error(invoke("fit", path, "--model", "naive", "-o", tmp_path / "m.joblib"),
+                          "steps by 1 hour but 2 timestamp(s) are missing, first between "
+                          "2021-01-02 05:00:00 and 2021-01-02 08:00:00", "--missing ffill")
+    model, out = tmp_path / "m.joblib", tmp_path / "f.csv"
+    assert invoke("fit", path, "--model", "naive", "-H", 2, "--missing", "ffill",
+                  "-o", model).exit_code == 0
+    result = invoke("predict", model, path, "-o", out)
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(out, index_col=0, parse_dates=True)
+    assert list(forecast.index) == list(pd.date_range("2021-01-06 00:00", periods=2, freq="h"))
+
+
+def test_irregular_timestamps_are_refused_before_they_are_lost(tmp_path, naive_model, csv):
+    path = make_csv(tmp_path, name="odd.csv")
+    frame = pd.read_csv(path)
+    frame.loc[40, "date"] = "2021-01-02 16:37"
+    frame.to_csv(path, index=False)
+    for args in (["fit", path, "--model", "naive"], ["predict", naive_model, path]):
+        assert_one_line_error(invoke(*args), "odd.csv: the time column 'date' steps irregularly "
+                              "(by 1 hour, 97 minutes, 23 minutes)", "--time-column none")
+    result = invoke("fit", path, "--model", "naive", "--time-column", "none", "-c", "a", "-c", "b")
+    assert result.exit_code == 0, result.output
+
+
+def test_unknown_picture_format_writes_nothing(tmp_path, csv, naive_model):
+    out = tmp_path / "f.csv"
+    assert_one_line_error(invoke("predict", naive_model, csv, "-o", out, "--plot",
+                                 tmp_path / "f.xyz"), "unknown picture format '.xyz'")
+    assert not out.exists()
+
+
+def test_each_interval_level_is_scored_on_its_own(tmp_path, csv):
+    table = tmp_path / "t.csv"
+    result = invoke("evaluate", csv, "-m", "linear", "-m", "naive", "-l", 6, "--level", 80,
+                    "--level", 99, "--csv", table)
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(table, index_col=0)
+    assert scores.loc["linear", ["coverage_80", "width_80"]].notna().all()
+    assert scores.loc["linear", ["coverage_99", "width_99"]].isna().all()
+    notes = [line for line in result.stderr.splitlines() if "a 99 % interval" in line]
+    assert [line.split(":")[1] for line in notes] == [" LinearForecaster", " NaiveForecaster"]
+    assert "--level 99" in notes[0] and "smaller --test-size" in notes[1]
+    assert "coverage_80" in result.stdout
+
+
+def test_reference_models_fit_on_all_rows_unless_parts_are_asked_for(tmp_path, csv):
+    model = tmp_path / "m.joblib"
+    result = invoke("fit", csv, "--model", "linear", "-l", 6, "-o", model)
+    assert result.exit_code == 0 and "trained on" not in result.stderr
+    assert joblib.load(model).split_.train_end == 120
+    result = invoke("fit", csv, "--model", "linear", "-l", 6, "--test-size", 0.25, "-o", model)
+    assert ("note: LinearForecaster was trained on the first 90 of 120 rows; the last 30 "
+            "(--test-size 0.25) held out, unused: no skill report is made") in result.stderr
+    result = invoke("fit", csv, "--model", "gru", "-l", 8, "--epochs", 1, "--hidden-size", 4,
+                    "--device", "cpu", "-o", model)
+    assert result.exit_code == 0, result.output
+    assert ("trained on the first 96 of 120 rows; the next 24 (--validation-size 0.2) for "
+            "validation (early stopping)") in result.stderr
+
+
+def test_repeated_column_names_are_refused(tmp_path):
+    rows = "".join(f"2021-01-{d:02d},{d},1\n" for d in range(1, 29))
+    path = bad_file(tmp_path, "date,y,y\n" + rows)
+    assert_one_line_error(invoke("fit", path, "--model", "naive"), "names the column 'y' 2 times")
+
+
+@pytest.mark.parametrize("make, args, fragments", [
+    (lambda p, c: c, ["--sep", ""], ["--sep must be a single character", "got ''"]),
+    (lambda p, c: c, ["--sep", ";;"], ["--sep must be a single character", "got ';;'"]),
+    (lambda p, c: bad_file(p, "").write_bytes(bytes(range(256)) * 4) and p / "bad.csv", [],
+     ["is not a text CSV file"]),
+    (lambda p, c: bad_file(p, "".join(line + ",\n" for line in c.read_text().splitlines())), [],
+     ["every line ends with ','", "after 'b'"]),
+    (lambda p, c: c, ["--out", "s.csv/m.joblib"], ["s.csv is a file, not a folder"]),
+    (lambda p, c: bad_file(p, "date,a,b\n" + "".join(f"2021-01-{d:02d},{d},x\n" for d in
+                                                        range(1, 29))),
+     [], ["the data must hold numeric columns", "--time-column"]),
+])
+def test_messages_speak_the_command_line(tmp_path, csv, monkeypatch, make, args, fragments):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("fit", make(tmp_path, csv), "--model", "naive", *args)
+    assert_one_line_error(result, *fragments)
+    assert "Py_UCS4" not in result.stderr and "X " not in result.stderr
+
+
+def test_too_few_validation_residuals_says_something_true(tmp_path, csv):
+    model = tmp_path / "m.joblib"
+    assert invoke("fit", csv, "--model", "gru", "-l", 8, "--epochs", 1, "--hidden-size", 4,
+                  "--device", "cpu", "-o", model).exit_code == 0
+    assert_one_line_error(invoke("predict", model, csv, "--level", 99),
+                          "(--validation-size 0.2)", "fit with a larger --validation-size or on "
+                          "a longer series, or ask for a lower --level")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["fit", "CSV", "-H", "0"], "invalid value for '--horizon' / '-H'"),
+    (["fit", "CSV", "--model", "prophet"], "'prophet' is not one of 'autocell'"),
+    (["predict", "MODEL", "CSV", "--level", "abc"], "invalid value for '--level'"),
+    (["evaluate", "CSV", "--nope"], "no such option: --nope"),
+    (["evaluate", "CSV", "-m", "prophet"], "unknown model 'prophet'"),
+])
+def test_usage_errors_are_one_line_with_exit_code_1(csv, naive_model, args, fragment):
+    args = [{"CSV": csv, "MODEL": naive_model}.get(a, a) for a in args]
+    assert_one_line_error(invoke(*args), fragment)
+
+
+def test_levels_below_one_get_a_note(csv, naive_model):
+    result = invoke("predict", naive_model, csv, "--level", 0.9)
+    assert result.exit_code == 0
+    assert "did you mean 90?" in result.stderr
+    assert "did you mean" not in invoke("predict", naive_model, csv, "--level", 90).stderr
+
+
+def test_fit_without_out_says_the_model_is_not_saved(csv):
+    result = invoke("fit", csv, "--model", "naive")
+    assert result.exit_code == 0 and "the model was not saved (no --out)" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["auto", "12"])
+@pytest.mark.parametrize("model", ["linear", "arima", "naive", "lstm"])
+def test_lookback_auto_or_a_number_for_every_model(tmp_path, csv, model, value):
+    out = tmp_path / "m.joblib"
+    extra = ["--epochs", 1, "--hidden-size", 4, "--device", "cpu"] if model == "lstm" else []
+    result = invoke("fit", csv, "--model", model, "--lookback", value, *extra, "-o", out)
+    assert result.exit_code == 0, result.output
+    fitted = joblib.load(out)
+    default = type(fitted)().lookback
+    if value == "12":
+        assert fitted.lookback_ == 12
+    elif default == "auto":
+        assert fitted.lookback == "auto" and "has no automatic lookback" not in result.stderr
+    else:
+        assert fitted.lookback_ == default and "has no automatic lookback" in result.stderr
+
+
+def test_lookback_must_be_a_number_or_auto(csv):
+    assert_one_line_error(invoke("fit", csv, "--model", "naive", "--lookback", "many"),
+                          "--lookback must be a whole number of steps >= 1 or 'auto'")
+    assert_one_line_error(invoke("evaluate", csv, "-m", "naive", "--lookback", "0"),
+                          "--lookback must be")
+
+
+class EarlyStoppingForecaster(NaiveForecaster):
+    def fit(self, X, y=None, callback=None):
+        callback(ProgressEvent("search", 1, 6, "run 0: 1 nodes"))
+        callback(ProgressEvent("search", 2, None, "search_done: reason",
+                               {"reason": "architecture stable"}))
+        callback(ProgressEvent("search", 1, None, "selected: selection_val_loss=nan, two_input[x]"))
+        callback(ProgressEvent("retrain", 8, 15, "train 0.1, val 0.2", {"val_loss": 0.2}))
+        callback(ProgressEvent("baselines", 0, 1, "fitting the baselines: naive"))
+        callback(ProgressEvent("report", 1, 1, "skill on the test part:\n  a table"))
+        callback(ProgressEvent("fit", 1, 1, "fitted"))
+        return super().fit(X)
+
+
+def test_bars_that_stop_early_finish_and_say_why(series):
+    buffer = io.StringIO()
+    output = Output(console=Console(file=buffer, force_terminal=True, width=200))
+    fit_with_progress(EarlyStoppingForecaster(), series, output)
+    text = buffer.getvalue()
+    assert "6/6" in text and "stopped after 1 of 6: architecture stable" in text
+    assert "15/15" in text and "stopped after 8 of 15: early stopping" in text
+    assert "1/1" in text and "stopped after 0" not in text  # the baselines' bar: done
+    assert "selection_val_loss" not in text
+
+
+def test_verbose_lines_say_why_and_leave_the_report_table_to_the_result(series, capsys):
+    fit_with_progress(EarlyStoppingForecaster(), series, Output(verbose=True))
+    err = capsys.readouterr().err
+    assert "[search 1] selected: two_input[x]" in err and "nan" not in err
+    assert "[retrain] stopped after 8 of 15: early stopping" in err
+    assert "[baselines] stopped" not in err  # a stage without steps simply ends
+    assert "skill on the test part" not in err

@@ -166,3 +166,36 @@ def test_a_file_with_another_separator_is_named_and_readable(tmp_path, sep, name
         read_series_csv(path)
     frame = read_series_csv(write(tmp_path, GOOD.replace(",", sep), "ok.csv"), sep=sep)
     assert list(frame.columns) == ["a", "b"] and isinstance(frame.index, pd.DatetimeIndex)
+
+
+@pytest.mark.parametrize("sep", ["", ";;"])
+def test_separator_must_be_one_character(tmp_path, sep):
+    expected = r"`sep` must be a single character.*got " + re.escape(repr(sep))
+    with pytest.raises(ValueError, match=expected):
+        read_series_csv(write(tmp_path, GOOD), sep=sep)
+
+
+def test_binary_file_is_not_a_text_csv(tmp_path):
+    path = tmp_path / "model.csv"
+    path.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(ValueError, match="is not a text CSV file"):
+        read_series_csv(path)
+
+
+def test_repeated_column_name_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="names the column 'y' 2 times"):
+        read_series_csv(write(tmp_path, "date,y,y\n2021-01-01,1,2\n2021-01-02,3,4\n"))
+
+
+def test_trailing_separator_on_every_line_is_named(tmp_path):
+    text = "".join(line + ",\n" for line in GOOD.splitlines())
+    with pytest.raises(ValueError, match=r"every line ends with ',', which makes an empty column "
+                       r"without a name after 'b'"):
+        read_series_csv(write(tmp_path, text))
+
+
+def test_trailing_separator_on_the_rows_only_is_named(tmp_path):
+    lines = GOOD.splitlines()
+    text = lines[0] + "\n" + "".join(line + ",\n" for line in lines[1:])
+    with pytest.raises(ValueError, match="more fields than the header line"):
+        read_series_csv(write(tmp_path, text))

@@ -56,6 +56,55 @@ def test_infinity_is_rejected(series):
         fit(bad)
 
 
+def test_values_too_large_to_standardise_are_rejected_by_column_and_row(series):
+    bad = series.copy()
+    bad.iloc[7, 1] = 1e300  # its square overflows float64
+    with pytest.raises(ValueError, match=r"too large to standardise, first 1e\+300 in column "
+                       r"'s1' at 2021-01-01 07:00:00"):
+        fit(bad)
+    with pytest.raises(ValueError, match="column 1 at row 7"):  # an array: positions
+        fit(bad.to_numpy())
+
+
+def test_infinity_names_the_column_and_the_timestamp(series):
+    bad = series.copy()
+    bad.iloc[7, 1] = -np.inf
+    with pytest.raises(ValueError, match=r"first in column 's1' at 2021-01-01 07:00:00\."):
+        fit(bad)
+
+
+def test_rows_missing_from_a_regular_index_are_gaps_for_the_missing_policy(series):
+    holes = series.drop(series.index[[30, 31, 50]])
+    with pytest.raises(MissingValuesError, match=r"steps by 1 hour but 3 timestamp\(s\) are "
+                       r"missing, first between 2021-01-02 05:00:00 and 2021-01-02 08:00:00.*"
+                       r"missing='ffill'"):
+        fit(holes)
+    data = check_series(NaiveForecaster(), holes, reset=True, missing="interpolate")
+    assert data.index.equals(series.index) and data.index.freq == "h"
+    np.testing.assert_allclose(data.values[[29, 32]], series.to_numpy()[[29, 32]])
+    forecast = NaiveForecaster(horizon=2, missing="ffill").fit(holes).predict(holes)
+    assert list(forecast.index) == list(pd.date_range(series.index[-1], periods=3,
+                                                      freq="h")[1:])  # real timestamps
+
+
+def test_a_backtest_after_filled_gaps_starts_at_the_test_part(series):
+    import autoforecast
+
+    holes = series.drop(series.index[[30, 31]])
+    events = []
+    autoforecast.compare_models({"naive": NaiveForecaster(missing="ffill")}, holes, test_size=20,
+                                callback=events.append)
+    assert "20 forecast origin(s)" in events[-1].message  # not 22: no training row is tested
+
+
+def test_business_days_with_a_holiday_are_one_gap_not_weekends():
+    days = pd.bdate_range("2021-01-01", periods=40)
+    frame = pd.DataFrame({"a": np.arange(40.0)}, index=days).drop(days[10])
+    with pytest.raises(MissingValuesError, match="business days but 1 timestamp"):
+        fit(frame)
+    assert len(check_series(NaiveForecaster(), frame, reset=True, missing="ffill").values) == 40
+
+
 def test_missing_values_raise_by_default_and_policies_fill(series):
     holes = series.copy()
     holes.iloc[[10, 11], 0] = np.nan

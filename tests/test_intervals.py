@@ -194,6 +194,19 @@ def test_report_and_compare_models_show_coverage_and_width(series):
     assert table[["coverage_80", "coverage_95"]].notna().all().all()
 
 
+def test_a_level_without_enough_residuals_leaves_the_others_and_warns_once():
+    from autoforecast.data import InputWarning
+
+    models = {"linear": LinearForecaster(lookback=6, horizon=2)}
+    with pytest.warns(InputWarning, match=r"^LinearForecaster: a conformal quantile at level "
+                      r"0\.99 needs at least 99") as caught:
+        table = autoforecast.compare_models(models, make_series(400), test_size=80,
+                                            coverage=[0.8, 0.99])
+    assert len([w for w in caught if issubclass(w.category, InputWarning)]) == 1
+    assert table.loc["linear", ["coverage_80", "width_80"]].notna().all()
+    assert table.loc["linear", ["coverage_99", "width_99"]].isna().all()
+
+
 @pytest.mark.parametrize("file", ["linear.joblib", "linear.afm", "arima.joblib", "arima.afm"])
 def test_models_saved_before_intervals_load_with_the_new_parameters(file):
     import warnings

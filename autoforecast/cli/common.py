@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -45,7 +47,69 @@ def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, OSError) and error.filename and str(error.filename) not in text:
         text = f"{text}: {error.filename}"
-    return text
+    return in_cli_terms(text)
+
+
+# The library's messages name its parameters as Python does (``missing='ffill'``); on the
+# command line they read as the options that set them (``--missing ffill``). Phrases about a
+# parameter the command line has no option for are said in its terms.
+CLI_PHRASES = (
+    (r"a conformal quantile at level ([0-9.]+)",
+     lambda m: f"a {_percent(m[1])} interval (--level {100 * float(m[1]):g})"),
+    (r"the last calibration_size=([0-9.]+) of the training part; refit with a larger "
+     r"calibration_size or a longer series\.",
+     lambda m: f"the last {_percent(m[1])} of the training part (the command line keeps this "
+               "share); fit on a longer series, or ask for a lower --level."),
+    (r"refit with a larger validation_size \(e\.g\. 0\.2\)\.",
+     "fit with a larger --validation-size or on a longer series, or ask for a lower --level."),
+    (r"set the time column as the index", "name the time column with --time-column"),
+    (r"Pass the separator: read_series_csv\(path, sep=[^)]*\), or (?P<flag>--sep .+?) on the "
+     r"command line\.", r"Pass the separator: \g<flag>."),
+    (r"\bX's\b", "the data's"),
+    (r"\bX (contains|must|has)\b", r"the data \1"),
+)
+CLI_OPTIONS = ("missing", "validation_size", "test_size", "lookback", "horizon", "time_format",
+               "target", "sep")
+
+
+def in_cli_terms(text: str) -> str:
+    """A library message as the command line says it: option names for parameter names."""
+    for pattern, replacement in CLI_PHRASES:
+        text = re.sub(pattern, replacement, text)
+    names = "|".join(CLI_OPTIONS)
+    flag = lambda m: "--" + m["name"].replace("_", "-")  # noqa: E731
+    text = re.sub(rf"(?<![-\w])(?P<name>{names})=(?P<q>'?)(?P<value>[^'\s,;)]*)(?P=q)",
+                  lambda m: f"{flag(m)} {m['value']}", text)
+    text = re.sub(rf"`(?P<name>{names})`", flag, text)
+    return re.sub(r"(?<![-\w])(?P<name>validation_size|test_size)\b", flag, text)
+
+
+def _percent(fraction: str) -> str:
+    value = float(fraction)
+    return f"{100 * value:g} %" if value < 1 else f"{value:g} rows"
+
+
+@contextlib.contextmanager
+def notes_from_warnings(output: "Output"):
+    """Show the library's :class:`~autoforecast.data.InputWarning` s as notes on stderr, each
+    once, in the command line's terms (other warnings pass as they are)."""
+    from ..data.errors import InputWarning
+
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InputWarning)
+            yield
+    finally:
+        shown = set()
+        for item in caught:
+            if not issubclass(item.category, InputWarning):
+                warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+                continue
+            text = in_cli_terms(" ".join(str(item.message).split()))
+            if text not in shown:
+                shown.add(text)
+                output.note(f"note: {text}")
 
 
 def fail(message: str):
@@ -62,6 +126,9 @@ def check_writable(*paths: Optional[Path]) -> None:
         if path.is_dir():
             fail(f"cannot write to {path}: it is a folder; give a file name.")
         folder = path.parent
+        if folder.exists() and not folder.is_dir():
+            fail(f"cannot write {path}: {folder} is a file, not a folder; give a path in an "
+                 "existing folder.")
         if not folder.is_dir():
             fail(f"cannot write {path}: the folder {folder} does not exist; create it first.")
         if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
@@ -125,12 +192,21 @@ class Output:
 
 
 class ProgressView:
-    """Renders :class:`ProgressEvent` s: bars on a terminal, log lines with ``--verbose``."""
+    """Renders :class:`ProgressEvent` s: bars on a terminal, log lines with ``--verbose``.
 
-    def __init__(self, output: Output):
+    A stage that stops before its planned steps (a search that found its cell early, training
+    stopped early) has its bar completed when its fit ends, with why it stopped. Figures that
+    were never computed (``selection_val_loss=nan`` after a single search) are not shown, and
+    the skill report's table is left to the command (it prints it once)."""
+
+    def __init__(self, output: Output, max_time=None):
         self.output = output
+        self.max_time = max_time  # the fit's time cap: a reason a stage may stop early
         self.progress: Progress | None = None
         self.tasks: dict[str, int] = {}
+        self.totals: dict[str, int | None] = {}  # planned steps of each stage (None: open-ended)
+        self.done: dict[str, int] = {}  # steps done in each stage
+        self.reasons: dict[str, str] = {}  # why a stage may stop before its planned steps
 
     def __enter__(self):
         if self.output.bars:
@@ -148,23 +224,71 @@ class ProgressView:
         return False
 
     def __call__(self, event: ProgressEvent) -> None:
+        message = shown_message(event.message)
+        if event.data.get("reason"):
+            self.reasons[event.stage] = str(event.data["reason"])
+        elif "val_loss" in event.data and event.total is not None:  # an epoch of training
+            self.reasons[event.stage] = ("early stopping (no better validation loss)"
+                                         if self.max_time is None else
+                                         "early stopping or --max-time")
+        if event.total is not None or self.totals.get(event.stage) is None:
+            self.done[event.stage] = event.step  # (growth, a search's end: between the steps)
+        if event.total is not None or event.stage not in self.totals:
+            self.totals[event.stage] = event.total
         if self.progress is not None:
-            task = self.tasks.get(event.stage)
-            if task is None:
-                task = self.tasks[event.stage] = self.progress.add_task(
-                    event.stage, total=event.total, message="")
-            first_line = (event.message.splitlines() or [""])[0]
-            update = {"total": event.total} if event.total is not None else {}
-            self.progress.update(task, completed=event.step, message=first_line[:60], **update)
-            if self.output.verbose:
-                self.progress.console.log(str(event), highlight=False)
-        elif self.output.verbose:
-            print(str(event), file=sys.stderr, flush=True)
+            self._draw(event, message)
+        if self.output.verbose and not is_report(event):
+            self._log(str(replace(event, message=message)))
+        if event.stage.endswith("fit") and event.total and event.step >= event.total:
+            self._finish(event.stage[:-len("fit")])
+
+    def _log(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress.console.log(line, highlight=False)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def _draw(self, event: ProgressEvent, message: str) -> None:
+        task = self.tasks.get(event.stage)
+        if task is None:
+            task = self.tasks[event.stage] = self.progress.add_task(
+                event.stage, total=event.total, message="")
+        first_line = (message.splitlines() or [""])[0].rstrip(":")
+        self.progress.update(task, completed=self.done[event.stage],
+                             total=self.totals[event.stage], message=first_line[:60])
+
+    def _finish(self, prefix: str) -> None:
+        """Complete the stages of one fit (those starting with ``prefix``) that stopped before
+        their planned steps, and say why."""
+        for stage, total in self.totals.items():
+            done = self.done.get(stage, 0)
+            if not stage.startswith(prefix) or total is None or done >= total:
+                continue
+            reason = self.reasons.get(stage)  # none: a stage that reports no steps
+            message = f"stopped after {done} of {total}: {reason}" if reason else "done"
+            self.done[stage] = total
+            if self.progress is not None:
+                self.progress.update(self.tasks[stage], completed=total, message=message)
+            if self.output.verbose and reason:
+                self._log(f"[{stage}] {message}")
+
+
+def shown_message(message: str) -> str:
+    """An event's message without the figures never computed (``selection_val_loss=nan``)."""
+    return re.sub(r"(, )?\bselection_val_loss=nan(, )?",
+                  lambda m: ", " if m[1] and m[2] else "", message)
+
+
+def is_report(event: ProgressEvent) -> bool:
+    """The skill report's event: its table is the command's result, printed once, not logged."""
+    return event.stage.endswith("report")
 
 
 def fit_with_progress(estimator, frame, output: Output):
-    """``estimator.fit(frame)`` with its progress events drawn (every estimator reports)."""
-    with ProgressView(output) as view:
+    """``estimator.fit(frame)`` with its progress events drawn (every estimator reports), and
+    its :class:`~autoforecast.data.InputWarning` s as notes."""
+    max_time = getattr(estimator, "max_time", None)
+    with notes_from_warnings(output), ProgressView(output, max_time) as view:
         return estimator.fit(frame, callback=view)
 
 
@@ -260,12 +384,17 @@ LevelOpt = Annotated[Optional[list[float]], typer.Option(
     show_default=False)]
 
 
-def coverages_of(levels: Optional[list[float]]) -> list[float]:
-    """The ``--level`` percents as fractions (the library's ``coverage``)."""
+def coverages_of(levels: Optional[list[float]], output: "Output") -> list[float]:
+    """The ``--level`` percents as fractions (the library's ``coverage``); a note when every
+    level is below 1 (``--level 0.9``: a 0.9 % interval, most likely meant as 90 %)."""
     for level in levels or []:
         if not 0 < level < 100:
             fail(f"--level must be a percent between 0 and 100 (both excluded), e.g. 90, got "
                  f"{level:g}.")
+    if levels and all(level < 1 for level in levels):
+        shown = ", ".join(f"{level:g}" for level in levels)
+        output.note(f"note: --level is in percent: {shown} asks for {shown} % interval(s), "
+                    f"which hold almost nothing; did you mean {100 * levels[0]:g}?")
     return [round(level / 100, 10) for level in dict.fromkeys(levels or [])]
 
 

@@ -15,9 +15,10 @@ from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOp
                      LevelOpt, Missing, MissingOpt, Output, SepOpt, ProgressView, QuietOpt,
                      SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
                      check_options_apply, check_writable, coverages_of, fail, given_options,
-                     user_errors)
+                     notes_from_warnings, user_errors)
 from ..presets import preset
-from .fitting import FIT_OPTIONS, Budget, BudgetOpt, LookbackOpt, TargetOpt
+from .fitting import (FIT_OPTIONS, Budget, BudgetOpt, LookbackOpt, TargetOpt, lookback_for,
+                      lookback_of)
 
 DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
 # The estimator parameters each option of `evaluate` sets: one that none of the models compared
@@ -92,15 +93,18 @@ def evaluate(
                             names)
         check_writable(csv, markdown)
         check_device(device.value)
-        coverages = coverages_of(level or [90.0])
+        coverages = coverages_of(level or [90.0], output)
+        lookback = lookback_of(lookback)
         frame = DataSpec(data, dataset, time_column, time_format, column, last, sep).load()
         settings = {**preset(budget.value), "lookback": lookback, "horizon": horizon,
                     "target": target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
                     "device": device.value, "random_state": seed}
         settings.update(epochs=epochs, hidden_size=hidden_size)
-        models = {name: build_model(name, settings) for name in names}
+        models = {name: build_model(name, {**settings,
+                                           "lookback": lookback_for(name, lookback, output)})
+                  for name in names}
         test_rows = test_size if test_size < 1 else int(test_size)
-        with ProgressView(output) as view:
+        with notes_from_warnings(output), ProgressView(output) as view:
             table = compare_models(models, frame, test_rows, reference,
                                    callback=lambda event: _show(event, view, output),
                                    coverage=coverages)

@@ -11,9 +11,9 @@ import typer
 from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt,
                      LevelOpt, Missing, MissingOpt, Output, SepOpt, QuietOpt, SeedOpt,
                      TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
-                     check_options_apply, check_writable, coverages_of, fit_with_progress,
+                     check_options_apply, check_writable, coverages_of, fail, fit_with_progress,
                      given_options, user_errors)
-from ..models import model_names
+from ..models import model_class, model_names
 from ..presets import FORECASTER_PRESETS, preset
 from ..settings import BACKBONES, COVARIATES, DERIVATIONS, MODES, NORMALIZATIONS
 
@@ -56,10 +56,40 @@ FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("search__backbone",),
                "validation_size": ("validation_size",), "test_size": ("test_size",),
                "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",)}
 
-LookbackOpt = Annotated[Optional[int], typer.Option(
-    "--lookback", "-l", min=1, help="Past steps the model reads (default: the model's own; "
-    "'auto' for the recurrent models: 30 segments, as far as the data allow).",
-    show_default=False)]
+LookbackOpt = Annotated[Optional[str], typer.Option(
+    "--lookback", "-l", metavar="INTEGER|auto", help="Past steps the model reads (default: the "
+    "model's own; 'auto' for the recurrent models: 30 segments, as far as the data allow; the "
+    "others take their own default).", show_default=False)]
+
+
+def lookback_of(value: Optional[str]):
+    """The ``--lookback`` option as the estimators take it: None, "auto" or an int >= 1."""
+    if value is None or value.strip().lower() == "auto":
+        return None if value is None else "auto"
+    try:
+        lookback = int(value)
+    except ValueError:
+        lookback = 0
+    if lookback < 1:
+        fail(f"--lookback must be a whole number of steps >= 1 or 'auto', got {value!r}.")
+    return lookback
+
+
+def lookback_for(name: str, lookback, output: Output):
+    """The lookback to give model ``name``: "auto" only to a model whose own default is "auto"
+    (the recurrent ones); another one keeps its default lookback, said in a note."""
+    if lookback != "auto":
+        return lookback
+    def default(model: str):
+        return model_class(model)().get_params().get("lookback")
+
+    if default(name) != "auto":
+        shown = "its season" if default(name) is None else default(name)
+        takers = ", ".join(m for m in model_names() if default(m) == "auto")
+        output.note(f"note: --lookback auto: --model {name} has no automatic lookback; it reads "
+                    f"its default, {shown} (auto works for {takers}).")
+        return None
+    return lookback
 OutOpt = Annotated[Optional[Path], typer.Option(
     "--out", "-o", help="Write the fitted model here (joblib file).", show_default=False)]
 TargetOpt = Annotated[Optional[list[str]], typer.Option(
@@ -134,8 +164,11 @@ def fit(
                             [model.value])
         check_writable(out)
         check_device(device.value)
+        given = given_options(ctx, ["validation_size", "test_size"])
+        lookback = lookback_for(model.value, lookback_of(lookback), output)
         spec = DataSpec(data, dataset, time_column, time_format, column, last, sep)
         frame = spec.load()
+        check_regular_times(frame, spec.name)
         settings = {**preset(budget.value), "lookback": lookback, "horizon": horizon,
                     "target": target or None, "validation_size": validation_size,
                     "test_size": test_size, "missing": missing.value,
@@ -147,17 +180,64 @@ def fit(
                     "random_state": seed, "baselines": baselines_of(baseline),
                     "epochs": epochs, "search__epochs": search_epochs,
                     "hidden_size": hidden_size, "search__max_nodes": max_nodes}
+        if model.value != "autocell":  # no skill report: the model's own parts, unless asked
+            settings.update({k: None for k in ("validation_size", "test_size") if k not in given})
         estimator = build_model(model.value, settings)
         output.note(f"fitting {type(estimator).__name__} on {spec.name}: {frame.shape[0]} rows x "
                     f"{frame.shape[1]} columns, horizon {horizon}, lookback "
                     f"{lookback or 'the model default'}")
         fit_with_progress(estimator, frame, output)
+        held_out = held_out_note(estimator)
+        if held_out:
+            output.note(held_out)
         show_fitted(estimator, output)
         if out is not None:
             from .. import save
 
             save(estimator, out)
             output.note(f"model saved to {out}")
+        else:
+            output.note("note: the model was not saved (no --out); pass --out FILE to keep it.")
+
+
+def held_out_note(estimator) -> str | None:
+    """What a model was not trained on, and why (None: it saw every row, or its skill report
+    shows the held-out part)."""
+    split = getattr(estimator, "split_", None)
+    if split is None or getattr(estimator, "report_", None) is not None:
+        return None
+    parts = []
+    if split.n_val:
+        use = ("for validation (the search and early stopping)"
+               if hasattr(estimator, "search_epochs") else
+               "for validation (early stopping)" if hasattr(estimator, "patience") else "unused")
+        parts.append(f"the next {split.n_val} (--validation-size "
+                     f"{estimator.validation_size:g}) {use}")
+    if split.n_test:
+        parts.append(f"the last {split.n_test} (--test-size {estimator.test_size:g}) held out, "
+                     "unused: no skill report is made")
+    if not parts:
+        return None
+    return (f"note: {type(estimator).__name__} was trained on the first {split.train_end} of "
+            f"{split.n_rows} rows; {'; '.join(parts)}.")
+
+
+def check_regular_times(frame, name: str) -> None:
+    """Refuse timestamps without a regular step (missing rows are fine: ``--missing`` fills
+    them): the forecast's own timestamps could not be known, and would be row numbers."""
+    import pandas as pd
+
+    from ..data.timeindex import describe_steps, gapless_index, infer_freq
+
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3 or infer_freq(index) is not None:
+        return  # not timestamps, or regular ones
+    if gapless_index(index) is None:
+        fail(f"{name}: the time column {index.name!r} steps irregularly (by "
+             f"{describe_steps(index)}), so the forecast's timestamps cannot be known; expected "
+             "a regular step (rows missing from it are fine: --missing fills them). Resample the "
+             "data to a regular step, or forecast by row number with --time-column none and "
+             "--column for the value columns.")
 
 
 def baselines_of(names: Optional[list[str]]) -> Optional[tuple]:
@@ -216,12 +296,16 @@ def predict(
     output = Output.from_flags(ctx, quiet, verbose)
     with user_errors():
         check_writable(out, plot)
-        coverages = coverages_of(level)
+        from .plots import check_picture_paths
+
+        check_picture_paths(plot)
+        coverages = coverages_of(level, output)
         estimator = load(model)
         columns = getattr(estimator, "feature_names_in_", None)
         spec = DataSpec(data, dataset, time_column, time_format,
                         [str(c) for c in columns] if columns is not None else None, sep=sep)
         frame = spec.load()
+        check_regular_times(frame, spec.name)
         if missing is not None:
             estimator.set_params(missing=missing.value)
         forecast = estimator.predict(frame)

@@ -47,10 +47,12 @@ def inspect(
 ):
     """Show a saved model's cell (genotype), its skill report, and draw its graph or history."""
     from .. import load
+    from .plots import check_picture_paths
 
     output = Output.from_flags(ctx, quiet, False)
     with user_errors():
         check_writable(graph, history)
+        check_picture_paths(graph, history)
         estimator = load(model)
         genotype = getattr(estimator, "genotype_", None)
         if genotype is None and (as_json or graph is not None):

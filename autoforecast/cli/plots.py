@@ -18,14 +18,32 @@ from ..search import DartsNode, TwoInputNode, get_backbone
 SIDE_LABELS = {"x": "x_t", "h": "h_{t-1}"}
 
 
-def save_figure(figure: Figure, path) -> Path:
-    """Write ``figure`` to ``path`` (format from the extension) through a temporary file."""
+def picture_format(path) -> str:
+    """The picture format of ``path``'s extension ("png"); an error for one matplotlib cannot
+    write (check it before any work)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
-    supported = figure.canvas.get_supported_filetypes()
+    supported = FigureCanvasBase.get_supported_filetypes()
     if fmt not in supported:
         raise ValueError(f"cannot draw {path}: unknown picture format {path.suffix or '(none)'!r}; "
                          f"use one of .png, .svg, .pdf (all: {', '.join(sorted(supported))}).")
+    return fmt
+
+
+def check_picture_paths(*paths) -> None:
+    """Fail now, before any work, when a picture asked for (None: not asked) has a format
+    matplotlib cannot write."""
+    for path in paths:
+        if path is not None:
+            picture_format(path)
+
+
+def save_figure(figure: Figure, path) -> Path:
+    """Write ``figure`` to ``path`` (format from the extension) through a temporary file."""
+    path = Path(path)
+    fmt = picture_format(path)
     with atomic_path(path, suffix=path.suffix) as tmp:
         figure.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight")
     return path

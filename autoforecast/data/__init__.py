@@ -1,7 +1,7 @@
 """The data layer: validation, chronological splits, scaling, lazy windows, time indexes."""
 
 from .csv import read_series_csv, write_frame_csv
-from .errors import MissingValuesError, NotEnoughDataError
+from .errors import InputWarning, MissingValuesError, NotEnoughDataError
 from .scaling import SeriesScaler
 from .splits import Split, resolve_split
 from .timeindex import future_index
@@ -9,6 +9,7 @@ from .validation import SeriesData, check_series, resolve_target
 from .windows import EpochBatches, Windows, future_values
 
 __all__ = [
+    "InputWarning",
     "MissingValuesError",
     "NotEnoughDataError",
     "SeriesData",

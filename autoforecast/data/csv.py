@@ -63,6 +63,10 @@ def _read_raw(path: Path, sep: str) -> pd.DataFrame:
         raise IsADirectoryError(f"{path} is a folder; expected a CSV file.")
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist; expected a CSV file. Check the path.")
+    if not isinstance(sep, str) or len(sep) != 1:
+        raise ValueError(f"`sep` must be a single character, such as ',' or ';' (or a tab), got "
+                         f"{sep!r}.")
+    _check_text(path)
     _check_separator(path, sep)
     try:
         frame = pd.read_csv(path, sep=sep)
@@ -80,7 +84,43 @@ def _read_raw(path: Path, sep: str) -> pd.DataFrame:
             f"{path} has a header ({', '.join(map(str, frame.columns[:10]))}) but no data rows; "
             "expected one row per time step."
         )
+    _check_header(path, sep, frame)
     return frame
+
+
+def _check_text(path: Path) -> None:
+    """Refuse a file that is not text (a zip, a picture, a model file): its first bytes hold
+    NUL bytes or many control characters."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    text = head.decode("utf-8", errors="replace")
+    odd = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\r\n"))
+    if b"\x00" in head or odd > max(2, len(text) // 20):
+        raise ValueError(f"{path} is not a text CSV file: its first bytes are binary data. "
+                         "Expected comma-separated text with a header line.")
+
+
+def _check_header(path: Path, sep: str, frame: pd.DataFrame) -> None:
+    """Refuse what pandas would read silently wrong: a column name given twice (it renames the
+    second ``y.1``), and lines that end with the separator (an empty column without a name, or
+    rows one field longer than the header, which pandas reads as an index)."""
+    names = [str(n) for n in pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str)
+             .iloc[0].tolist()]
+    repeated = [n for n in dict.fromkeys(names) if n != "nan" and names.count(n) > 1]
+    if repeated:
+        raise ValueError(
+            f"{path}: the header line names the column {repeated[0]!r} {names.count(repeated[0])} "
+            "times; expected each column named once. Rename or drop the repeated columns.")
+    last = frame.columns[-1]
+    if names[-1] == "nan" and frame[last].isna().all():
+        raise ValueError(
+            f"{path}: every line ends with {sep!r}, which makes an empty column without a name "
+            f"after {str(frame.columns[-2]) if len(frame.columns) > 1 else 'the others'!r}; "
+            f"remove the trailing {sep!r} from the lines.")
+    if not isinstance(frame.index, pd.RangeIndex):
+        raise ValueError(
+            f"{path}: the data rows have more fields than the header line ({len(names)} names); "
+            f"a trailing {sep!r} on each row? Remove it, or name every column in the header.")
 
 
 SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}

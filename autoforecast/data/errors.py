@@ -7,3 +7,8 @@ class NotEnoughDataError(ValueError):
 
 class MissingValuesError(ValueError):
     """The series holds missing values (NaN) and the missing-value policy is ``"raise"``."""
+
+
+class InputWarning(UserWarning):
+    """Something about the input or a requested output the user should know: the work went on
+    without it (an interval level with too few calibration residuals, ...)."""

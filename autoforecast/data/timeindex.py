@@ -32,6 +32,48 @@ def infer_freq(index: pd.Index):
     return None
 
 
+def gapless_index(index: pd.Index):
+    """The full index of a DatetimeIndex that steps regularly except for missing rows: every
+    timestamp from its first to its last at its frequency (business days; the frequency of a
+    run of three rows, calendar ones included; or its most common step when every step is a
+    multiple of it), with that frequency set. None when no row is missing (a frequency is set
+    or inferred) or when no such frequency is found (irregular timestamps)."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3 or infer_freq(index) is not None:
+        return None
+    candidates = [pd.bdate_range(index[0], index[-1], tz=index.tz, name=index.name)]
+    for start in (0, len(index) - 3):
+        freq = infer_freq(index[start:start + 3].copy())  # a run of three: its frequency
+        if freq is not None:
+            candidates.append(pd.date_range(index[0], index[-1], freq=freq, name=index.name))
+    steps = pd.Series(index[1:] - index[:-1])
+    step = steps.mode().iloc[0]
+    if step > pd.Timedelta(0) and (steps % step == pd.Timedelta(0)).all():
+        candidates.append(pd.date_range(index[0], index[-1], freq=step, name=index.name))
+    return next((full for full in candidates if len(full) and index.isin(full).all()), None)
+
+
+def describe_steps(index: pd.DatetimeIndex, limit: int = 3) -> str:
+    """The first few distinct steps between the rows, as text ("1 hour, 37 minutes, ...")."""
+    steps = list(dict.fromkeys(pd.Series(index[1:] - index[:-1])))
+    shown = ", ".join(step_name(step) for step in steps[:limit])
+    return shown + (", ..." if len(steps) > limit else "")
+
+
+def step_name(freq) -> str:
+    """A frequency or a step as words: "1 hour", "10 minutes", "business days"."""
+    if isinstance(freq, pd.offsets.BusinessDay):
+        return "business days"
+    try:
+        step = pd.Timedelta(freq)
+    except (TypeError, ValueError):
+        return f"the frequency {pd.tseries.frequencies.to_offset(freq).freqstr}"
+    for unit, seconds in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count = step.total_seconds() / seconds
+        if count >= 1 and count == int(count):
+            return f"{int(count)} {unit}{'s' if count != 1 else ''}"
+    return str(step)
+
+
 def future_index(index: pd.Index, horizon: int, freq=None, n_rows: int | None = None) -> pd.Index:
     """Labels of the ``horizon`` rows after ``index``.
 

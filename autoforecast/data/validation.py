@@ -14,8 +14,12 @@ import pandas as pd
 from sklearn.utils.validation import validate_data
 
 from .errors import MissingValuesError
+from .timeindex import gapless_index, step_name
 
 MISSING_POLICIES = ("raise", "ffill", "interpolate")
+# The largest magnitude accepted: standardising squares the values and sums the squares over
+# the rows, which must not overflow float64 (about 1.8e308) even for very long series.
+MAX_ABS_VALUE = 1e100
 
 
 @dataclass
@@ -50,10 +54,26 @@ def check_series(estimator, X, *, reset: bool, missing: str = "raise") -> Series
     values = np.array(values, dtype=np.float64, order="C", copy=True)
     if not is_frame:
         index = pd.RangeIndex(len(values))
-    _check_infinite(values, index)
-    values = _apply_missing_policy(values, index, missing)
     columns = list(X.columns) if is_frame else list(range(values.shape[1]))
+    names = _column_names(columns, is_frame)
+    _check_finite(values, index, names)
+    values, index = _fill_gaps(values, index, missing)
+    values = _apply_missing_policy(values, index, missing, names)
     return SeriesData(values=values, index=index, columns=columns, is_frame=is_frame)
+
+
+def _column_names(columns: list, is_frame: bool) -> list[str]:
+    """How messages name each column: its name for a frame, its position for an array."""
+    return [f"{c!r}" if is_frame else f"{c}" for c in columns]
+
+
+def row_label(index: pd.Index, row: int) -> str:
+    """Row ``row`` as a user sees it: its timestamp (``2021-01-03 05:00:00``) or its number
+    (``row 5``), without a Python repr."""
+    label = index[row]
+    if isinstance(label, (pd.Timestamp, pd.Period)):
+        return str(label)
+    return f"row {label}"
 
 
 def _check_frame(X: pd.DataFrame) -> None:
@@ -72,7 +92,8 @@ def _check_frame(X: pd.DataFrame) -> None:
         dup = index.duplicated()
         if dup.any():
             raise ValueError(
-                f"X's index has {int(dup.sum())} duplicated label(s), first {index[dup][0]!r}; "
+                f"X's index has {int(dup.sum())} duplicated label(s), first "
+                f"{row_label(index, int(np.flatnonzero(dup)[0]))}; "
                 "rows must have unique timestamps. Aggregate or drop the duplicates first."
             )
         if not index.is_monotonic_increasing:
@@ -89,38 +110,73 @@ def _check_frame(X: pd.DataFrame) -> None:
         )
 
 
-def _check_infinite(values: np.ndarray, index: pd.Index) -> None:
+def _check_finite(values: np.ndarray, index: pd.Index, names: list[str]) -> None:
+    """Refuse infinite values, and values too large to standardise (see MAX_ABS_VALUE)."""
     inf = np.isinf(values)
     if inf.any():
         row, col = np.argwhere(inf)[0]
         raise ValueError(
-            f"X contains {int(inf.sum())} infinite value(s) (inf), first at row {index[row]!r}, "
-            f"column {col}. Replace them (for example with NaN and a `missing` policy)."
-        )
+            f"X contains {int(inf.sum())} infinite value(s) (inf), first in column {names[col]} "
+            f"at {row_label(index, row)}. Replace them (for example with NaN and a `missing` "
+            "policy).")
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(values) > MAX_ABS_VALUE
+    if huge.any():
+        row, col = np.argwhere(huge)[0]
+        raise ValueError(
+            f"X contains {int(huge.sum())} value(s) too large to standardise, first "
+            f"{values[row, col]:g} in column {names[col]} at {row_label(index, row)}; expected "
+            f"values within +-{MAX_ABS_VALUE:g} (their squares must not overflow float64). "
+            "Fix the value, or rescale the column (divide it by a power of ten).")
 
 
-def _apply_missing_policy(values: np.ndarray, index: pd.Index, missing: str) -> np.ndarray:
+def _fill_gaps(values: np.ndarray, index: pd.Index, missing: str):
+    """Rows missing from a regular time index (see ``gapless_index``) become rows of NaN at
+    their timestamps, for the ``missing`` policy to fill; with "raise", an error names the
+    first gap."""
+    full = gapless_index(index)
+    if full is None:
+        return values, index
+    present = full.get_indexer(index)
+    if missing == "raise":
+        row = int(np.flatnonzero(np.diff(present) > 1)[0])
+        n_missing = len(full) - len(index)
+        raise MissingValuesError(
+            f"X's time index steps by {step_name(full.freq)} but {n_missing} timestamp(s) are "
+            f"missing, first between {row_label(index, row)} and {row_label(index, row + 1)}. "
+            "Add the missing rows, or pass missing='ffill' or missing='interpolate' to insert "
+            "them as empty rows and fill them.")
+    filled = np.full((len(full), values.shape[1]), np.nan)
+    filled[present] = values
+    return filled, full
+
+
+def _apply_missing_policy(values: np.ndarray, index: pd.Index, missing: str,
+                          names: list[str]) -> np.ndarray:
     nan = np.isnan(values)
     if not nan.any():
         return values
     cols = sorted({int(c) for c in np.flatnonzero(nan.any(axis=0))})
-    first_row = index[int(np.flatnonzero(nan.any(axis=1))[0])]
+    first_row = int(np.flatnonzero(nan.any(axis=1))[0])
+    listed = ", ".join(names[c] for c in cols[:10]) + (", ..." if len(cols) > 10 else "")
     if missing == "raise":
         raise MissingValuesError(
-            f"X contains {int(nan.sum())} missing value(s) (NaN) in column(s) {cols[:10]}, first at "
-            f"row {first_row!r}. Fill them, or pass missing='ffill' or missing='interpolate'."
+            f"X contains {int(nan.sum())} missing value(s) (NaN) in column(s) {listed}, first at "
+            f"{row_label(index, first_row)}. Fill them, or pass missing='ffill' or "
+            "missing='interpolate'."
         )
-    empty = [c for c in cols if nan[:, c].all()]
+    empty = [names[c] for c in cols if nan[:, c].all()]
     if empty:
-        raise MissingValuesError(f"X's column(s) {empty} hold no values at all (all NaN).")
+        raise MissingValuesError(
+            f"X's column(s) {', '.join(empty)} hold no values at all (all NaN); drop them.")
     frame = pd.DataFrame(values)
     if missing == "ffill":
         frame = frame.ffill()
         if frame.isna().to_numpy().any():
+            leading = ", ".join(names[c] for c in cols if np.isnan(values[0, c]))
             raise MissingValuesError(
-                "missing='ffill' cannot fill the NaN values at the start of column(s) "
-                f"{[c for c in cols if np.isnan(values[0, c])]}: nothing comes before them. "
-                "Use missing='interpolate' or trim the leading rows."
+                f"missing='ffill' cannot fill the NaN values at the start of column(s) {leading}: "
+                "nothing comes before them. Use missing='interpolate' or trim the leading rows."
             )
     else:  # interpolate: linear inside, nearest value at the ends
         frame = frame.interpolate(method="linear", limit_direction="both")
