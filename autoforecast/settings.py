@@ -126,10 +126,10 @@ class SearchSettings:
     def resolve(self, defaults: "SearchSettings") -> "SearchSettings":
         """These settings, each field left at None taken from ``defaults``; ``carry`` left at
         None is False for a backbone without a carry path."""
-        resolved = dataclasses.replace(defaults, **self.given())
-        if self.carry is None and resolved.backbone not in CARRY_BACKBONES:
-            resolved = dataclasses.replace(resolved, carry=False)
-        return resolved
+        given = self.given()
+        if self.carry is None and given.get("backbone", defaults.backbone) not in CARRY_BACKBONES:
+            given["carry"] = False
+        return dataclasses.replace(defaults, **given)
 
     def to_dict(self) -> dict:
         """Every field (a genotype as its dict): JSON-able, for reports and files."""

@@ -160,12 +160,27 @@ def test_whole_sequence_kernels_match_the_step_path_in_value_and_gradient(backbo
         torch.testing.assert_close(fused, reference, rtol=1e-13, atol=1e-12)
 
 
+@pytest.mark.parametrize("fused", [True, False])
+def test_weight_drop_reaches_the_carry_gate(fused):
+    """W_zh reads h_{t-1}: it is in the one per-step h matrix, where weight drop applies;
+    W_zx is in the input projections, computed before the time loop."""
+    cell = build_cell(TWO_CARRY, 3, 4)
+    cell.weight_drop, seen, real = 0.5, [], cell.recurrent
+    cell.recurrent = lambda w: seen.append(w) or real(w)
+    encoder = RecurrentEncoder(cell)
+    encoder.fused = fused
+    encoder(torch.randn(2, 5, 3))
+    n_h = 2  # node 4's side h, and node 1's skip (which reads h_{t-1})
+    assert [w.shape for w in seen] == [(4, 4 * (2 + n_h))]
+    assert torch.equal(seen[0][:, -4:], cell.wzh)
+
+
 def test_cells_pickled_before_their_first_forward_run_after_loading():
     """The kernels' plan is derived on first use, so cells pickled without it (as by earlier
     versions) load and run."""
     import pickle
 
-    for genotype in (DARTS, TWO):
+    for genotype in (DARTS, TWO, TWO_CARRY):
         encoder = RecurrentEncoder(build_cell(genotype, 3, 4))
         loaded = pickle.loads(pickle.dumps(encoder))
         assert "plan" not in vars(loaded.cell)
@@ -187,6 +202,7 @@ def every_operation():
         nodes = [TwoInputNode(op, SIDE_INPUTS[j % len(SIDE_INPUTS)], a, acts[(j + 1) % len(acts)])
                  for j, a in enumerate(acts * 2)]
         cases.append((f"two_input-{op}", Genotype("two_input", tuple(nodes))))
+        cases.append((f"two_input-{op}-carry", Genotype("two_input", tuple(nodes), carry=True)))
     return cases
 
 
