@@ -200,7 +200,7 @@ def test_carry_round_trips_prints_and_defaults_to_off():
     for back in (Genotype.from_json(CARRY.to_json()), Genotype.from_dict(CARRY.to_dict()),
                  pickle.loads(pickle.dumps(CARRY))):
         assert back == CARRY and back.carry is True
-    assert CARRY.to_dict()["carry"] is True and GENOTYPES[1].to_dict()["carry"] is False
+    assert CARRY.to_dict()["carry"] is True and "carry" not in GENOTYPES[1].to_dict()
     old = {k: v for k, v in CARRY.to_dict().items() if k != "carry"}
     assert Genotype.from_dict(old) == GENOTYPES[1]
     unpickled = Genotype.__new__(Genotype)  # as a file pickled before the field existed

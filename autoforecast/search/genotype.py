@@ -30,8 +30,10 @@ class Genotype:
         object.__setattr__(self, "carry", bool(self.carry))
 
     def to_dict(self) -> dict:
-        return {"backbone": self.backbone, "nodes": [asdict(n) for n in self.nodes],
-                "carry": self.carry}
+        """Plain data; ``"carry": True`` only with the carry path, so that the dict of a cell
+        without it is what it was before the field existed."""
+        out = {"backbone": self.backbone, "nodes": [asdict(n) for n in self.nodes]}
+        return out | {"carry": True} if self.carry else out
 
     @classmethod
     def from_dict(cls, data: dict) -> "Genotype":
