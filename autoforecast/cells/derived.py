@@ -1,9 +1,11 @@
 """Derived (discrete) cells built from a Genotype: what is retrained after the search.
 
 No architecture weights and no normalisation: node k is ``s_k = lerp(s_{k-1}, m_k, lambda_k)``
-with lambda_k trainable (initialised to 1), and ``h_t = sum_k gamma_k s_k`` (gamma_k = 1/K
-initially, DARTS' mean). Work is fused: input projections of all steps in one matmul outside
-the time loop, and per step one matmul per node that feeds others (all its out-edges at once).
+with lambda_k trainable (initialised to 1), and ``y_t = sum_k gamma_k s_k`` (gamma_k = 1/K
+initially, DARTS' mean) is h_t; with a two-input genotype's ``carry``,
+``h_t = lerp(h_{t-1}, y_t, z_t)`` through an update gate z_t (docs/method.md, section 8).
+Work is fused: input projections of all steps in one matmul outside the time loop, and per
+step one matmul per node that feeds others (all its out-edges at once).
 ``step`` is the readable reference; ``sequence`` (what the encoder runs) computes the same
 through the whole-sequence kernels of ``cells/fused.py`` with a hand-written backward.
 A cell is built from its genotype by ``autoforecast.search.build_cell``, which finds the class
