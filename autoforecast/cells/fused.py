@@ -268,6 +268,7 @@ class TwoInputSequence(torch.autograd.Function):
         SG, TG = new(steps, len(gates), d, batch), new(steps, len(gates), d, batch)
         HM, H = new(steps, d, batch), new(steps, d, batch)
         Y, Z = (new(steps, d, batch), new(steps, d, batch)) if plan.carry else (None, None)
+        Yv, Zv = (Y.unbind(0), Z.unbind(0)) if plan.carry else (None, None)
         zx, zh = pre.shape[1] - d, wh.shape[1] - d  # the gate's rows, with the carry
         for i in plan.x_nodes:  # a side input read from x holds no recurrence: all steps at once
             op, _, act_b = kernels[i]
@@ -295,9 +296,9 @@ class TwoInputSequence(torch.autograd.Function):
                 op.forward(a, b, m, gate)
                 torch.lerp(Sv[t][i], m, lamf[i], out=Sv[t][i + 1])
             if plan.carry:  # h_t = lerp(hm, y_t, z_t)
-                _combine_into(S_t[t][1:], gamma, Y[t])
-                torch.sigmoid(torch.add(pre_v[t][zx:], hp[zh:]), out=Z[t])
-                torch.lerp(hm, Y[t], Z[t], out=Hv[t])
+                _combine_into(S_t[t][1:], gamma, Yv[t])
+                z = torch.add(pre_v[t][zx:], hp[zh:], out=Zv[t])
+                torch.lerp(hm, Yv[t], torch.sigmoid(z, out=z), out=Hv[t])
             else:
                 _combine_into(S_t[t][1:], gamma, Hv[t])
             h = Hv[t]
