@@ -33,7 +33,7 @@ class Genotype:
         """Plain data; ``"carry": True`` only with the carry path, so that the dict of a cell
         without it is what it was before the field existed."""
         out = {"backbone": self.backbone, "nodes": [asdict(n) for n in self.nodes]}
-        return out | {"carry": True} if self.carry else out
+        return (out | {"carry": True}) if self.carry else out
 
     @classmethod
     def from_dict(cls, data: dict) -> "Genotype":

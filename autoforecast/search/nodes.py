@@ -192,7 +192,7 @@ class TwoInputSearchCell(GatedNodes):
     ``carry``, the output passes through the carry path's update gate, which reads x_t and
     h_{t-1} only (docs/method.md, section 8), so growth leaves it unchanged."""
 
-    carry = False  # a class default: cells pickled before the carry path existed load without
+    carry = False  # a class default: cells pickled before the carry path load without one
 
     def __init__(self, input_size: int, hidden_size: int, n_nodes: int, search_activations=False,
                  carry=False):
