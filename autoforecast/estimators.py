@@ -44,7 +44,7 @@ DEFAULT_SEARCH = SearchSettings(
     backbone="two_input", mode="grow_then_prune", n_active=1, init_nodes=1, max_nodes=4,
     growth="schedule", grow_every=2, epochs=6, n_searches=2, selection_epochs=2,
     second_order=False, activations=False, subsample=2000, strategy="search",
-    derivation="argmax", genotype=None)
+    derivation="argmax", genotype=None, carry=True)
 
 
 class ForecastSearchTask:

@@ -48,7 +48,7 @@ DEFAULT_SEARCH = SearchSettings(
     backbone="two_input", mode="grow_then_prune", n_active=1, init_nodes=1, max_nodes=4,
     growth="schedule", grow_every=1, epochs=4, n_searches=1, selection_epochs=1,
     second_order=False, activations=False, subsample=60_000, strategy="search",
-    derivation="argmax", genotype=None)
+    derivation="argmax", genotype=None, carry=True)
 
 
 class LanguageModelSearchTask:

@@ -19,6 +19,7 @@ import numbers
 from dataclasses import dataclass, fields
 
 BACKBONES = ("two_input", "darts")  # search/backbones.py registers a Backbone for each
+CARRY_BACKBONES = ("two_input",)  # those with a carry path (Backbone.carry)
 MODES = ("grow_then_prune", "grow_and_prune")
 GROWTH_TRIGGERS = ("schedule", "plateau", "none")
 DERIVATIONS = ("argmax", "prefer_nondegenerate")
@@ -53,6 +54,11 @@ class SearchSettings:
       same budget (the control).
     - ``derivation``: ``"argmax"`` or ``"prefer_nondegenerate"`` (a node whose best op passes
       one input through takes the best other op when its weight is at least half the best's).
+    - ``carry``: the two-input cell's output interpolates with the previous state through a
+      learned update gate, as a GRU's does (docs/method.md, section 8); searched, sampled and
+      retrained cells alike. Only ``backbone="two_input"`` has it: left at None it is the
+      estimator's default there and False for ``"darts"``; ``carry=True`` with ``"darts"`` is
+      an error.
     - ``genotype``: no search; this cell (a ``Genotype`` or its dict) is trained.
     """
 
@@ -72,6 +78,7 @@ class SearchSettings:
     strategy: str | None = None
     derivation: str | None = None
     genotype: object = None
+    carry: bool | None = None
 
     def __post_init__(self):
         for f in fields(self):  # numpy integers (grids built with np.arange) become ints
@@ -90,10 +97,13 @@ class SearchSettings:
         _int_at_least("selection_epochs", self.selection_epochs, 0)
         if self.subsample != "all":
             _int_at_least("subsample", self.subsample, 2, 'or "all"')
-        for name in ("second_order", "activations"):
+        for name in ("second_order", "activations", "carry"):
             if getattr(self, name) not in (None, True, False):
                 raise ValueError(f"`search.{name}` must be True or False, got "
                                  f"{getattr(self, name)!r}.")
+        if self.carry and self.backbone is not None and self.backbone not in CARRY_BACKBONES:
+            raise ValueError(f"`search.carry` is for the {' and '.join(CARRY_BACKBONES)} backbone; "
+                             f"the {self.backbone!r} backbone has no carry path.")
         if (self.init_nodes is not None and self.max_nodes is not None
                 and self.max_nodes < self.init_nodes):
             raise ValueError(f"`search.max_nodes` must be >= `search.init_nodes` "
@@ -114,8 +124,12 @@ class SearchSettings:
                 if getattr(self, f.name) is not None}
 
     def resolve(self, defaults: "SearchSettings") -> "SearchSettings":
-        """These settings, each field left at None taken from ``defaults``."""
-        return dataclasses.replace(defaults, **self.given())
+        """These settings, each field left at None taken from ``defaults``; ``carry`` left at
+        None is False for a backbone without a carry path."""
+        given = self.given()
+        if self.carry is None and given.get("backbone", defaults.backbone) not in CARRY_BACKBONES:
+            given["carry"] = False
+        return dataclasses.replace(defaults, **given)
 
     def to_dict(self) -> dict:
         """Every field (a genotype as its dict): JSON-able, for reports and files."""

@@ -6,8 +6,11 @@
 every file. Version 0.2 replaced the recurrent forecasters' network (issue 13): their 0.1
 values stay in ``values.json`` as the record, their files must be refused with a clear error,
 and their 0.2 values are pinned in ``tests/pinned/network.json`` (``python
-tests/pinned_cases.py --network`` writes that file alone). Regenerate only when a change of
-results is intended, and say so in the commit.
+tests/pinned_cases.py --network`` writes that file alone). Version 0.3 made the carry path
+(docs/method.md, section 8) the estimators' default: the cases above are records of versions
+without it and keep it off (``carry=False``); the default fits with it are pinned in
+``tests/pinned/carry.json`` (``python tests/pinned_cases.py --carry`` writes that file alone).
+Regenerate only when a change of results is intended, and say so in the commit.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ RECURRENT = ("lstm", "gru", "autocell", "autocell_darts", "autocell_random", "au
 TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0)
 SEARCH = dict(hidden_size=4, baselines=("naive", "linear"), **TORCH)
 SEARCH_SETTINGS = dict(max_nodes=2, grow_every=1, epochs=2, n_searches=1)
+NO_CARRY = dict(carry=False)  # the records of 0.1 and 0.2, which had no carry path
+# the searching forecasters pinned again with the estimators' default carry path, in carry.json
+CARRY = ("autocell", "autocell_random", "autocell_refit")
 LM_TEXT = ["the cat sat on the mat", "a dog ran to the park", "the cat ate a fish"] * 30
 
 
@@ -39,8 +45,9 @@ def series() -> pd.DataFrame:
     return make_series(120, 3)
 
 
-def forecasters() -> dict:
-    """name -> unfitted forecaster, one of every kind (both backbones, random cells)."""
+def forecasters(carry: bool = False) -> dict:
+    """name -> unfitted forecaster, one of every kind (both backbones, random cells); the
+    searching ones without the carry path, or with ``carry`` at the estimator's default."""
     from autoforecast.baselines import (ARIMAForecaster, GRUForecaster, LinearForecaster,
                                         LSTMForecaster, NaiveForecaster, SeasonalNaiveForecaster)
     from autoforecast.estimators import AutoCellForecaster
@@ -49,7 +56,7 @@ def forecasters() -> dict:
     common = dict(lookback=LOOKBACK, horizon=HORIZON)
 
     def search(**changes):
-        return SearchSettings(**SEARCH_SETTINGS, **changes)
+        return SearchSettings(**SEARCH_SETTINGS, **({} if carry else NO_CARRY), **changes)
 
     return {
         "naive": NaiveForecaster(**common),
@@ -152,13 +159,16 @@ def multi_seed(backbone: str) -> dict:
             "history_rows": len(result.history)}
 
 
-def language_model():
+def language_model(carry: bool = False):
+    """The tiny language model, without the carry path (0.1's record) or with ``carry`` at
+    the estimator's default."""
     from autoforecast.language_model import AutoCellLanguageModel
     from autoforecast.settings import SearchSettings
 
+    search = SearchSettings(max_nodes=2, epochs=2, **({} if carry else NO_CARRY))
     return AutoCellLanguageModel(embedding_size=8, hidden_size=8, epochs=3, bptt=8, batch_size=4,
                                  lr=1e-2, dropout_x=0.0, dropout_o=0.0, random_state=0,
-                                 device="cpu", search=SearchSettings(max_nodes=2, epochs=2))
+                                 device="cpu", search=search)
 
 
 def lm_values(lm) -> dict:
@@ -171,6 +181,15 @@ def network_values() -> dict:
     """0.2's values of the recurrent forecasters (their network replaced 0.1's)."""
     frame, models = series(), forecasters()
     return {name: forecaster_values(name, models[name].fit(frame), frame) for name in RECURRENT}
+
+
+def carry_values() -> dict:
+    """0.3's default fits, with the carry path: the searching forecasters and the language model."""
+    frame, models = series(), forecasters(carry=True)
+    out = {"forecasters": {name: forecaster_values(name, models[name].fit(frame), frame)
+                           for name in CARRY}}
+    out["language_model"] = lm_values(language_model(carry=True).fit(LM_TEXT))
+    return out
 
 
 def main() -> None:
@@ -202,5 +221,8 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--network"]:
         (PINNED / "network.json").write_text(json.dumps(network_values(), indent=1,
                                                         sort_keys=True) + "\n")
+    elif sys.argv[1:] == ["--carry"]:
+        (PINNED / "carry.json").write_text(json.dumps(carry_values(), indent=1,
+                                                      sort_keys=True) + "\n")
     else:
         main()

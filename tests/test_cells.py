@@ -49,18 +49,28 @@ def reference_two_input(cell, x):
             q = ACTIVATIONS[node.act_b](side @ cell.b[k] + cell.q[k])
             m = BINARY_OPS[node.op](p, q)
             states.append(states[-1] + cell.lambdas[k] * (m - states[-1]))
-        h = sum(g * s for g, s in zip(cell.gammas, states[1:]))
+        y = sum(g * s for g, s in zip(cell.gammas, states[1:]))
+        if cell.genotype.carry:  # docs/method.md, section 8
+            z = torch.sigmoid(x[:, t] @ cell.wzx + h @ cell.wzh + cell.bz)
+            y = h + z * (y - h)
+        h = y
         outs.append(h)
     return torch.stack(outs, 1)
 
 
-@pytest.mark.parametrize("genotype,reference", [(DARTS, reference_darts), (TWO, reference_two_input)])
+TWO_CARRY = Genotype("two_input", TWO.nodes, carry=True)
+
+
+@pytest.mark.parametrize("genotype,reference", [(DARTS, reference_darts), (TWO, reference_two_input),
+                                                (TWO_CARRY, reference_two_input)])
 def test_fused_cell_matches_plain_reference(genotype, reference):
     torch.manual_seed(0)
     cell = build_cell(genotype, 3, 6).double()
     with torch.no_grad():  # non-trivial gates and output weights
         for p in list(cell.lambdas) + list(cell.gammas):
             p.uniform_(0.2, 1.5)
+        if genotype.carry:
+            cell.bz.uniform_(-1, 1)
     x = torch.randn(5, 9, 3, dtype=torch.float64)
     outputs, h_last = RecurrentEncoder(cell)(x)
     assert outputs.shape == (5, 9, 6) and h_last.shape == (5, 6)
@@ -100,13 +110,13 @@ def test_encoder_rejects_bad_dropout():
         RecurrentEncoder(build_cell(TWO, 2, 4), dropout_x=1.0)
 
 
-def random_genotype(backbone, n_nodes, rng):
+def random_genotype(backbone, n_nodes, rng, carry=False):
     acts = sorted(ACTIVATIONS)
     if backbone == "darts":
         return Genotype("darts", tuple(DartsNode(rng.choice(acts), rng.randrange(i)) for i in range(1, n_nodes + 1)))
     return Genotype("two_input", tuple(
         TwoInputNode(rng.choice(sorted(BINARY_OPS)), rng.choice(["x", "h", "skip"]), rng.choice(acts), rng.choice(acts))
-        for _ in range(n_nodes)))
+        for _ in range(n_nodes)), carry)
 
 
 def run_and_differentiate(encoder, x, h0, fused):
@@ -122,17 +132,21 @@ def run_and_differentiate(encoder, x, h0, fused):
     return [outputs, h_last, x.grad, h0.grad, *grads]
 
 
-@pytest.mark.parametrize("backbone", ["darts", "two_input"])
+@pytest.mark.parametrize("backbone,carry", [("darts", False), ("two_input", False),
+                                           ("two_input", True)])
 @pytest.mark.parametrize("seed", range(8))
-def test_whole_sequence_kernels_match_the_step_path_in_value_and_gradient(backbone, seed):
-    """The hand-written backward of cells/fused.py against autograd through the step methods."""
+def test_whole_sequence_kernels_match_the_step_path_in_value_and_gradient(backbone, carry, seed):
+    """The hand-written backward of cells/fused.py against autograd through the step methods
+    (with the carry path: its gate's weights W_zx, W_zh, b_z among the parameters compared)."""
     import random
 
     rng = random.Random(seed)
-    genotype = random_genotype(backbone, rng.randint(1, 6), rng)
+    genotype = random_genotype(backbone, rng.randint(1, 6), rng, carry)
     torch.manual_seed(seed)
     encoder = RecurrentEncoder(build_cell(genotype, 3, 5), dropout_x=0.2,
                                dropout_h=0.3 if seed % 3 else 0.0).double()
+    if seed % 2:
+        encoder.cell.weight_drop = 0.25  # on every matrix that reads h_{t-1}, W_zh included
     with torch.no_grad():  # gates and output weights away from their initial values
         for p in encoder.parameters():
             p.add_(0.3 * torch.randn_like(p))
@@ -142,7 +156,23 @@ def test_whole_sequence_kernels_match_the_step_path_in_value_and_gradient(backbo
     x, h0 = torch.randn(batch, steps, 3, dtype=torch.float64), torch.randn(batch, 5, dtype=torch.float64)
     for fused, reference in zip(run_and_differentiate(encoder, x, h0, True),
                                 run_and_differentiate(encoder, x, h0, False)):
-        torch.testing.assert_close(fused, reference, rtol=0, atol=1e-12)
+        # rtol: the carry keeps gradients from decaying over the steps (some reach 1e3)
+        torch.testing.assert_close(fused, reference, rtol=1e-13, atol=1e-12)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_weight_drop_reaches_the_carry_gate(fused):
+    """W_zh reads h_{t-1}: it is in the one per-step h matrix, where weight drop applies;
+    W_zx is in the input projections, computed before the time loop."""
+    cell = build_cell(TWO_CARRY, 3, 4)
+    cell.weight_drop, seen, real = 0.5, [], cell.recurrent
+    cell.recurrent = lambda w: seen.append(w) or real(w)
+    encoder = RecurrentEncoder(cell)
+    encoder.fused = fused
+    encoder(torch.randn(2, 5, 3))
+    n_h = 2  # node 4's side h, and node 1's skip (which reads h_{t-1})
+    assert [w.shape for w in seen] == [(4, 4 * (2 + n_h))]
+    assert torch.equal(seen[0][:, -4:], cell.wzh)
 
 
 def test_cells_pickled_before_their_first_forward_run_after_loading():
@@ -150,7 +180,7 @@ def test_cells_pickled_before_their_first_forward_run_after_loading():
     versions) load and run."""
     import pickle
 
-    for genotype in (DARTS, TWO):
+    for genotype in (DARTS, TWO, TWO_CARRY):
         encoder = RecurrentEncoder(build_cell(genotype, 3, 4))
         loaded = pickle.loads(pickle.dumps(encoder))
         assert "plan" not in vars(loaded.cell)
@@ -172,6 +202,7 @@ def every_operation():
         nodes = [TwoInputNode(op, SIDE_INPUTS[j % len(SIDE_INPUTS)], a, acts[(j + 1) % len(acts)])
                  for j, a in enumerate(acts * 2)]
         cases.append((f"two_input-{op}", Genotype("two_input", tuple(nodes))))
+        cases.append((f"two_input-{op}-carry", Genotype("two_input", tuple(nodes), carry=True)))
     return cases
 
 

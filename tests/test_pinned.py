@@ -24,6 +24,9 @@ NETWORK = json.loads((cases.PINNED / "network.json").read_text())
 # stays 0.1's, and the model files 0.1 wrote must still load and forecast exactly as 0.1 did
 # (test_model_files_of_0_1_load_and_forecast_the_same).
 REPINNED = json.loads((cases.PINNED / "issue15_arima.json").read_text())["forecasters"]
+# 0.3 made the carry path (docs/method.md, section 8) the estimators' default: the cases above
+# keep it off (the records of 0.1 and 0.2); the default fits with it are pinned in carry.json.
+CARRY = json.loads((cases.PINNED / "carry.json").read_text())
 # The same arithmetic, with room for another CPU's rounding: the networks compute in float32,
 # whose kernels differ between CPUs by a few units in the 6th digit (seen: 2.4e-6 relative on a
 # GRU's backtest after 2 epochs); a change of behaviour moves values by far more.
@@ -82,6 +85,19 @@ def test_search_finds_what_0_1_found(name):
 def test_language_model_computes_what_0_1_computed():
     lm = cases.language_model().fit(cases.LM_TEXT)
     assert_same(cases.lm_values(lm), VALUES["language_model"])
+
+
+@pytest.mark.parametrize("name", cases.CARRY)
+def test_default_fits_with_the_carry_path_compute_what_was_pinned(name, frame):
+    est = cases.forecasters(carry=True)[name].fit(frame)
+    assert est.genotype_.carry
+    assert_same(cases.forecaster_values(name, est, frame), CARRY["forecasters"][name], name)
+
+
+def test_default_language_model_with_the_carry_path_computes_what_was_pinned():
+    lm = cases.language_model(carry=True).fit(cases.LM_TEXT)
+    assert lm.genotype_.carry
+    assert_same(cases.lm_values(lm), CARRY["language_model"])
 
 
 def _pinned_files():

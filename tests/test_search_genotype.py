@@ -188,3 +188,56 @@ def test_unknown_derivation_is_refused():
     with pytest.raises(ValueError, match=r"`derivation` must be one of \('argmax', "
                                          r"'prefer_nondegenerate'\), got 'softmax'"):
         SearchConfig(derivation="softmax")
+
+
+CARRY = Genotype("two_input", GENOTYPES[1].nodes, carry=True)
+
+
+def test_carry_round_trips_prints_and_defaults_to_off():
+    """docs/method.md, section 8: a genotype saved before the carry path (no "carry" key, or
+    pickled without the field) has none."""
+    assert CARRY != GENOTYPES[1] and not GENOTYPES[1].carry
+    for back in (Genotype.from_json(CARRY.to_json()), Genotype.from_dict(CARRY.to_dict()),
+                 pickle.loads(pickle.dumps(CARRY))):
+        assert back == CARRY and back.carry is True
+    assert CARRY.to_dict()["carry"] is True and "carry" not in GENOTYPES[1].to_dict()
+    old = {k: v for k, v in CARRY.to_dict().items() if k != "carry"}
+    assert Genotype.from_dict(old) == GENOTYPES[1]
+    unpickled = Genotype.__new__(Genotype)  # as a file pickled before the field existed
+    unpickled.__dict__.update(backbone="two_input", nodes=GENOTYPES[1].nodes)
+    assert unpickled.carry is False and unpickled == GENOTYPES[1]
+    assert str(CARRY) == str(GENOTYPES[1])[:-1] + "; carry]"
+    cell = build_cell(CARRY, 3, 4)
+    assert {n for n, _ in cell.named_parameters()} - {n for n, _ in build_cell(GENOTYPES[1], 3, 4)
+                                                      .named_parameters()} == {"wzx", "wzh", "bz"}
+    assert not cell.bz.detach().any()  # b_z starts at 0
+
+
+def test_darts_refuses_a_carry_path():
+    from autoforecast.search import SearchConfig
+
+    match = "'darts' backbone has no carry path"
+    with pytest.raises(ValueError, match=match):
+        Genotype("darts", GENOTYPES[0].nodes, carry=True)
+    with pytest.raises(ValueError, match=match):
+        Genotype.from_dict({**GENOTYPES[0].to_dict(), "carry": True})
+    with pytest.raises(ValueError, match=match):
+        SuperNet(2, 3, "darts", carry=True)
+    with pytest.raises(ValueError, match=match):
+        SearchConfig(backbone="darts", carry=True)
+    with pytest.raises(ValueError, match="`carry` must be True or False"):
+        Genotype("two_input", GENOTYPES[1].nodes, carry="yes")
+    assert not SuperNet(2, 3, "darts").genotype().carry
+
+
+@pytest.mark.parametrize("carry", [False, True])
+def test_supernet_and_sampling_give_cells_of_the_searched_space(carry):
+    net = SuperNet(2, 3, "two_input", init_nodes=2, max_nodes=3, carry=carry)
+    assert net.genotype().carry is carry
+    net.grow()
+    net.discretise(1)
+    assert net.genotype().carry is carry
+    drawn = [sample_genotype("two_input", 3, np.random.default_rng(7), carry=carry)
+             for _ in range(2)]
+    plain = sample_genotype("two_input", 3, np.random.default_rng(7))
+    assert all(g.carry is carry and g.nodes == plain.nodes for g in drawn)  # the same draws

@@ -8,14 +8,17 @@ import torch
 from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
 from autoforecast.search import SuperNet
 
-CONFIGS = [("darts", False), ("two_input", False), ("two_input", True)]
+# (backbone, search_activations, carry): the carry path's gate reads x_t and h_{t-1} only
+# (docs/method.md, section 8), so growth stays exact with it
+CONFIGS = [("darts", False, False), ("two_input", False, False), ("two_input", True, False),
+           ("two_input", False, True), ("two_input", True, True)]
 MAX_NODES = 4
 
 
-def _net(backbone, search_activations, init_nodes=1, max_nodes=MAX_NODES):
+def _net(backbone, search_activations, carry=False, init_nodes=1, max_nodes=MAX_NODES):
     torch.manual_seed(0)
     net = SuperNet(3, 5, backbone, init_nodes, max_nodes, search_activations=search_activations,
-                   dropout_x=0.25, dropout_h=0.25).double()
+                   dropout_x=0.25, dropout_h=0.25, carry=carry).double()
     with torch.no_grad():  # move away from the initial state: non-trivial gates and weights
         for p in net.weight_parameters():
             p.add_(0.3 * torch.randn_like(p))
@@ -32,9 +35,12 @@ def _train_forward(net, x, seed=7):
     return net(x)
 
 
-@pytest.mark.parametrize("backbone,search_activations", CONFIGS)
-def test_grow_preserves_outputs_in_eval_and_training_mode(backbone, search_activations):
-    net = _net(backbone, search_activations)
+@pytest.mark.parametrize("backbone,search_activations,carry", CONFIGS)
+def test_grow_preserves_outputs_in_eval_and_training_mode(backbone, search_activations, carry):
+    net = _net(backbone, search_activations, carry)
+    if carry:  # the gate is really on: its weights reach the outputs
+        assert torch.autograd.grad(net(torch.randn(2, 3, 3, dtype=torch.float64))[0].sum(),
+                                   net.cell.wzh)[0].abs().sum() > 0
     x = torch.randn(6, 8, 3, dtype=torch.float64)
     while net.n_nodes < MAX_NODES:
         train_before = _train_forward(net, x)
@@ -57,9 +63,9 @@ def _same_state(a, b):
     return all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("backbone,search_activations", CONFIGS)
-def test_new_parameters_receive_gradients(backbone, search_activations):
-    net = _net(backbone, search_activations, init_nodes=2)
+@pytest.mark.parametrize("backbone,search_activations,carry", CONFIGS)
+def test_new_parameters_receive_gradients(backbone, search_activations, carry):
+    net = _net(backbone, search_activations, carry, init_nodes=2)
     x = torch.randn(6, 8, 3, dtype=torch.float64)
     new_weights, new_arch = net.grow()
     assert {id(p) for p in new_arch} <= {id(p) for p in net.arch_parameters()}
@@ -82,10 +88,11 @@ def test_arch_and_weight_parameters_partition_all_parameters():
     assert not {id(p) for p in arch} & {id(p) for p in weights}
 
 
-@pytest.mark.parametrize("backbone,search_activations", CONFIGS)
+@pytest.mark.parametrize("backbone,search_activations,carry", CONFIGS)
 @pytest.mark.parametrize("n_active", [1, 2])
-def test_grow_and_prune_keeps_only_newest_nodes_continuous(backbone, search_activations, n_active):
-    net = SuperNet(3, 4, backbone, 1, 6, search_activations=search_activations)
+def test_grow_and_prune_keeps_only_newest_nodes_continuous(backbone, search_activations, carry,
+                                                           n_active):
+    net = SuperNet(3, 4, backbone, 1, 6, search_activations=search_activations, carry=carry)
     x = torch.randn(3, 4, 3)
     while net.n_nodes < 6:
         genotype_before = net.genotype()

@@ -64,9 +64,13 @@ def epochs(history):
     return [row for row in history if row["event"] == "epoch"]
 
 
-def test_planted_product_is_found_and_sum_is_not():
+@pytest.mark.parametrize("carry", [False, True])
+def test_planted_product_is_found_and_sum_is_not(carry):
+    """docs/method.md, section 2; with the carry path on too (section 8): its update gate is a
+    product of the same kind, but the entry node stays additive, so a product in the chain
+    remains the search's decision."""
     config = SearchConfig(hidden_size=8, init_nodes=1, max_nodes=2, epochs=12, grow_every=6,
-                          lr=3e-3, arch_lr=1e-2, stop_patience=None, num_threads=1)
+                          lr=3e-3, arch_lr=1e-2, stop_patience=None, num_threads=1, carry=carry)
     picks = {}
     for product in (True, False):
         data = task(train=Batches(*planted(product, 1024, 123)),
@@ -260,6 +264,11 @@ def test_random_search_control_uses_the_same_budget_and_space():
     assert all(len(c.genotype.nodes) == 2 for c in result.candidates)
     best = min(result.candidates, key=lambda c: c.selection_val_loss)
     assert result.genotype == best.genotype
+    assert not any(c.genotype.carry for c in result.candidates)
+    with_carry = list(random_search(tiny(max_nodes=2, carry=True), task(), random_state=0,
+                                    n_samples=2))[-1].result
+    assert [c.genotype for c in with_carry.candidates] == [  # the same draws, with the carry
+        Genotype(c.genotype.backbone, c.genotype.nodes, carry=True) for c in result.candidates[:2]]
     rng = np.random.default_rng(0)
     drawn = {sample_genotype("darts", 3, rng) for _ in range(50)}
     assert len(drawn) > 10 and all(n.input < i for g in drawn for i, n in enumerate(g.nodes, 1))

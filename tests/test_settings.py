@@ -172,3 +172,24 @@ def test_the_default_budget_is_the_librarys_defaults(kind, cls):
         for param in params:
             if param in defaults:
                 assert default == defaults[param], (name, default, defaults[param])
+
+
+@pytest.mark.parametrize("cls", SEARCHING)
+def test_carry_is_on_by_default_for_two_input_and_off_for_darts(cls):
+    """docs/method.md, section 8: the estimators search cells with the carry path; the DARTS
+    backbone has none, so an unset ``carry`` resolves to False there, and True is an error."""
+    from autoforecast.search import SearchConfig
+
+    assert cls._search_defaults.carry is True
+    est = cls()
+    assert est.get_params()["search__carry"] is True
+    est.set_params(search__backbone="darts")
+    assert est.get_params()["search__carry"] is False
+    resolved = est._search_settings()
+    assert SearchConfig.from_settings(resolved).carry is False
+    est.set_params(search__backbone="two_input", search__carry=False)
+    assert SearchConfig.from_settings(est._search_settings()).carry is False
+    with pytest.raises(ValueError, match="'darts' backbone has no carry path"):
+        SearchSettings(backbone="darts", carry=True)
+    with pytest.raises(ValueError, match="`search.carry` must be True or False"):
+        SearchSettings(carry="yes")

@@ -1,9 +1,11 @@
 """Derived (discrete) cells built from a Genotype: what is retrained after the search.
 
 No architecture weights and no normalisation: node k is ``s_k = lerp(s_{k-1}, m_k, lambda_k)``
-with lambda_k trainable (initialised to 1), and ``h_t = sum_k gamma_k s_k`` (gamma_k = 1/K
-initially, DARTS' mean). Work is fused: input projections of all steps in one matmul outside
-the time loop, and per step one matmul per node that feeds others (all its out-edges at once).
+with lambda_k trainable (initialised to 1), and ``y_t = sum_k gamma_k s_k`` (gamma_k = 1/K
+initially, DARTS' mean) is h_t; with a two-input genotype's ``carry``,
+``h_t = lerp(h_{t-1}, y_t, z_t)`` through an update gate z_t (docs/method.md, section 8).
+Work is fused: input projections of all steps in one matmul outside the time loop, and per
+step one matmul per node that feeds others (all its out-edges at once).
 ``step`` is the readable reference; ``sequence`` (what the encoder runs) computes the same
 through the whole-sequence kernels of ``cells/fused.py`` with a hand-written backward.
 A cell is built from its genotype by ``autoforecast.search.build_cell``, which finds the class
@@ -56,10 +58,30 @@ def init_two_input_entry(cell, input_size: int, d: int) -> None:
     cell.wx = new_weight(input_size, d)
 
 
-def two_input_pre(cell, x, wb, qb):
-    """(batch, time, d (1 + n)): entry x-part x W_0x + b_0, then (x W_x) wb + qb."""
-    entry = torch.addmm(cell.b0, x.flatten(0, 1), cell.w0x).view(*x.shape[:2], -1)
-    return entry if wb is None else torch.cat([entry, (x @ cell.wx) @ wb + qb], -1)
+def init_carry(cell, input_size: int, d: int) -> None:
+    """W_z (x-part, h-part) and b_z of the carry path's update gate (docs/method.md, section 8);
+    made after every other weight, so that the cell's other weights draw the same numbers."""
+    cell.wzx = new_weight(input_size, d, input_size + d)
+    cell.wzh = new_weight(d, d, input_size + d)
+    cell.bz = nn.Parameter(torch.zeros(d))
+
+
+def two_input_pre(cell, x, wb, qb, carry: bool = False):
+    """(batch, time, d (1 + n [+ 1])): entry x-part x W_0x + b_0, then (x W_x) wb + qb, then
+    with ``carry`` the update gate's x-part x W_zx + b_z (in the entry's matmul)."""
+    if carry:
+        ez = torch.addmm(torch.cat([cell.b0, cell.bz]), x.flatten(0, 1),
+                         torch.cat([cell.w0x, cell.wzx], 1)).view(*x.shape[:2], -1)
+        entry, z = ez.chunk(2, -1)
+    else:
+        entry = torch.addmm(cell.b0, x.flatten(0, 1), cell.w0x).view(*x.shape[:2], -1)
+    parts = [entry] + ([] if wb is None else [(x @ cell.wx) @ wb + qb]) + ([z] if carry else [])
+    return parts[0] if len(parts) == 1 else torch.cat(parts, -1)
+
+
+def carry_out(h, y, z_pre):
+    """The carry path: h_t = h_{t-1} + sigmoid(z_pre) (y_t - h_{t-1})."""
+    return h.lerp(y, torch.sigmoid(z_pre))
 
 
 class DartsCell(GatedNodes):
@@ -127,16 +149,25 @@ class TwoInputCell(GatedNodes):
         self.h_nodes = [i for i, s in enumerate(sides) if s == "h"]
         self.skip_nodes = [i for i, s in enumerate(sides) if s == "skip"]
         self.ops = [(BINARY_OPS[n.op], ACTIVATIONS[n.act_a], ACTIVATIONS[n.act_b]) for n in genotype.nodes]
+        if genotype.carry:
+            init_carry(self, input_size, d)
+
+    @property
+    def carry(self) -> bool:
+        """Whether h_t = lerp(h_{t-1}, y_t, z_t) (the genotype's carry path) or h_t = y_t."""
+        return self.genotype.carry
 
     def precompute(self, x):
         wb = qb = None
         if self.x_nodes:  # (x W_x) B_k + q_k for every node whose side input is x
             wb = torch.cat([self.b[i] for i in self.x_nodes], 1)
             qb = torch.cat([self.q[i] for i in self.x_nodes])
-        pre = two_input_pre(self, x, wb, qb)  # (batch, time, d * (1 + n_x_nodes))
-        # (d, d * (1 + n_h)): every matrix that reads h_{t-1}, where weight drop applies
-        wh = self.recurrent(torch.cat([self.w0h] + [self.b[i] for i in self.h_nodes], 1))
-        bh = torch.cat([torch.zeros_like(self.b0)] + [self.q[i] for i in self.h_nodes])
+        pre = two_input_pre(self, x, wb, qb, self.carry)  # (batch, time, d (1 + n_x [+ 1]))
+        # (d, d (1 + n_h [+ 1])): every matrix that reads h_{t-1}, where weight drop applies
+        carry = [self.wzh] if self.carry else []
+        wh = self.recurrent(torch.cat([self.w0h] + [self.b[i] for i in self.h_nodes] + carry, 1))
+        bh = torch.cat([torch.zeros_like(self.b0)] + [self.q[i] for i in self.h_nodes]
+                       + [torch.zeros_like(self.b0)] * len(carry))
         # node k's matmul also computes the B-projection of node k+1 when that one reads s_{k-1}
         wa = [torch.cat([self.a[i]] + ([self.b[i + 1]] if i + 1 in self.skip_nodes else []), 1)
               for i in range(self.n_nodes)]
@@ -147,8 +178,8 @@ class TwoInputCell(GatedNodes):
     def step(self, pre_t, h, consts):
         wh, bh, wa, ba, lam, gamma = consts
         d = self.hidden_size
-        hp = torch.addmm(bh, h, wh).split(d, -1)  # entry h-part, then B-parts of h-side nodes
-        xp = pre_t.split(d, -1)  # entry x-part, then B-parts of x-side nodes
+        hp = torch.addmm(bh, h, wh).split(d, -1)  # entry h-part, B-parts of h-side nodes[, z]
+        xp = pre_t.split(d, -1)  # entry x-part, B-parts of x-side nodes[, z]
         q_pre = dict(zip(self.x_nodes, xp[1:])) | dict(zip(self.h_nodes, hp[1:]))
         states = [torch.tanh(xp[0] + hp[0])]  # s_0, additive entry node
         for i, (op, act_a, act_b) in enumerate(self.ops):
@@ -157,14 +188,16 @@ class TwoInputCell(GatedNodes):
                 u, q_pre[i + 1] = u[:, :d], u[:, d:]
             m = op(act_a(u), act_b(q_pre[i]))
             states.append(states[-1].lerp(m, lam[i]))
-        return self.combine(states[1:], gamma)
+        y = self.combine(states[1:], gamma)
+        return carry_out(h, y, xp[-1] + hp[-1]) if self.carry else y
 
     @functools.cached_property
     def plan(self) -> TwoInputPlan:  # cached, not set in __init__: models pickled before it still load
         nodes = self.genotype.nodes
         return TwoInputPlan(ops=tuple(n.op for n in nodes), act_a=tuple(n.act_a for n in nodes),
                             act_b=tuple(n.act_b for n in nodes), x_nodes=tuple(self.x_nodes),
-                            h_nodes=tuple(self.h_nodes), skip_nodes=tuple(self.skip_nodes))
+                            h_nodes=tuple(self.h_nodes), skip_nodes=tuple(self.skip_nodes),
+                            carry=self.carry)
 
     def sequence(self, x, h0, mask_h):
         """All steps at once (``cells/fused.py``): ``(outputs (B, T, d), h_T)``, as the steps compute."""

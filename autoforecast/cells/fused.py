@@ -229,6 +229,7 @@ class TwoInputPlan:
     x_nodes: tuple[int, ...]  # nodes whose side input comes from pre, in pre's row order
     h_nodes: tuple[int, ...]  # ... from h (rows of the h projection after the entry's)
     skip_nodes: tuple[int, ...]  # ... from s_{i-1} (extra rows of node i-1's projection)
+    carry: bool = False  # the update gate's rows come last in pre and in hp
 
     def __post_init__(self):
         self.kernels()  # raises for an operation the kernels lack
@@ -251,7 +252,9 @@ class TwoInputPlan:
 
 
 class TwoInputSequence(torch.autograd.Function):
-    """(plan, pre (T, d (1 + n_x), B), h0 (d, B), mask or None, wh, bh, lambda, gamma, *wa, *ba) -> H."""
+    """(plan, pre (T, d (1 + n_x [+ 1]), B), h0 (d, B), mask or None, wh, bh, lambda, gamma, *wa,
+    *ba) -> H. With ``plan.carry`` the last d rows of pre and of the h projection are the update
+    gate's: H_t = lerp(hm_t, Y_t, Z_t), Y_t the nodes' weighted sum, Z_t = sigmoid(those rows)."""
 
     @staticmethod
     def forward(ctx, plan: TwoInputPlan, pre, h0, mask, wh, bh, lam, gamma, *wab):
@@ -264,6 +267,9 @@ class TwoInputSequence(torch.autograd.Function):
         gates = {i: n for n, i in enumerate(plan.gate_nodes)}  # node -> its slot in SG, TG
         SG, TG = new(steps, len(gates), d, batch), new(steps, len(gates), d, batch)
         HM, H = new(steps, d, batch), new(steps, d, batch)
+        Y, Z = (new(steps, d, batch), new(steps, d, batch)) if plan.carry else (None, None)
+        Yv, Zv = (Y.unbind(0), Z.unbind(0)) if plan.carry else (None, None)
+        zx, zh = pre.shape[1] - d, wh.shape[1] - d  # the gate's rows, with the carry
         for i in plan.x_nodes:  # a side input read from x holds no recurrence: all steps at once
             op, _, act_b = kernels[i]
             if op.reads_b:
@@ -289,22 +295,27 @@ class TwoInputSequence(torch.autograd.Function):
                 gate = (SGv[t][gates[i]], TGv[t][gates[i]]) if i in gates else None
                 op.forward(a, b, m, gate)
                 torch.lerp(Sv[t][i], m, lamf[i], out=Sv[t][i + 1])
-            _combine_into(S_t[t][1:], gamma, Hv[t])
+            if plan.carry:  # h_t = lerp(hm, y_t, z_t)
+                _combine_into(S_t[t][1:], gamma, Yv[t])
+                z = torch.add(pre_v[t][zx:], hp[zh:], out=Zv[t])
+                torch.lerp(hm, Yv[t], torch.sigmoid(z, out=z), out=Hv[t])
+            else:
+                _combine_into(S_t[t][1:], gamma, Hv[t])
             h = Hv[t]
         ctx.plan = plan
-        ctx.save_for_backward(S, PA, PB, M, SG, TG, HM, mask, wh, lam, gamma, *wab[:k])
+        ctx.save_for_backward(S, PA, PB, M, SG, TG, HM, mask, wh, lam, gamma, Y, Z, *wab[:k])
         return H
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_h):
-        S, PA, PB, M, SG, TG, HM, mask, wh, lam, gamma, *wa = ctx.saved_tensors
+        S, PA, PB, M, SG, TG, HM, mask, wh, lam, gamma, Y, Z, *wa = ctx.saved_tensors
         plan, (steps, k1, d, batch) = ctx.plan, S.shape
         k, slots, new = k1 - 1, plan.side_slots(d), S.new_empty
         keep, gamma3 = [1.0 - v for v in lam.tolist()], gamma.view(-1, 1, 1)
         # kept for every step: the gradient of pre and the bias and gate terms; the other
         # gradients live for one step in small buffers (rows no op reads stay zero)
-        DPRE = S.new_zeros(steps, d * (1 + len(plan.x_nodes)), batch)
+        DPRE = S.new_zeros(steps, d * (1 + len(plan.x_nodes) + plan.carry), batch)
         DHP, DU = S.new_zeros(wh.shape[1], batch), [S.new_zeros(w.shape[1], batch) for w in wa]
         DS, DH, DELTA = new(k1, d, batch), new(d, batch), new(k, d, batch)
         DGAMMA, DLAM, DBH = new(steps, k), new(steps, k), new(steps, wh.shape[1])
@@ -323,9 +334,12 @@ class TwoInputSequence(torch.autograd.Function):
         grad_v, HMv, DPRE0 = grad_h.contiguous().unbind(0), HM.unbind(0), DPRE[:, :d].unbind(0)
         DGv, DLv, DBHv, DBAv = DGAMMA.unbind(0), DLAM.unbind(0), DBH.unbind(0), [b.unbind(0) for b in DBA]
         M_v, S_prev, DU_t, DHP_t = M.unbind(0), S[:, :-1].unbind(0), [u.t() for u in DU], DHP.t()
+        carry = _CarryBackward(Y, Z, HM, DPRE, DHP) if plan.carry else None
         dhm = None
         for t in reversed(range(steps)):
             dh = grad_v[t] if dhm is None else torch.add(grad_v[t], dhm, out=DH)  # total dL/dh_t
+            if carry is not None:  # dh becomes dL/dy_t; the gate's rows of DPRE, DHP are set
+                dh = carry.backward(dh, t)
             torch.mul(gamma3, dh, out=DS[1:])
             torch.mv(S_out[t], dh.view(-1), out=DGv[t])
             for i in range(k - 1, -1, -1):  # s_{i+1} = lerp(s_i, m_i, lambda_i)
@@ -342,12 +356,35 @@ class TwoInputSequence(torch.autograd.Function):
             aten.tanh_backward.grad_input(DSv[0], St[t][0], grad_input=DPRE0[t])  # s_0 = tanh(...)
             DHP[:d].copy_(DPRE0[t])
             dhm = wh @ DHP
+            if carry is not None:
+                dhm.add_(carry.direct)
             dwh.addmm_(HMv[t], DHP_t)
             torch.sum(DHP, 1, out=DBHv[t])
             if mask is not None:
                 dhm.mul_(mask)
         return (None, DPRE, dhm, None, dwh, DBH.sum(0), DLAM.sum(0), DGAMMA.sum(0), *dwa,
                 *(b.sum(0) for b in DBA))
+
+
+class _CarryBackward:
+    """Backward, one step at a time, of h = lerp(hm, y, z), z = sigmoid(pre_z + hp_z): given
+    dL/dh, returns dL/dy = dh z, keeps dL/dhm's direct part dh (1 - z) in ``direct``, and
+    writes dL/d(pre_z + hp_z) = dh (y - hm) z (1 - z) into the gate's rows of dpre[t] and dhp."""
+
+    def __init__(self, y, z, hm, dpre, dhp):
+        d = y.shape[1]
+        self.y, self.z, self.hm = y.unbind(0), z.unbind(0), hm.unbind(0)
+        self.dpre, self.dhp = dpre[:, -d:].unbind(0), dhp[-d:]
+        self.dy, self.direct = torch.empty_like(y[0]), torch.empty_like(y[0])
+
+    def backward(self, dh, t: int):
+        z, dz = self.z[t], self.dpre[t]
+        torch.mul(dh, z, out=self.dy)
+        torch.sub(dh, self.dy, out=self.direct)
+        torch.sub(self.y[t], self.hm[t], out=dz).mul_(dh)
+        aten.sigmoid_backward.grad_input(dz, z, grad_input=dz)
+        self.dhp.copy_(dz)
+        return self.dy
 
 
 class _NodeBackward:

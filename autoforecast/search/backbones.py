@@ -5,7 +5,8 @@ A backbone is what a searched cell is made of: the description of a node in its 
 (``search_cell``: mixed operations, architecture weights), the cell retrained from a genotype
 (``derived_cell``; its ``sequence`` runs the backbone's whole-sequence kernel of
 ``cells/fused.py``), how random search draws a node (``sample``), the choices that make a node
-carry its input through (``degenerate``) and the most architecture weights a ``grow_and_prune``
+carry its input through (``degenerate``), whether its cells may have the carry path
+(``carry``, docs/method.md section 8) and the most architecture weights a ``grow_and_prune``
 search optimises (``arch_bound``). Code that depends on the backbone looks it up here instead of
 comparing names:
 
@@ -36,12 +37,21 @@ class Backbone:
 
     name: str
     node_type: type  # the genotype's node dataclass
-    search_cell: type  # (input_size, hidden_size, n_nodes, search_activations) -> cell
+    search_cell: type  # (input_size, hidden_size, n_nodes, search_activations[, carry]) -> cell
     derived_cell: type  # (genotype, input_size, hidden_size) -> cell (fused kernel inside)
     check_fields: Callable  # (i, node) -> None: ValueError for a bad choice of node i (1-based)
     sample_node: Callable  # (i, rng, search_activations) -> node i drawn uniformly
     degenerate: frozenset  # ops with which a node carries its input through (a collapsed search)
     arch_bound: Callable  # (n_active, max_nodes, search_activations) -> int
+    carry: bool  # whether its cells may have the carry path (docs/method.md, section 8)
+
+    def check_carry(self, carry) -> None:
+        """Raise ValueError unless ``carry`` is a bool this backbone allows."""
+        if carry not in (True, False):
+            raise ValueError(f"`carry` must be True or False, got {carry!r}.")
+        if carry and not self.carry:
+            raise ValueError(f"the {self.name!r} backbone has no carry path (its nodes already "
+                             "carry the state through their highway gates); use carry=False.")
 
     def check_node(self, i: int, node) -> None:
         """Raise ValueError unless ``node`` is a valid node ``i`` (1-based) of this backbone."""
@@ -93,9 +103,9 @@ def _two_input_arch_bound(n_active: int, max_nodes: int, search_activations: boo
 
 BACKBONES: dict[str, Backbone] = {b.name: b for b in (
     Backbone("darts", DartsNode, DartsSearchCell, DartsCell, _check_darts_node, _sample_darts_node,
-             frozenset({"identity"}), _darts_arch_bound),
+             frozenset({"identity"}), _darts_arch_bound, carry=False),
     Backbone("two_input", TwoInputNode, TwoInputSearchCell, TwoInputCell, _check_two_input_node,
-             _sample_two_input_node, frozenset({"left", "right"}), _two_input_arch_bound),
+             _sample_two_input_node, frozenset({"left", "right"}), _two_input_arch_bound, carry=True),
 )}
 
 

@@ -47,6 +47,7 @@ class SearchConfig:
     max_time: float | None = None  # wall-clock cap in seconds for the whole call
     num_threads: int | None = None  # torch intra-op threads while searching (None: unchanged)
     strategy: str = "search"  # or "random": sampled cells at the same budget (the control)
+    carry: bool = False  # the carry path's update gate on the cell's output (two_input only)
 
     @classmethod
     def from_settings(cls, settings, **model) -> "SearchConfig":
@@ -59,7 +60,7 @@ class SearchConfig:
                    selection_epochs=settings.selection_epochs,
                    second_order=settings.second_order,
                    search_activations=settings.activations, derivation=settings.derivation,
-                   strategy=settings.strategy, **model)
+                   strategy=settings.strategy, carry=settings.carry, **model)
 
     def __post_init__(self):
         for f in fields(self):  # numpy integers (grids built with np.arange) become ints
@@ -67,6 +68,7 @@ class SearchConfig:
             if isinstance(value, numbers.Integral) and not isinstance(value, bool):
                 object.__setattr__(self, f.name, int(value))
         _one_of("backbone", self.backbone, tuple(BACKBONES))
+        BACKBONES[self.backbone].check_carry(self.carry)
         _one_of("mode", self.mode, MODES)
         _one_of("growth", self.growth, GROWTH_TRIGGERS)
         _one_of("derivation", self.derivation, DERIVATIONS)

@@ -86,7 +86,7 @@ class SupernetSearch:
         with self.rng():
             self.net = SuperNet(data.input_size, config.hidden_size, config.backbone,
                                 config.init_nodes, config.max_nodes, config.search_activations,
-                                config.dropout_x, config.dropout_h, config.derivation)
+                                config.dropout_x, config.dropout_h, config.derivation, config.carry)
             self.model = data.model_factory(self.net).to(device)
         arch = {id(p) for p in self.net.arch_parameters()}
         self.weights = [p for p in self.model.parameters() if id(p) not in arch]

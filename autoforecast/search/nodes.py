@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from autoforecast.cells.base import GatedNodes, new_weight, weighted_sum
-from autoforecast.cells.derived import (darts_entry, init_darts_entry, init_two_input_entry,
-                                        two_input_pre)
+from autoforecast.cells.derived import (carry_out, darts_entry, init_carry, init_darts_entry,
+                                        init_two_input_entry, two_input_pre)
 from autoforecast.cells.ops import ACTIVATIONS, BINARY_OPS, DARTS_OPS, SIDE_INPUTS
 from autoforecast.search.node_types import DartsNode, TwoInputNode
 
@@ -162,9 +162,12 @@ class TwoInputSearchNode(nn.Module):
 
 
 class DartsSearchCell(GatedNodes):
-    """DARTS DAG: node i mixes edges from every s_j, j < i."""
+    """DARTS DAG: node i mixes edges from every s_j, j < i. (``search_activations`` and ``carry``
+    are the backbones' common signature: DARTS' edges search their activations anyway, and
+    ``Backbone.check_carry`` refuses a carry path for this backbone.)"""
 
-    def __init__(self, input_size: int, hidden_size: int, n_nodes: int, search_activations=False):
+    def __init__(self, input_size: int, hidden_size: int, n_nodes: int, search_activations=False,
+                 carry=False):
         super().__init__(input_size, hidden_size, n_nodes)
         init_darts_entry(self, input_size, hidden_size)
         self.nodes = nn.ModuleList([self.new_node(i) for i in range(1, n_nodes + 1)])
@@ -185,13 +188,20 @@ class DartsSearchCell(GatedNodes):
 
 
 class TwoInputSearchCell(GatedNodes):
-    """Chain of two-input nodes; all side-input projections fused (see ``precompute``)."""
+    """Chain of two-input nodes; all side-input projections fused (see ``precompute``). With
+    ``carry``, the output passes through the carry path's update gate, which reads x_t and
+    h_{t-1} only (docs/method.md, section 8), so growth leaves it unchanged."""
 
-    def __init__(self, input_size: int, hidden_size: int, n_nodes: int, search_activations=False):
+    carry = False  # a class default: cells pickled before the carry path load without one
+
+    def __init__(self, input_size: int, hidden_size: int, n_nodes: int, search_activations=False,
+                 carry=False):
         super().__init__(input_size, hidden_size, n_nodes)
-        self.search_activations = search_activations
+        self.search_activations, self.carry = search_activations, bool(carry)
         init_two_input_entry(self, input_size, hidden_size)
         self.nodes = nn.ModuleList([self.new_node(i) for i in range(1, n_nodes + 1)])
+        if self.carry:
+            init_carry(self, input_size, hidden_size)
 
     def new_node(self, index: int) -> TwoInputSearchNode:
         return TwoInputSearchNode(self.hidden_size, self.search_activations)
@@ -200,9 +210,12 @@ class TwoInputSearchCell(GatedNodes):
         nodes = self.nodes
         bs = torch.cat([n.b for n in nodes], 1)  # (d, d K): all B_k
         qs = torch.cat([n.q for n in nodes])  # (d K,)
-        pre = two_input_pre(self, x, bs, qs)  # (batch, time, d (1 + K)): entry, x B_k + q_k
-        wh = torch.cat([self.w0h, bs], 1)  # h W_0h and every h B_k in one matmul per step
-        bh = torch.cat([torch.zeros_like(self.b0), qs])
+        pre = two_input_pre(self, x, bs, qs, self.carry)  # (batch, time, d (1 + K [+ 1])):
+        # entry, x B_k + q_k[, the gate's x W_zx + b_z]; one matmul per step on h for h W_0h,
+        # every h B_k[, h W_zh]
+        carry = [self.wzh] if self.carry else []
+        wh = torch.cat([self.w0h, bs] + carry, 1)
+        bh = torch.cat([torch.zeros_like(self.b0), qs] + [torch.zeros_like(self.b0)] * len(carry))
         # node k's matmul on s_{k-1} also projects node k+1's skip candidate s_{k-1} B_{k+1}
         wa = [torch.cat([n.a, m.b], 1) for n, m in zip(nodes[:-1], nodes[1:])] + [nodes[-1].a]
         ba = [torch.cat([n.p, m.q]) for n, m in zip(nodes[:-1], nodes[1:])] + [nodes[-1].p]
@@ -220,4 +233,5 @@ class TwoInputSearchCell(GatedNodes):
             m = node(u[:, :d], (xp[i + 1], hp[i + 1], skip), mixes[i])
             states.append(states[-1].lerp(m, lam[i]))
             skip = u[:, d:]
-        return self.combine(states[1:], gamma)
+        y = self.combine(states[1:], gamma)
+        return carry_out(h, y, xp[-1] + hp[-1]) if self.carry else y

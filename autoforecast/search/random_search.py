@@ -24,9 +24,10 @@ from autoforecast.training import Clock
 
 
 def sample_genotype(backbone: str, n_nodes: int, rng: np.random.Generator,
-                    search_activations: bool = False) -> Genotype:
-    """A genotype drawn uniformly from the search space of ``backbone`` with ``n_nodes`` nodes."""
-    return Genotype(backbone, get_backbone(backbone).sample(n_nodes, rng, search_activations))
+                    search_activations: bool = False, carry: bool = False) -> Genotype:
+    """A genotype drawn uniformly from the search space of ``backbone`` with ``n_nodes`` nodes;
+    with ``carry`` when that space has the carry path (not a draw: the same draws either way)."""
+    return Genotype(backbone, get_backbone(backbone).sample(n_nodes, rng, search_activations), carry)
 
 
 def random_search(config, data: SearchData, random_state: int | None = 0, device="cpu",
@@ -42,7 +43,8 @@ def random_search(config, data: SearchData, random_state: int | None = 0, device
     base = resolve_seeds(random_state, 1)[0]
     rng = np.random.default_rng(base)
     candidates = [Candidate(sample_genotype(config.backbone, config.max_nodes, rng,
-                                            config.search_activations), base + i, float("nan"))
+                                            config.search_activations, config.carry), base + i,
+                            float("nan"))
                   for i in range(n_samples)]
     retrain_config = replace(config, selection_epochs=per_sample)
     # Here, in order (n_jobs=1): the samples share `data`, whose batch stream may advance.

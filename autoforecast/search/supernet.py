@@ -9,7 +9,8 @@ by an exact morphism, ``discretise(n_active)`` fixes older nodes (``grow_and_pru
 Growth of node K+1 (METHOD.md 3): lambda_{K+1} = 0 (so s_{K+1} = s_K exactly, in training and
 evaluation mode), the output weight split gamma_K -> gamma_K / 2 and gamma_{K+1} = gamma_K / 2
 (so h_t is unchanged, and lambda_{K+1} gets a gradient at once), and a fresh BatchNorm for the
-new node (the older nodes' running statistics are not touched).
+new node (the older nodes' running statistics are not touched). The carry path's update gate
+(``carry``, two_input only) reads x_t and h_{t-1}, not the nodes: growth leaves it as it is.
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ class SuperNet(RecurrentEncoder):
 
     def __init__(self, input_size: int, hidden_size: int, backbone: str = "two_input",
                  init_nodes: int = 1, max_nodes: int = 4, search_activations: bool = False,
-                 dropout_x: float = 0.0, dropout_h: float = 0.0, derivation: str = "argmax"):
+                 dropout_x: float = 0.0, dropout_h: float = 0.0, derivation: str = "argmax",
+                 carry: bool = False):
         spec = get_backbone(backbone)  # ValueError for an unknown name
         _check_supernet_args(input_size, hidden_size, init_nodes, max_nodes)
-        cell = spec.search_cell(input_size, hidden_size, init_nodes, search_activations)
+        spec.check_carry(carry)  # ValueError for a carry path on a backbone without one
+        cell = spec.search_cell(input_size, hidden_size, init_nodes, search_activations, carry)
         super().__init__(cell, dropout_x, dropout_h)
         self.backbone, self.max_nodes = backbone, max_nodes
-        self.search_activations = search_activations
+        self.search_activations, self.carry = search_activations, bool(carry)
         self.derivation = derivation  # settings.DERIVATIONS: how genotype() reads the weights
 
     @property
@@ -55,7 +58,8 @@ class SuperNet(RecurrentEncoder):
         return node.derive(self.derivation, get_backbone(self.backbone).degenerate)
 
     def genotype(self) -> Genotype:
-        return Genotype(self.backbone, tuple(self.derive_node(node) for node in self.cell.nodes))
+        return Genotype(self.backbone, tuple(self.derive_node(node) for node in self.cell.nodes),
+                        self.carry)
 
     def grow(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
         """Append node K+1 by an exact morphism; returns its new ``(weight, architecture)``
