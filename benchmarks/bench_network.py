@@ -129,6 +129,9 @@ def _best_val_loss(estimator):
 
 
 def _number(text: str):
+    """A ``@name=value`` value: an int, a float, True / False, else the text."""
+    if text in ("True", "False"):
+        return text == "True"
     try:
         return int(text)
     except ValueError:
