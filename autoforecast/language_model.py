@@ -43,12 +43,14 @@ EVAL_STREAMS = 10  # parallel streams when scoring (the usual evaluation batch s
 # parameters a fit resumed from a checkpoint may change (FitCheckpoint's may_change)
 RESUMABLE_CHANGES = ("epochs", "max_time", "verbose")
 NT_ASGD_NONMONO = 5  # epochs without validation improvement before NT-ASGD averages (AWD-LSTM)
-# The search of a default fit (SearchSettings' fields left at None take these).
+# The search of a default fit (SearchSettings' fields left at None take these). 2 candidates
+# (the argmax and one alternative), each retrained 1 epoch: a retraining epoch on text costs
+# far more than on a forecaster's windows (docs/method.md, section 8).
 DEFAULT_SEARCH = SearchSettings(
     backbone="two_input", mode="grow_then_prune", n_active=1, init_nodes=1, max_nodes=4,
     growth="schedule", grow_every=1, epochs=4, n_searches=1, selection_epochs=1,
     second_order=False, activations=False, subsample=60_000, strategy="search",
-    derivation="argmax", genotype=None, carry=True)
+    derivation="argmax", genotype=None, carry=True, n_candidates=2)
 
 
 class LanguageModelSearchTask:
