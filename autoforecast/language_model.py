@@ -85,9 +85,12 @@ class AutoCellLanguageModel(EstimatorShell):
     defaults, ``DEFAULT_SEARCH``; ``search__<field>`` parameters the sklearn way): the search
     runs on the first ``subsample`` training (and validation) tokens ("all": every one); its
     ``genotype``: no search, this cell is trained (a genotype found at a smaller size
-    transferred to a larger one, as DARTS did). Training: ``epochs``, ``optimizer`` ("adam",
-    the learning rate halved after each epoch without validation improvement; or "nt-asgd":
-    SGD at ``lr`` averaging once validation has not improved for 5 epochs, AWD-LSTM's rule,
+    transferred to a larger one, as DARTS did); ``n_candidates`` (default 2): cells derived
+    from each search, each retrained ``selection_epochs`` epochs, the best on validation kept
+    (``search_result_.candidates``; docs/method.md, section 8). Training: ``epochs``,
+    ``optimizer`` ("adam", the learning rate halved after each epoch without validation
+    improvement; or "nt-asgd": SGD at ``lr`` averaging once validation has not improved for 5
+    epochs, AWD-LSTM's rule,
     :mod:`autoforecast.optimizers`), ``lr``, ``weight_decay``, ``clip``, ``patience``,
     ``bptt``, ``batch_size``; ``max_time`` caps the search and, separately, each model's
     training (seconds; so that the LSTM gets the cell's budget, not what the cell left; a cut

@@ -47,7 +47,7 @@ class SearchConfig:
     selection_epochs: int = 3  # short retraining of each candidate when there are several
     max_time: float | None = None  # wall-clock cap in seconds for the whole call
     num_threads: int | None = None  # torch intra-op threads while searching (None: unchanged)
-    strategy: str = "search"  # or "random": sampled cells at the same budget (the control)
+    strategy: str = "search"  # or "random": n_searches * n_candidates sampled cells (the control)
     carry: bool = False  # the carry path's update gate on the cell's output (two_input only)
 
     @classmethod
