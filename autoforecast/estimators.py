@@ -39,12 +39,14 @@ BASELINES = model_names(baseline=True)
 SHARED_WITH_BASELINES = ("hidden_size", "segment_length", "normalization", "covariates",
                          "linear_skip", "epochs", "batch_size", "lr", "weight_decay", "patience",
                          "device")
-# The search of a default fit (SearchSettings' fields left at None take these).
+# The search of a default fit (SearchSettings' fields left at None take these). 4 candidates a
+# search, 2 searches: 8 cells retrained 2 epochs each, the best on validation kept
+# (docs/method.md, section 8).
 DEFAULT_SEARCH = SearchSettings(
     backbone="two_input", mode="grow_then_prune", n_active=1, init_nodes=1, max_nodes=4,
     growth="schedule", grow_every=2, epochs=6, n_searches=2, selection_epochs=2,
     second_order=False, activations=False, subsample=2000, strategy="search",
-    derivation="argmax", genotype=None, carry=True)
+    derivation="argmax", genotype=None, carry=True, n_candidates=4)
 
 
 class ForecastSearchTask:
@@ -92,10 +94,18 @@ class AutoCellForecaster(NeuralForecaster):
     refit they are a heuristic: the refitted network saw the validation rows, and its errors
     on new data may differ from those of the validated network.
 
+    Candidates: each search derives ``n_candidates`` distinct cells (its argmax, then the
+    cells that swap in the runner-up op or side input at its least decided nodes); every
+    candidate is retrained ``selection_epochs`` epochs and the best on validation is kept
+    (a cell of pass-through nodes only is kept only by winning, never by a tie;
+    docs/method.md, section 8). ``candidates_`` (DataFrame, one row per candidate:
+    ``genotype``, ``seed``, ``search_val_loss``, ``selection_val_loss``, ``kept``) reports
+    them; ``strategy="random"`` samples as many cells and reports them the same way.
+
     Fitted: ``search_settings_`` (every field set), ``genotype_``, ``module_``,
-    ``search_history_``, ``search_result_``, ``history_``, ``report_`` (DataFrame, one row
-    per model), ``baselines_``, ``residuals_``, ``n_features_in_``, ``feature_names_in_``
-    (DataFrames).
+    ``search_history_``, ``search_result_``, ``candidates_``, ``history_``, ``report_``
+    (DataFrame, one row per model), ``baselines_``, ``residuals_``, ``n_features_in_``,
+    ``feature_names_in_`` (DataFrames).
     """
 
     _search_defaults = DEFAULT_SEARCH
@@ -175,6 +185,7 @@ class AutoCellForecaster(NeuralForecaster):
             result = run_searches(self._search_config(), self._search_task(Z, split),
                                   self._seed(), self.device_, self.n_jobs, self._on_search_event)
         self.search_result_ = result
+        self.candidates_ = result.candidate_table()
         self.genotype_ = result.genotype
         self.search_history_ = result.history
         if result.time_capped:

@@ -43,12 +43,14 @@ EVAL_STREAMS = 10  # parallel streams when scoring (the usual evaluation batch s
 # parameters a fit resumed from a checkpoint may change (FitCheckpoint's may_change)
 RESUMABLE_CHANGES = ("epochs", "max_time", "verbose")
 NT_ASGD_NONMONO = 5  # epochs without validation improvement before NT-ASGD averages (AWD-LSTM)
-# The search of a default fit (SearchSettings' fields left at None take these).
+# The search of a default fit (SearchSettings' fields left at None take these). 2 candidates
+# (the argmax and one alternative), each retrained 1 epoch: a retraining epoch on text costs
+# far more than on a forecaster's windows (docs/method.md, section 8).
 DEFAULT_SEARCH = SearchSettings(
     backbone="two_input", mode="grow_then_prune", n_active=1, init_nodes=1, max_nodes=4,
     growth="schedule", grow_every=1, epochs=4, n_searches=1, selection_epochs=1,
     second_order=False, activations=False, subsample=60_000, strategy="search",
-    derivation="argmax", genotype=None, carry=True)
+    derivation="argmax", genotype=None, carry=True, n_candidates=2)
 
 
 class LanguageModelSearchTask:
@@ -83,9 +85,12 @@ class AutoCellLanguageModel(EstimatorShell):
     defaults, ``DEFAULT_SEARCH``; ``search__<field>`` parameters the sklearn way): the search
     runs on the first ``subsample`` training (and validation) tokens ("all": every one); its
     ``genotype``: no search, this cell is trained (a genotype found at a smaller size
-    transferred to a larger one, as DARTS did). Training: ``epochs``, ``optimizer`` ("adam",
-    the learning rate halved after each epoch without validation improvement; or "nt-asgd":
-    SGD at ``lr`` averaging once validation has not improved for 5 epochs, AWD-LSTM's rule,
+    transferred to a larger one, as DARTS did); ``n_candidates`` (default 2): cells derived
+    from each search, each retrained ``selection_epochs`` epochs, the best on validation kept
+    (``search_result_.candidates``; docs/method.md, section 8). Training: ``epochs``,
+    ``optimizer`` ("adam", the learning rate halved after each epoch without validation
+    improvement; or "nt-asgd": SGD at ``lr`` averaging once validation has not improved for 5
+    epochs, AWD-LSTM's rule,
     :mod:`autoforecast.optimizers`), ``lr``, ``weight_decay``, ``clip``, ``patience``,
     ``bptt``, ``batch_size``; ``max_time`` caps the search and, separately, each model's
     training (seconds; so that the LSTM gets the cell's budget, not what the cell left; a cut

@@ -30,7 +30,8 @@ COVARIATES = ("others", "all", "none")
 
 _CHOICES = {"backbone": BACKBONES, "mode": MODES, "growth": GROWTH_TRIGGERS,
             "derivation": DERIVATIONS, "strategy": STRATEGIES}
-_POSITIVE = ("n_active", "init_nodes", "max_nodes", "grow_every", "epochs", "n_searches")
+_POSITIVE = ("n_active", "init_nodes", "max_nodes", "grow_every", "epochs", "n_searches",
+             "n_candidates")
 
 
 @dataclass(frozen=True, repr=False)
@@ -44,14 +45,18 @@ class SearchSettings:
     - ``init_nodes`` .. ``max_nodes``: the cell grows by function-preserving morphism from
       ``init_nodes`` nodes to ``max_nodes``, on ``growth`` (``"schedule"``: every
       ``grow_every`` epochs; ``"plateau"``; ``"none"``: ``max_nodes`` from the start).
-    - ``epochs``: epochs of each search; ``n_searches``: searches from different seeds, each
-      candidate retrained ``selection_epochs`` epochs to choose one.
+    - ``epochs``: epochs of each search; ``n_searches``: searches from different seeds;
+      ``n_candidates``: distinct cells derived from each search (its argmax, then the cells
+      that swap in the runner-up op or input at its least decided nodes); every candidate of
+      every search is retrained ``selection_epochs`` epochs and the best on validation kept
+      (docs/method.md, section 8).
     - ``second_order``: DARTS' second-order architecture gradient; ``activations``: also
       search each node's activations.
     - ``subsample``: the search's training data, at most this many windows (forecaster) or
       tokens (language model), evenly spaced; ``"all"``: every one.
-    - ``strategy``: ``"search"``, or ``"random"``: cells sampled from the same space at the
-      same budget (the control).
+    - ``strategy``: ``"search"``, or ``"random"``: ``n_searches * n_candidates`` cells
+      sampled from the same space, each retrained ``selection_epochs`` epochs, the best on
+      validation kept (the control).
     - ``derivation``: ``"argmax"`` or ``"prefer_nondegenerate"`` (a node whose best op passes
       one input through takes the best other op when its weight is at least half the best's).
     - ``carry``: the two-input cell's output interpolates with the previous state through a
@@ -79,6 +84,7 @@ class SearchSettings:
     derivation: str | None = None
     genotype: object = None
     carry: bool | None = None
+    n_candidates: int | None = None
 
     def __post_init__(self):
         for f in fields(self):  # numpy integers (grids built with np.arange) become ints

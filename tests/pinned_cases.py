@@ -32,7 +32,12 @@ LOOKBACK, HORIZON = 6, 3
 RECURRENT = ("lstm", "gru", "autocell", "autocell_darts", "autocell_random", "autocell_refit")
 TORCH = dict(epochs=2, batch_size=8, device="cpu", random_state=0)
 SEARCH = dict(hidden_size=4, baselines=("naive", "linear"), **TORCH)
-SEARCH_SETTINGS = dict(max_nodes=2, grow_every=1, epochs=2, n_searches=1)
+# One candidate a search: the searches of these records derived one cell each (0.3 derives
+# several by default, docs/method.md section 8). The random control draws as many cells as the
+# search yields candidates; the records drew (epochs + selection_epochs) // selection_epochs =
+# (2 + 2) // 2 = 2 cells, which is n_candidates=2 under that rule (RANDOM_CANDIDATES).
+SEARCH_SETTINGS = dict(max_nodes=2, grow_every=1, epochs=2, n_searches=1, n_candidates=1)
+RANDOM_CANDIDATES = dict(n_candidates=2)
 NO_CARRY = dict(carry=False)  # the records of 0.1 and 0.2, which had no carry path
 # the searching forecasters pinned again with the estimators' default carry path, in carry.json
 CARRY = ("autocell", "autocell_random", "autocell_refit")
@@ -56,7 +61,7 @@ def forecasters(carry: bool = False) -> dict:
     common = dict(lookback=LOOKBACK, horizon=HORIZON)
 
     def search(**changes):
-        return SearchSettings(**SEARCH_SETTINGS, **({} if carry else NO_CARRY), **changes)
+        return SearchSettings(**(SEARCH_SETTINGS | ({} if carry else NO_CARRY) | changes))
 
     return {
         "naive": NaiveForecaster(**common),
@@ -70,7 +75,8 @@ def forecasters(carry: bool = False) -> dict:
         "autocell": AutoCellForecaster(**common, **SEARCH, search=search()),
         "autocell_darts": AutoCellForecaster(**common, **SEARCH, search=search(backbone="darts")),
         "autocell_random": AutoCellForecaster(**common, **SEARCH,
-                                              search=search(strategy="random")),
+                                              search=search(strategy="random",
+                                                            **RANDOM_CANDIDATES)),
         "autocell_refit": AutoCellForecaster(refit=True, **common, **(SEARCH | {"epochs": 3}),
                                              search=search()),
     }
@@ -165,7 +171,7 @@ def language_model(carry: bool = False):
     from autoforecast.language_model import AutoCellLanguageModel
     from autoforecast.settings import SearchSettings
 
-    search = SearchSettings(max_nodes=2, epochs=2, **({} if carry else NO_CARRY))
+    search = SearchSettings(max_nodes=2, epochs=2, n_candidates=1, **({} if carry else NO_CARRY))
     return AutoCellLanguageModel(embedding_size=8, hidden_size=8, epochs=3, bptt=8, batch_size=4,
                                  lr=1e-2, dropout_x=0.0, dropout_o=0.0, random_state=0,
                                  device="cpu", search=search)

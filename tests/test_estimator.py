@@ -21,7 +21,7 @@ from conftest import make_series
 SMALL = dict(lookback=8, horizon=2, hidden_size=6, epochs=3, batch_size=16, device="cpu",
              random_state=0, baselines=("naive", "linear"),
              search=SearchSettings(max_nodes=2, grow_every=1, epochs=2, n_searches=2,
-                                   selection_epochs=1))
+                                   selection_epochs=1, n_candidates=2))
 
 
 def small(**changes) -> AutoCellForecaster:
@@ -50,13 +50,26 @@ def test_fit_finds_a_cell_and_reports_skill(fitted):
     assert max(r["n_nodes"] for r in epochs) == 2
     grows = [r for r in est.search_history_ if r["event"] == "grow"]
     assert [(r["search"], r["n_nodes"]) for r in grows] == [(0, 2), (1, 2)]
-    assert len(est.search_result_.candidates) == 2
+    assert len(est.search_result_.candidates) == 2 * 2  # n_searches * n_candidates
     assert list(est.report_.index) == ["autocell", "naive", "linear"]
     assert np.isfinite(est.report_[["mae", "rmse", "rse", "corr"]].to_numpy()).all()
     assert est.report_.loc["autocell", "skill_rmse"] == 0.0
     naive = est.report_.loc["naive"]
     assert naive["skill_rmse"] == pytest.approx(1 - est.report_.loc["autocell", "rmse"] / naive["rmse"])
     assert est.history_ and est.module_ is not None
+
+
+def test_candidates_are_reported_with_their_validation_losses(fitted):
+    """docs/method.md, section 8: every candidate of every search, one row each; the kept one
+    has the lowest validation loss after the short retraining."""
+    est, _ = fitted
+    table = est.candidates_
+    assert list(table.columns) == ["genotype", "seed", "search_val_loss", "selection_val_loss",
+                                   "kept"]
+    assert table["genotype"].tolist() == [str(c.genotype) for c in est.search_result_.candidates]
+    assert table["genotype"].nunique() >= 3  # 2 distinct cells a search, 2 searches
+    assert table.loc[table["kept"], "genotype"].tolist() == [str(est.genotype_)]
+    assert table.loc[table["kept"], "selection_val_loss"].item() == table["selection_val_loss"].min()
 
 
 def test_progress_events_cover_every_stage(fitted):
@@ -94,6 +107,9 @@ def test_parallel_searches_give_the_same_result(data, fitted):
 ])
 def test_variants_fit_and_predict(data, settings):
     est = small(search__n_searches=1, **settings).fit(data)
+    # the search's candidates, or as many sampled cells (strategy="random"), reported alike
+    assert len(est.candidates_) == 2 and est.candidates_["kept"].sum() == 1
+    assert est.candidates_["selection_val_loss"].notna().all()
     forecast = est.predict()
     assert forecast.shape == (2, 3) and np.isfinite(forecast.to_numpy()).all()
     if settings.get("test_size") == 0:
@@ -122,7 +138,8 @@ def test_bad_input_fails_before_the_search(data, monkeypatch):
 def test_max_time_caps_the_searches_and_warns(data):
     with pytest.warns(MaxTimeWarning):
         est = small(search__n_searches=3, max_time=1e-3, baselines=()).fit(data)
-    assert len(est.search_result_.candidates) == 1  # no new run starts once time is up
+    cands = est.search_result_.candidates  # no new run starts once time is up: one seed's
+    assert len(cands) == 2 and len({c.seed for c in cands}) == 1
     assert len([r for r in est.search_history_ if r["event"] == "epoch"]) == 1
 
 

@@ -256,11 +256,11 @@ def test_plateau_trigger():
     assert [trigger.update(v) for v in (0.9, 0.9)] == [False, False] and not trigger.enabled
 
 
-def test_random_search_control_uses_the_same_budget_and_space():
-    config = tiny(n_searches=2, epochs=3, selection_epochs=1, max_nodes=2)
+def test_random_search_control_uses_the_same_count_and_space():
+    config = tiny(n_searches=2, n_candidates=4, epochs=3, selection_epochs=1, max_nodes=2)
     events = list(random_search(config, task(), random_state=0))
     result = events[-1].result
-    assert len(result.candidates) == 2 * (3 + 1)  # epochs of the search, spent on samples
+    assert len(result.candidates) == 2 * 4  # the search's candidates (tests/test_candidates.py)
     assert all(len(c.genotype.nodes) == 2 for c in result.candidates)
     best = min(result.candidates, key=lambda c: c.selection_val_loss)
     assert result.genotype == best.genotype

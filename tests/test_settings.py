@@ -43,6 +43,7 @@ def test_search_settings_are_a_value():
                        (dict(max_nodes=0), r"`search.max_nodes` must be an int >= 1"),
                        (dict(init_nodes=3, max_nodes=2), r"`search.max_nodes` must be >="),
                        (dict(subsample=1), r'`search.subsample` must be an int >= 2 or "all"'),
+                       (dict(n_candidates=0), r"`search.n_candidates` must be an int >= 1"),
                        (dict(second_order="yes"), "True or False")]:
         with pytest.raises(ValueError, match=match):
             SearchSettings(**bad)
@@ -67,6 +68,21 @@ def test_search_fields_are_parameters_the_sklearn_way(cls):
             "search__max_nodes"]
     with pytest.raises(ValueError, match="SearchSettings has no field"):
         est.set_params(search__nodes=3)
+
+
+@pytest.mark.parametrize("cls, n", [(AutoCellForecaster, 4), (AutoCellLanguageModel, 2)])
+def test_candidates_per_search_are_a_search_setting(cls, n):
+    """docs/method.md, section 8: several candidates by default, so the defaults retrain them
+    (selection_epochs > 0); the setting reaches the search's config."""
+    from autoforecast.search import SearchConfig
+
+    defaults = cls._search_defaults
+    assert defaults.n_candidates == n and defaults.selection_epochs > 0
+    est = cls().set_params(search__n_candidates=3)
+    assert est.get_params()["search__n_candidates"] == 3
+    assert clone(est).get_params()["search__n_candidates"] == 3
+    assert SearchConfig.from_settings(est._search_settings()).n_candidates == 3
+    assert SearchConfig.from_settings(cls()._search_settings()).n_candidates == n
 
 
 def test_estimators_without_a_search_refuse_search_params():

@@ -43,10 +43,11 @@ class SearchConfig:
     derivation: str = "argmax"  # or "prefer_nondegenerate" (settings.DERIVATIONS)
     stop_on_degenerate: bool = False  # stop when every node picks a degenerate op (Backbone.degenerate)
     n_searches: int = 1
-    selection_epochs: int = 3  # short retraining of each candidate when n_searches > 1
+    n_candidates: int = 1  # distinct cells derived per search (SuperNet.candidates)
+    selection_epochs: int = 3  # short retraining of each candidate when there are several
     max_time: float | None = None  # wall-clock cap in seconds for the whole call
     num_threads: int | None = None  # torch intra-op threads while searching (None: unchanged)
-    strategy: str = "search"  # or "random": sampled cells at the same budget (the control)
+    strategy: str = "search"  # or "random": n_searches * n_candidates sampled cells (the control)
     carry: bool = False  # the carry path's update gate on the cell's output (two_input only)
 
     @classmethod
@@ -57,6 +58,7 @@ class SearchConfig:
                    init_nodes=settings.init_nodes, max_nodes=settings.max_nodes,
                    growth=settings.growth, grow_every=settings.grow_every,
                    epochs=settings.epochs, n_searches=settings.n_searches,
+                   n_candidates=settings.n_candidates,
                    selection_epochs=settings.selection_epochs,
                    second_order=settings.second_order,
                    search_activations=settings.activations, derivation=settings.derivation,
@@ -74,7 +76,7 @@ class SearchConfig:
         _one_of("derivation", self.derivation, DERIVATIONS)
         _one_of("strategy", self.strategy, STRATEGIES)
         for name in ("hidden_size", "init_nodes", "n_active", "grow_every", "plateau_patience",
-                     "epochs", "n_searches"):
+                     "epochs", "n_searches", "n_candidates"):
             _int_at_least(name, getattr(self, name), 1)
         for name in ("warmup_epochs", "growth_warmup_steps", "selection_epochs"):
             _int_at_least(name, getattr(self, name), 0)

@@ -36,6 +36,19 @@ class SearchResult:
                                 c.selection_val_loss] for c in self.candidates],
                 "time_capped": self.time_capped}
 
+    def candidate_table(self):
+        """A pandas DataFrame, one row per candidate in order: ``genotype`` (its string),
+        ``seed``, ``search_val_loss``, ``selection_val_loss`` (nan when not retrained) and
+        ``kept`` (True on the first candidate holding the kept genotype)."""
+        import pandas as pd
+
+        kept = next((i for i, c in enumerate(self.candidates) if c.genotype == self.genotype), None)
+        rows = [{"genotype": str(c.genotype), "seed": c.seed, "search_val_loss": c.search_val_loss,
+                 "selection_val_loss": c.selection_val_loss, "kept": i == kept}
+                for i, c in enumerate(self.candidates)]
+        return pd.DataFrame(rows, columns=["genotype", "seed", "search_val_loss",
+                                           "selection_val_loss", "kept"])
+
     @classmethod
     def from_dict(cls, data: dict) -> "SearchResult":
         candidates = [Candidate(Genotype.from_dict(g), *rest) for g, *rest in data["candidates"]]

@@ -29,6 +29,12 @@ class Genotype:
         backbone.check_carry(self.carry)
         object.__setattr__(self, "carry", bool(self.carry))
 
+    @property
+    def degenerate(self) -> bool:
+        """Whether every node passes one input through (its op in ``Backbone.degenerate``)."""
+        ops = get_backbone(self.backbone).degenerate
+        return all(node.op in ops for node in self.nodes)
+
     def to_dict(self) -> dict:
         """Plain data; ``"carry": True`` only with the carry path, so that the dict of a cell
         without it is what it was before the field existed."""

@@ -4,7 +4,8 @@ early stopping (docs/method.md, sections 3-4).
     data = SearchData(train_batches, val_batches, loss_fn, model_factory, input_size)
     for event in search(config, data):
         ...  # EpochEvent, GrowEvent, PruneEvent, SearchDoneEvent
-    # the last event is DoneEvent(result=SearchResult(...)), one candidate in result.candidates
+    # the last event is DoneEvent(result=SearchResult(...)): config.n_candidates derived cells
+    # in result.candidates (the argmax first); run_searches chooses among them
 
 ``data``: the batches, the loss and the model built around the searched cell
 (:class:`autoforecast.search.data.SearchData`).
@@ -21,7 +22,6 @@ import torch
 from torch import nn
 
 from autoforecast.search.architect import Architect
-from autoforecast.search.backbones import get_backbone
 from autoforecast.search.config import SearchConfig
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import (Candidate, DoneEvent, EpochEvent, GrowEvent, PruneEvent,
@@ -61,8 +61,9 @@ def check_config(config) -> None:
 
 def search_one_seed(config, data: SearchData, seed: int, device, index: int = 0):
     """Generator of the events of one search (run ``index``, ``seed``) on ``data``; returns its
-    :class:`SearchResult` (history by :func:`history_rows`, one candidate), timed by its own
-    clock of ``config.max_time``."""
+    :class:`SearchResult` (history by :func:`history_rows`; the argmax genotype; as candidates
+    the ``config.n_candidates`` distinct cells of ``SuperNet.candidates``, argmax first, each
+    with this search's validation loss), timed by its own clock of ``config.max_time``."""
     clock = Clock(config.max_time)
     run = SupernetSearch(config, index, seed, data, device, clock)
     events = []
@@ -70,8 +71,8 @@ def search_one_seed(config, data: SearchData, seed: int, device, index: int = 0)
         events.append(event)
         yield event
     clock.expired()  # a run ending past max_time counts as cut short (as in 0.1)
-    candidate = Candidate(run.genotype, seed, run.val_loss)
-    return SearchResult(run.genotype, history_rows(events, seed), [candidate], clock.capped)
+    candidates = [Candidate(genotype, seed, run.val_loss) for genotype in run.candidates]
+    return SearchResult(run.genotype, history_rows(events, seed), candidates, clock.capped)
 
 
 class SupernetSearch:
@@ -95,6 +96,7 @@ class SupernetSearch:
                                    config.arch_weight_decay, config.second_order)
         self.plateau = PlateauTrigger(config.plateau_patience, config.plateau_delta)
         self.steps, self.warmup_left, self.genotype, self.val_loss = 0, 0, None, math.nan
+        self.candidates = []  # SuperNet.candidates at the end of the search
 
     def events(self):
         stable, previous, reason = 0, None, "budget"
@@ -121,7 +123,8 @@ class SupernetSearch:
             reason = self._stop_reason(stable, genotype, final_size and arch_active)
             if reason:
                 break
-        self.genotype = self.net.genotype()
+        self.candidates = self.net.candidates(self.config.n_candidates)  # the argmax first
+        self.genotype = self.candidates[0]
         yield SearchDoneEvent(self.index, self.seed, self.genotype, self.val_loss, reason or "budget")
 
     def _epoch(self, arch_active: bool) -> float:
@@ -188,8 +191,7 @@ class SupernetSearch:
         patience = self.config.stop_patience
         if patience is not None and stable >= patience:
             return "architecture stable"
-        degenerate = get_backbone(self.config.backbone).degenerate
-        if self.config.stop_on_degenerate and all(n.op in degenerate for n in genotype.nodes):
+        if self.config.stop_on_degenerate and genotype.degenerate:
             return "degenerate"
         return None
 

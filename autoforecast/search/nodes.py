@@ -9,6 +9,8 @@ derived cells' entry nodes, gated residual update and output weights.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -41,6 +43,16 @@ def prefer_nondegenerate(weights: torch.Tensor, names, best: int, degenerate) ->
         return best
     alt = max(allowed, key=lambda i: float(weights[i]))
     return alt if float(weights[alt]) >= NONDEGENERATE_RATIO * float(weights[best]) else best
+
+
+def ranked_swaps(weights: torch.Tensor, chosen: int) -> list[tuple[int, float, int]]:
+    """``(rank, margin, index)`` of every option but ``chosen`` among softmax ``weights`` (1-D):
+    rank 1 is the runner-up (the heaviest other option), margin the chosen option's weight
+    minus this one's (small: the node is little decided between them)."""
+    others = sorted((i for i in range(len(weights)) if i != chosen),
+                    key=lambda i: (-float(weights[i]), i))
+    return [(rank, float(weights[chosen]) - float(weights[i]), i)
+            for rank, i in enumerate(others, start=1)]
 
 
 def _arch(*shape) -> nn.Parameter:
@@ -110,6 +122,20 @@ class DartsSearchNode(nn.Module):
             j, op = divmod(flat, w.shape[1])
         return DartsNode(DARTS_OPS[1 + op], j)
 
+    def alternatives(self, choice: DartsNode) -> list[tuple[int, float, DartsNode]]:
+        """The edges that differ from ``choice`` (this node's derived edge) in one decision,
+        as ``(rank, margin, node)`` (see ``ranked_swaps``): another op on the same input, or
+        another input with its best op (an input weighs its best op's weight). None once the
+        node is fixed."""
+        if self.choice is not None:
+            return []
+        w = F.softmax(self.arch["alpha"].detach(), -1)[:, 1:]  # (i, ops without none)
+        j, op = choice.input, DARTS_OPS.index(choice.op) - 1
+        ops = [(r, m, DartsNode(DARTS_OPS[1 + o], j)) for r, m, o in ranked_swaps(w[j], op)]
+        inputs = [(r, m, DartsNode(DARTS_OPS[1 + int(w[i].argmax())], i))
+                  for r, m, i in ranked_swaps(w.max(-1).values, j)]
+        return ops + inputs
+
     def fix(self, choice: DartsNode) -> None:
         self.choice, self.arch = choice, nn.ParameterDict()
 
@@ -156,6 +182,20 @@ class TwoInputSearchNode(nn.Module):
             best["beta"] = prefer_nondegenerate(beta, _BIN_NAMES, best["beta"], degenerate)
         acts = [_ACT_NAMES[best[k]] if k in best else "tanh" for k in ("act_a", "act_b")]
         return TwoInputNode(_BIN_NAMES[best["beta"]], SIDE_INPUTS[best["delta"]], *acts)
+
+    def alternatives(self, choice: TwoInputNode) -> list[tuple[int, float, TwoInputNode]]:
+        """The nodes that differ from ``choice`` (this node's derived choice) in one decision,
+        as ``(rank, margin, node)`` (see ``ranked_swaps``): another binary op, or another side
+        input (the activations stay). None once the node is fixed."""
+        if self.choice is not None:
+            return []
+        beta = F.softmax(self.arch["beta"].detach(), -1)
+        delta = F.softmax(self.arch["delta"].detach(), -1)
+        ops = [(r, m, replace(choice, op=_BIN_NAMES[i]))
+               for r, m, i in ranked_swaps(beta, _BIN_NAMES.index(choice.op))]
+        sides = [(r, m, replace(choice, side=SIDE_INPUTS[i]))
+                 for r, m, i in ranked_swaps(delta, SIDE_INPUTS.index(choice.side))]
+        return ops + sides
 
     def fix(self, choice: TwoInputNode) -> None:
         self.choice, self.arch = choice, nn.ParameterDict()

@@ -30,14 +30,16 @@ from autoforecast.training import Clock
 
 
 def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event=None):
-    """Run ``config.n_searches`` single-seed searches (seeds ``random_state + i``), then select
-    one cell by retraining the candidates for ``config.selection_epochs``; with
-    ``config.strategy == "random"``, sample cells at that budget instead (the control).
+    """Run ``config.n_searches`` single-seed searches (seeds ``random_state + i``), each
+    yielding ``config.n_candidates`` distinct cells (``SuperNet.candidates``), then select one
+    cell by retraining every candidate for ``config.selection_epochs`` (when there are several
+    and ``selection_epochs > 0``); with ``config.strategy == "random"``, sample as many cells
+    and retrain them the same way instead (the control).
 
     ``on_event(event)`` receives every search event (with ``n_jobs`` other than None and 1:
     when its run ends), then the selection's CandidateEvents and SelectedEvent.
-    Returns a :class:`SearchResult`: the history of every run (``history_rows``), one
-    candidate per run.
+    Returns a :class:`SearchResult`: the history of every run (``history_rows``), every
+    candidate of every run in order (argmax first in each run), with its selection loss.
     """
     check_config(config)
     if config.strategy == "random":
@@ -72,8 +74,8 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
 
 
 def _random_search(config, task, random_state, device, on_event) -> SearchResult:
-    """The control (``strategy="random"``): cells sampled at the search's budget, on the data
-    of the first seed."""
+    """The control (``strategy="random"``): as many sampled cells as the search's candidates,
+    retrained as they are, on the data of the first seed."""
     seed = resolve_seeds(random_state, 1)[0]
     result = None
     for event in random_search(config, task(seed), random_state=seed, device=device):

@@ -1,10 +1,12 @@
-"""Random search over the same space at the same budget: the control of docs/method.md, section 4.
+"""Random search over the same space: the control of docs/method.md, sections 4 and 8.
 
-Budget: the differentiable search trains ``n_searches * (epochs + selection_epochs)`` epochs in
-all; random search spends the same number of epochs training sampled derived cells (K_max
-nodes each) for ``selection_epochs`` epochs each (at least one), and keeps the best on
-validation. (A supernet epoch also makes architecture steps, so it costs more wall time than
-an epoch of a derived cell: the control gets at least the search's compute, never less.)
+Count and budget: the differentiable search yields ``n_searches * n_candidates`` candidate
+cells, each retrained ``selection_epochs`` epochs, and keeps the best on validation. The
+control samples as many cells (K_max nodes each, drawn uniformly from the same space), retrains
+each for the same ``selection_epochs`` epochs (at least one) and keeps the best on validation
+with the same selector. So both choose among the same number of cells with the same
+retraining; the control does not get the supernet's own ``n_searches * epochs`` epochs (it
+has no supernet), so it spends less compute than the search, never more.
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ def random_search(config, data: SearchData, random_state: int | None = 0, device
                   n_samples: int | None = None):
     """Generator of CandidateEvent / SelectedEvent, then DoneEvent(result=SearchResult).
 
-    ``data``: as in :func:`autoforecast.search.search`."""
+    ``data``: as in :func:`autoforecast.search.search`; ``n_samples``: the cells drawn (None:
+    ``n_searches * n_candidates``, the search's candidates)."""
     data = SearchData.of(data)
     clock = Clock(config.max_time)
     per_sample = max(config.selection_epochs, 1)
-    if n_samples is None:
-        n_samples = max(config.n_searches * (config.epochs + config.selection_epochs) // per_sample, 1)
+    if n_samples is None:  # as many cells as the search yields candidates
+        n_samples = config.n_searches * config.n_candidates
     base = resolve_seeds(random_state, 1)[0]
     rng = np.random.default_rng(base)
     candidates = [Candidate(sample_genotype(config.backbone, config.max_nodes, rng,

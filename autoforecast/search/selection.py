@@ -1,7 +1,8 @@
 """Selection among candidate genotypes by a short retraining on the validation part.
 
-``select`` is the one selector: ``run_searches`` uses it on the candidates of its seeds,
-``random_search`` on its sampled cells. It is a generator, like the search itself:
+``select`` is the one selector: ``run_searches`` uses it on the candidates of its seeds (each
+search's ``n_candidates`` derived cells), ``random_search`` on its sampled cells. It is a
+generator, like the search itself:
 
     best = yield from select(candidates, retrain, clock)  # CandidateEvent..., SelectedEvent
     best = drive(select(candidates, retrain, clock, n_jobs=4), on_event)  # from plain code
@@ -50,6 +51,7 @@ def select(candidates, retrain, clock, n_jobs=1):
     otherwise through joblib (``retrain`` must be picklable; ``n_jobs=None`` follows
     ``joblib.parallel_config``, which is how Ray or Dask take the work). Once ``clock`` has run
     out no retraining starts: later candidates stay unretrained (nan) and rank after the others.
+    A cell of pass-through nodes only loses every tie (``_selection_key``).
     """
     if retrain is not None:
         yield from _retrain_candidates(candidates, retrain, clock, n_jobs)
@@ -90,7 +92,10 @@ def _losses(jobs, retrain, clock, n_jobs):
 
 
 def _selection_key(cand):
-    """Retrained candidates first by their validation loss, then the others by the search's."""
+    """Retrained candidates first by their validation loss, then the others by the search's;
+    at equal loss a cell of pass-through nodes only (``Genotype.degenerate``) comes after the
+    others, so it is kept only by winning on validation, never by a tie (docs/method.md,
+    section 8); remaining ties go to the earlier candidate (``min`` keeps the first)."""
     retrained = not math.isnan(cand.selection_val_loss)
     loss = cand.selection_val_loss if retrained else cand.search_val_loss
-    return (not retrained, loss if math.isfinite(loss) else math.inf)
+    return (not retrained, loss if math.isfinite(loss) else math.inf, cand.genotype.degenerate)

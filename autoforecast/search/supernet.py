@@ -61,6 +61,30 @@ class SuperNet(RecurrentEncoder):
         return Genotype(self.backbone, tuple(self.derive_node(node) for node in self.cell.nodes),
                         self.carry)
 
+    def candidates(self, n: int) -> list[Genotype]:
+        """At most ``n`` distinct genotypes, :meth:`genotype` first (under ``derivation``),
+        then the cells that change one decision of it: the runner-up op or input of one node
+        (``node.alternatives``), the least decided first (smallest margin between the weights
+        of the chosen option and the runner-up); when the runner-ups are used up, the third
+        options, and so on. Fixed nodes (``discretise``) offer none, so a cell with few open
+        choices may give fewer than ``n``. Deterministic: ties go to the earlier node, then
+        the op before the input (docs/method.md, section 8)."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"`n` (the candidates wanted) must be an int >= 1, got {n!r}.")
+        first = self.genotype()
+        swaps = [(rank, margin, k, order, node)
+                 for k, search_node in enumerate(self.cell.nodes)
+                 for order, (rank, margin, node) in enumerate(search_node.alternatives(first.nodes[k]))]
+        out = [first]
+        for _, _, k, _, node in sorted(swaps, key=lambda swap: swap[:4]):
+            if len(out) >= n:
+                break
+            genotype = Genotype(self.backbone, first.nodes[:k] + (node,) + first.nodes[k + 1:],
+                                self.carry)
+            if genotype not in out:
+                out.append(genotype)
+        return out
+
     def grow(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
         """Append node K+1 by an exact morphism; returns its new ``(weight, architecture)``
         parameters."""

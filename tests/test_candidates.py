@@ -1,0 +1,141 @@
+"""Several candidates per search, chosen on validation (docs/method.md, section 8)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from autoforecast.cells.ops import BINARY_OPS, DARTS_OPS, SIDE_INPUTS
+from autoforecast.search import (Candidate, DartsNode, Genotype, SuperNet, TwoInputNode,
+                                 random_search)
+from autoforecast.search.selection import select
+from test_search_loop import Budget, run, run_several, task, tiny
+
+
+def _set(param, names, logits: dict) -> None:
+    with torch.no_grad():
+        param.zero_()
+        for name, value in logits.items():
+            param[list(names).index(name)] = value
+
+
+def two_node_net(**kw) -> SuperNet:
+    """Node 1 hesitates between `gate` and `add` (margin 0.047), node 2 between the side
+    inputs `skip` and `x` (margin 0.024); their other choices are clear."""
+    net = SuperNet(2, 4, "two_input", init_nodes=2, max_nodes=2, **kw)
+    first, second = net.cell.nodes
+    _set(first.arch["beta"], BINARY_OPS, {"gate": 3.0, "add": 2.9})
+    _set(first.arch["delta"], SIDE_INPUTS, {"x": 3.0, "h": 0.5})
+    _set(second.arch["beta"], BINARY_OPS, {"hadamard": 3.0, "add": 1.0})
+    _set(second.arch["delta"], SIDE_INPUTS, {"skip": 3.0, "x": 2.95})
+    return net
+
+
+def test_candidates_are_the_argmax_then_runner_ups_at_the_least_decided_nodes():
+    net = two_node_net(carry=True)
+    argmax = (TwoInputNode("gate", "x"), TwoInputNode("hadamard", "skip"))
+    assert net.genotype() == Genotype("two_input", argmax, carry=True)
+    got = [g.nodes for g in net.candidates(4)]
+    assert got == [argmax,
+                   (argmax[0], TwoInputNode("hadamard", "x")),  # margin 0.024
+                   (TwoInputNode("add", "x"), argmax[1]),  # margin 0.047
+                   (argmax[0], TwoInputNode("add", "skip"))]  # margin 0.67 (node 1's side: 0.81)
+    assert all(g.carry for g in net.candidates(4)) and net.candidates(1) == [net.genotype()]
+    every = net.candidates(100)  # 1 + 2 nodes x (4 other ops + 2 other sides), all distinct
+    assert len(every) == len(set(every)) == 13
+    assert every[:5] == net.candidates(5)  # the runner-ups before any third option
+    assert all(sum(a != b for a, b in zip(g.nodes, argmax)) == 1 for g in every[1:])
+    net.discretise(n_active=1)  # node 1 fixed: only node 2 still offers alternatives
+    assert len(net.candidates(100)) == 7 and net.candidates(2)[1].nodes[0] == argmax[0]
+    with pytest.raises(ValueError, match=r"`n` \(the candidates wanted\) must be an int >= 1, got 0"):
+        net.candidates(0)
+
+
+def test_the_first_candidate_follows_the_derivation_setting():
+    net = two_node_net()
+    _set(net.cell.nodes[0].arch["beta"], BINARY_OPS, {"left": 2.0, "hadamard": 2.0 - np.log(1.5)})
+    assert net.candidates(2)[0].nodes[0].op == "left"
+    net.derivation = "prefer_nondegenerate"
+    first, second = net.candidates(2)
+    assert first == net.genotype() and first.nodes[0].op == "hadamard"
+    assert second.nodes[0].op == "left"  # heavier than the derived op: the least decided
+
+
+def test_darts_candidates_swap_the_op_or_the_input_edge():
+    net = SuperNet(2, 4, "darts", init_nodes=2, max_nodes=2)
+    with torch.no_grad():
+        for node in net.cell.nodes:
+            node.arch["alpha"].zero_()
+        net.cell.nodes[0].arch["alpha"][0, DARTS_OPS.index("relu")] = 5.0  # decided
+        alpha = net.cell.nodes[1].arch["alpha"]  # node 2 reads s0 or s1
+        alpha[0, DARTS_OPS.index("tanh")] = 3.0
+        alpha[0, DARTS_OPS.index("sigmoid")] = 2.0
+        alpha[1, DARTS_OPS.index("identity")] = 2.0  # rows: softmax weights 0.659, 0.649
+    genotypes = net.candidates(4)
+    assert [g.nodes[1] for g in genotypes[:3]] == [
+        DartsNode("tanh", 0), DartsNode("identity", 1), DartsNode("sigmoid", 0)]
+    assert genotypes[3].nodes[0] != DartsNode("relu", 0) and genotypes[3].nodes[1] == DartsNode("tanh", 0)
+
+
+def test_a_search_yields_n_candidates_distinct_cells_argmax_first():
+    _, result = run(tiny(n_candidates=3), random_state=2)
+    cells = [c.genotype for c in result.candidates]
+    assert len(cells) == len(set(cells)) == 3 and cells[0] == result.genotype
+    assert {c.seed for c in result.candidates} == {2}
+    assert len({c.search_val_loss for c in result.candidates}) == 1  # one supernet's loss
+
+
+def test_the_kept_cell_has_the_lowest_selection_loss():
+    events, result = run_several(tiny(n_searches=2, n_candidates=2, selection_epochs=1),
+                                 random_state=5)
+    assert [c.seed for c in result.candidates] == [5, 5, 6, 6]
+    losses = [c.selection_val_loss for c in result.candidates]
+    assert all(math.isfinite(v) for v in losses)
+    assert result.genotype == result.candidates[int(np.argmin(losses))].genotype
+    assert sum(e.kind == "candidate" for e in events) == 4
+    table = result.candidate_table()
+    assert list(table.columns) == ["genotype", "seed", "search_val_loss", "selection_val_loss",
+                                   "kept"]
+    assert table["kept"].sum() == 1 and table.loc[table["kept"], "selection_val_loss"].item() == min(losses)
+    assert table["genotype"].tolist() == [str(c.genotype) for c in result.candidates]
+
+
+PASS_THROUGH = Genotype("two_input", (TwoInputNode("left", "h"), TwoInputNode("right", "x")))
+GATED = Genotype("two_input", (TwoInputNode("left", "h"), TwoInputNode("gate", "x")))
+
+
+def test_degenerate_means_every_node_passes_one_input_through():
+    assert PASS_THROUGH.degenerate and not GATED.degenerate
+    assert Genotype("darts", (DartsNode("identity", 0), DartsNode("identity", 1))).degenerate
+    assert not Genotype("darts", (DartsNode("identity", 0), DartsNode("relu", 1))).degenerate
+
+
+@pytest.mark.parametrize("losses, kept", [
+    ({PASS_THROUGH: 0.5, GATED: 0.4}, GATED),  # the pass-through cell loses on validation
+    ({PASS_THROUGH: 0.3, GATED: 0.4}, PASS_THROUGH),  # ... and is kept when it wins
+    ({PASS_THROUGH: 0.4, GATED: 0.4}, GATED),  # a tie never keeps it, though it comes first
+    ({PASS_THROUGH: math.inf, GATED: math.inf}, GATED),
+])
+def test_a_pass_through_cell_is_kept_only_when_it_wins_on_validation(losses, kept):
+    candidates = [Candidate(PASS_THROUGH, 0, 1.0), Candidate(GATED, 0, 1.0)]
+    events = list(select(candidates, lambda g, seed, max_time=None: losses[g], Budget()))
+    assert events[-1].genotype == kept
+    assert [c.selection_val_loss for c in candidates] == [losses[PASS_THROUGH], losses[GATED]]
+
+
+def test_without_retraining_a_pass_through_cell_loses_the_tie_of_one_search():
+    candidates = [Candidate(PASS_THROUGH, 0, 1.0), Candidate(GATED, 0, 1.0)]
+    assert list(select(candidates, None, Budget()))[-1].genotype == GATED
+    candidates[0].search_val_loss = 0.9  # a better search: kept on its loss
+    assert list(select(candidates, None, Budget()))[-1].genotype == PASS_THROUGH
+
+
+def test_the_random_control_gets_as_many_candidates_as_the_search():
+    config = tiny(n_searches=2, n_candidates=3, epochs=3, selection_epochs=1, max_nodes=2)
+    result = list(random_search(config, task(), random_state=0))[-1].result
+    assert len(result.candidates) == 2 * 3  # n_searches * n_candidates
+    losses = [c.selection_val_loss for c in result.candidates]
+    assert all(math.isfinite(v) for v in losses)  # each retrained, as the search's candidates
+    table = result.candidate_table()
+    assert table.loc[table["kept"], "selection_val_loss"].item() == min(losses)
