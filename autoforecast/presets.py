@@ -18,7 +18,8 @@ from .settings import SearchSettings
 
 FORECASTER_PRESETS = {
     "tiny": dict(hidden_size=8, epochs=3,
-                 search=SearchSettings(epochs=2, max_nodes=2, n_searches=1)),  # seconds
+                 search=SearchSettings(epochs=2, max_nodes=2, n_searches=1,
+                                       n_candidates=1)),  # seconds
     "small": {},  # AutoCellForecaster's defaults: a minute or two on a few thousand rows
     "medium": dict(epochs=50, search=SearchSettings(epochs=20)),
     "large": dict(hidden_size=64, epochs=150,

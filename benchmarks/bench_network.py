@@ -63,7 +63,8 @@ from autoforecast.renames import RENAMED_PARAMS  # noqa: E402
 TRAIN = dict(batch_size=256, lr=6e-3, epochs=10, patience=3, device="cpu", segment_length=24)
 SEARCHED = dict(baselines=(), test_size=0, **TRAIN)
 # SearchSettings fields shared by the searched models
-SEARCH = dict(epochs=3, subsample=2000, n_searches=1, selection_epochs=0, grow_every=1)
+SEARCH = dict(epochs=3, subsample=2000, n_searches=1, selection_epochs=0, grow_every=1,
+              n_candidates=1)  # one cell a search, as the rows before candidates existed
 
 
 def tasks():
