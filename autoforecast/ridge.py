@@ -128,6 +128,15 @@ def linear_map(Z, targets, origins, lookback: int, horizon: int, alpha: float = 
     return weights[:-1], weights[-1]
 
 
+def apply_map(x: torch.Tensor, coef, intercept, normalization: str) -> np.ndarray:
+    """The map ``coef`` (lookback, horizon), ``intercept`` (horizon,) on windows ``x`` (batch,
+    lookback, n_cols), each normalised first and its forecast mapped back: (batch, horizon,
+    n_cols)."""
+    shift, scale = (t.numpy() for t in normaliser(x, normalization))
+    z = (x.numpy() - shift) / scale
+    return (np.einsum("blt,lh->bht", z, coef) + intercept[:, None]) * scale + shift
+
+
 def window_moments(series, origins, lookback: int, horizon: int, batch_size: int,
                    normalization: str = "none") -> Moments:
     """Moments of all (origin, column) windows of ``series``, normalised as ``normalization``
