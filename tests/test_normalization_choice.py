@@ -13,7 +13,7 @@ from sklearn.base import clone
 from autoforecast import (AutoCellForecaster, GRUForecaster, LinearForecaster, LSTMForecaster,
                           SearchSettings, load, save)
 from autoforecast.cells.segments import SegmentConfig, SegmentNet, TorchRNN
-from autoforecast.normalization_choice import inner_split
+from autoforecast.normalization_choice import inner_split, max_samples
 from autoforecast.settings import NORMALIZATIONS
 
 SPLITS = dict(validation_size=0.2, test_size=0.2)
@@ -48,6 +48,15 @@ def test_level_shifts_choose_last_and_stationary_noise_does_not():
     noise = LinearForecaster(lookback=4, horizon=2, **SPLITS).fit(stationary())
     assert noise.normalization_ in ("revin", "none")
     assert min(noise.normalization_scores_.values()) * 1.1 < noise.normalization_scores_["last"]
+
+
+def test_long_data_fit_evenly_spaced_windows_and_choose_the_same(monkeypatch):
+    every = LinearForecaster(lookback=12, horizon=4, **SPLITS).fit(level_shifts())
+    monkeypatch.setattr("autoforecast.normalization_choice.CHOICE_WORK", 120 * 13 ** 2)
+    assert max_samples(12) == 130  # 65 windows of the 2 series
+    fewer = LinearForecaster(lookback=12, horizon=4, **SPLITS).fit(level_shifts())
+    assert fewer.normalization_ == every.normalization_ == "last"
+    assert fewer.normalization_scores_ != every.normalization_scores_
 
 
 def test_the_inner_validation_is_the_last_fifth_of_the_training_windows_after_a_gap():
