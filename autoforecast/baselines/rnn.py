@@ -73,7 +73,7 @@ class LSTMForecaster(RNNForecaster):
 
 class GRUForecaster(RNNForecaster):
     """Multivariate, multi-step GRU forecaster in the shared network: SegRNN (Lin et al. 2023)
-    when ``normalization="last"`` (which ``"auto"`` may choose) and every column is a target. Parameters as
-    :class:`LSTMForecaster`."""
+    when ``normalization="last"`` (which ``"auto"`` may choose) and every column is a target.
+    Parameters as :class:`LSTMForecaster`."""
 
     _kind = "gru"
