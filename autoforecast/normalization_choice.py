@@ -3,14 +3,14 @@
 The rule (docs/method.md, section 7): the training part's windows are split in time; the last
 ``INNER_FRACTION`` of them (at least one) are an inner validation, and the windows fitted are
 those before them whose targets end before the first inner-validation window's targets
-begin; of each, evenly spaced windows give at most ``max_samples(lookback)`` (window, series)
-samples, so that long or wide data cost seconds too. For each of "last", "revin" and "none", the
-channel-shared least-squares map (as :func:`autoforecast.ridge.linear_map` fits it, ridge
-``CHOICE_ALPHA``) is fitted on those windows in that normalised space, and its forecasts of
-the inner-validation windows, mapped back, are scored by their mean squared error in the
-scaled series' space (the same space for all three). The lowest error wins; ties go to the
-first of "last", "revin", "none". No row of the estimator's validation or test part is read:
-those stay for early stopping and the report.
+begin; of each, evenly spaced windows give at most ``max_samples(lookback)`` (window,
+series) samples, so that long or wide data cost seconds too. For each of "last", "revin" and
+"none", the channel-shared least-squares map (as :func:`autoforecast.ridge.linear_map` fits
+it, ridge ``CHOICE_ALPHA``) is fitted on those windows in that normalised space, and its
+forecasts of the inner-validation windows, mapped back, are scored by their mean squared
+error in the scaled series' space (the same space for all three). The lowest error wins; ties
+go to the first of "last", "revin", "none". No row of the estimator's validation or test part
+is read: those stay for early stopping and the report.
 """
 
 from __future__ import annotations
