@@ -112,7 +112,7 @@ class AutoCellForecaster(NeuralForecaster):
 
     def __init__(self, lookback="auto", horizon=1, target=None, validation_size=0.2,
                  test_size=0.2, missing="raise", search=None, hidden_size=32,
-                 segment_length="auto", normalization="last", covariates="others",
+                 segment_length="auto", normalization="auto", covariates="others",
                  linear_skip=False, epochs=10, batch_size=128, lr=5e-3, weight_decay=0.0,
                  patience=3, baselines=("naive", "lstm", "arima"), refit=False, device="auto",
                  max_time=None, random_state=None, verbose=0, n_jobs=None):
@@ -160,9 +160,10 @@ class AutoCellForecaster(NeuralForecaster):
 
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
-        self._prepare_network(Z.shape[1])
+        self._prepare_network(Z, split)
         self._search(Z, split)
-        self._emit("retrain", 0, self.epochs, f"retraining {self.genotype_}")
+        self._emit("retrain", 0, self.epochs, f"retraining {self.genotype_}, normalisation "
+                   f"{self._normalization_note()}", normalization=self.normalization_)
         self._train_network(Z, split)  # retrains the derived cell (see build_module)
         self.fit_seconds_ = self._elapsed()  # search and retraining
 
@@ -220,6 +221,8 @@ class AutoCellForecaster(NeuralForecaster):
         settings = {k: getattr(self, k) for k in SHARED_WITH_BASELINES if k in accepted}
         settings |= dict(lookback=self.lookback_, horizon=self.horizon,
                          target=list(self.target_idx_), missing="raise")
+        if "normalization" in accepted:  # the one the cell's network uses ("auto": chosen)
+            settings["normalization"] = self._normalization()
         if "random_state" in accepted:
             settings["random_state"] = self._seed()
         if "n_jobs" in accepted:  # one process: the baselines themselves run in parallel

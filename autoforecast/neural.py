@@ -23,6 +23,7 @@ from .data.splits import n_rows_of
 from .data.timeindex import segment_length_for
 from .events import epoch_losses
 from .intervals import recent
+from .normalization_choice import NormalizationChoice
 from .ridge import linear_map
 from .settings import COVARIATES
 from .training import seed_everything_local, train_module
@@ -48,13 +49,15 @@ def resolve_device(device) -> torch.device:
     return torch.device(device)
 
 
-class NeuralForecaster(BaseForecaster):
+class NeuralForecaster(NormalizationChoice, BaseForecaster):
     """Base of the recurrent forecasters; not used directly (``_build_encoder`` is abstract).
 
     Network parameters: ``lookback`` (an int, or "auto": ``AUTO_SEGMENTS`` segments, at most
     half of the training part's rows after the horizon), ``segment_length`` (an int, or "auto":
     from the index frequency, ``data.timeindex.segment_length_for``; at most the lookback),
-    ``normalization`` ("last", "revin" or "none": per window and series), ``covariates``
+    ``normalization`` ("last", "revin" or "none": per window and series; "auto", the default:
+    one of them chosen per fit by the least-squares map's error on the last fifth of the
+    training part's windows, ``normalization_choice``), ``covariates``
     ("others": the columns that are not targets are appended to every target's segments;
     "all": the other targets too; "none"), ``linear_skip`` (a highway from each normalised
     window to its normalised forecast, started at the least-squares map in that space),
@@ -77,9 +80,10 @@ class NeuralForecaster(BaseForecaster):
     errors of the trained network on the validation part's windows; ``validation_size=0``
     leaves none.
 
-    Fitted: ``module_`` (on the CPU), ``lookback_``, ``segment_length_``, ``covariate_idx_``
-    (columns appended to every target's segments), ``history_`` (one dict per epoch),
-    ``best_epoch_``, ``device_``, ``time_capped_``, ``n_targets_``, ``residuals_``.
+    Fitted: ``module_`` (on the CPU), ``lookback_``, ``normalization_`` (the normalisation
+    used; with "auto", ``normalization_scores_``: each one's error), ``segment_length_``,
+    ``covariate_idx_`` (columns appended to every target's segments), ``history_`` (one dict
+    per epoch), ``best_epoch_``, ``device_``, ``time_capped_``, ``n_targets_``, ``residuals_``.
     """
 
     _first_readable_version = "0.2.0"  # 0.2 replaced the network: older files need a refit
@@ -127,7 +131,7 @@ class NeuralForecaster(BaseForecaster):
     # ---------------------------------------------------------------------------- fit
     def _fit_scaled(self, Z, split) -> None:
         self.device_ = resolve_device(self.device)
-        self._prepare_network(Z.shape[1])
+        self._prepare_network(Z, split)
         self._train_network(Z, split)
 
     def _train_network(self, Z, split) -> None:
@@ -155,19 +159,20 @@ class NeuralForecaster(BaseForecaster):
         return (f"They are the errors on the validation part's windows (validation_size="
                 f"{self.validation_size!r}); refit with a larger validation_size (e.g. 0.2).")
 
-    def _prepare_network(self, n_features: int) -> None:
-        """Resolve the network's settings that depend on the data."""
+    def _prepare_network(self, Z, split) -> None:
+        """Resolve the network's settings that depend on the data (the training part's)."""
+        self._choose_normalization(Z, split)
         self.segment_length_ = self._segment_length(self.lookback_)
         targets = set(self.target_idx_)
         self.covariate_idx_ = ([] if self.covariates == "none" else
-                               [c for c in range(n_features) if c not in targets])
+                               [c for c in range(Z.shape[1]) if c not in targets])
 
     def _network_config(self) -> SegmentConfig:
         return SegmentConfig(
             lookback=self.lookback_, horizon=int(self.horizon), segment=self.segment_length_,
             targets=tuple(int(t) for t in self.target_idx_),
             covariates=tuple(int(c) for c in self.covariate_idx_),
-            other_targets=self.covariates == "all", normalization=self.normalization,
+            other_targets=self.covariates == "all", normalization=self._normalization(),
             hidden_size=int(self.hidden_size), linear_skip=bool(self.linear_skip))
 
     def build_module(self) -> nn.Module:
@@ -181,7 +186,7 @@ class NeuralForecaster(BaseForecaster):
         if origins is None:
             origins = split.origins("train", self.lookback_, self.horizon)
         return linear_map(Z, self.target_idx_, origins, self.lookback_, int(self.horizon),
-                          normalization=self.normalization)
+                          normalization=self._normalization())
 
     def _split_windows(self, Z, split) -> tuple[Windows, Windows | None]:
         """Training windows, and validation windows (None when the validation part is empty)."""

@@ -109,11 +109,17 @@ def _design(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([rows, torch.ones(len(rows), 1, dtype=rows.dtype)], dim=1)
 
 
-def solve_ridge(moments: Moments, alpha: float) -> np.ndarray:
-    """Minimise mean squared error + alpha |coef|^2 (intercept not penalised): (L + 1, H)."""
+def ridge_system(moments: Moments, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """The normal equations ``A w = b`` of mean squared error + alpha |coef|^2 (intercept not
+    penalised)."""
     penalty = np.full(len(moments.gram), float(alpha))
     penalty[-1] = 0.0
-    weights, *_ = np.linalg.lstsq(moments.gram + np.diag(penalty), moments.cross, rcond=None)
+    return moments.gram + np.diag(penalty), moments.cross
+
+
+def solve_ridge(moments: Moments, alpha: float) -> np.ndarray:
+    """Minimise mean squared error + alpha |coef|^2 (intercept not penalised): (L + 1, H)."""
+    weights, *_ = np.linalg.lstsq(*ridge_system(moments, alpha), rcond=None)
     return weights
 
 
@@ -126,6 +132,16 @@ def linear_map(Z, targets, origins, lookback: int, horizon: int, alpha: float = 
     moments = window_moments(Z[:, targets], origins, lookback, horizon, 4096, normalization)
     weights = solve_ridge(moments, alpha)
     return weights[:-1], weights[-1]
+
+
+def apply_map(x: torch.Tensor, coef, intercept, normalization: str) -> np.ndarray:
+    """The map ``coef`` (lookback, horizon), ``intercept`` (horizon,) on windows ``x`` (batch,
+    lookback, n_cols), each normalised first and its forecast mapped back: (batch, horizon,
+    n_cols)."""
+    shift, scale = (t.numpy() for t in normaliser(x, normalization))
+    z = (x.numpy() - shift) / scale
+    forecast = np.matmul(z.transpose(0, 2, 1), coef).transpose(0, 2, 1)  # (batch, H, n_cols)
+    return (forecast + intercept[:, None]) * scale + shift
 
 
 def window_moments(series, origins, lookback: int, horizon: int, batch_size: int,

@@ -24,8 +24,11 @@ MODES = ("grow_then_prune", "grow_and_prune")
 GROWTH_TRIGGERS = ("schedule", "plateau", "none")
 DERIVATIONS = ("argmax", "prefer_nondegenerate")
 STRATEGIES = ("search", "random")
-# The forecasting network's choices (data/normalization.py and cells/segments.py check them)
-NORMALIZATIONS = ("last", "revin", "none")
+# The forecasting network's choices (data/normalization.py and cells/segments.py check them):
+# a window is normalised by one of WINDOW_NORMALIZATIONS; the parameter may also be "auto",
+# which picks one of them per fit from the training part (normalization_choice.py)
+WINDOW_NORMALIZATIONS = ("last", "revin", "none")
+NORMALIZATIONS = ("auto", *WINDOW_NORMALIZATIONS)
 COVARIATES = ("others", "all", "none")
 
 _CHOICES = {"backbone": BACKBONES, "mode": MODES, "growth": GROWTH_TRIGGERS,

@@ -38,7 +38,8 @@ def ar_series(phi, n, seed, const=0.0):
 # ------------------------------------------------------------------------------ linear
 def test_linear_recovers_planted_ar2():
     X = sinusoids()
-    est = LinearForecaster(lookback=2, horizon=1, alpha=0.0, batch_size=7).fit(X)
+    est = LinearForecaster(lookback=2, horizon=1, alpha=0.0, normalization="none",
+                           batch_size=7).fit(X)
     np.testing.assert_allclose(est.coef_[:, 0], [-1.0, 2 * np.cos(2 * np.pi / 12)], atol=1e-6)
     np.testing.assert_allclose(est.intercept_, 0.0, atol=1e-6)
     nxt = 2 * np.cos(2 * np.pi / 12) * X[-1] - X[-2]
@@ -70,8 +71,8 @@ def test_linear_etth1_reference(shared_data):
     """The shared data README's figure: MSE 0.370 at H=96, lookback 336, least squares."""
     df = pd.read_csv(shared_data / "ett" / "ETTh1.csv", index_col="date", parse_dates=True)
     df = df.iloc[:14400]
-    est = LinearForecaster(lookback=336, horizon=96, alpha=0.0, validation_size=2880,
-                           test_size=2880).fit(df)
+    est = LinearForecaster(lookback=336, horizon=96, alpha=0.0, normalization="none",
+                           validation_size=2880, test_size=2880).fit(df)
     Z = est.scaler_.transform(df.to_numpy())
     origins = est.split_.origins("test", 336, 96)
     forecast = est._forecast_scaled(Z, origins)

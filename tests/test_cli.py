@@ -151,6 +151,8 @@ def test_fit_lstm_prints_and_inspect_draws_training_history(tmp_path, csv):
     result = invoke("inspect", path, "--history", tmp_path / "h.svg")
     assert result.exit_code == 0, result.output
     assert "LSTMForecaster" in result.stdout and "targets: a" in result.stdout
+    chosen = joblib.load(path).normalization_  # normalization="auto", the default
+    assert f"normalisation {chosen} (auto)," in result.stdout
     assert (tmp_path / "h.svg").read_text().lstrip().startswith("<?xml")
     assert_one_line_error(invoke("inspect", path, "--graph", tmp_path / "g.png"),
                           "no searched cell")

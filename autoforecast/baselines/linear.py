@@ -16,13 +16,14 @@ from ..base import BaseForecaster, check_positive_int
 from ..data import Windows
 from ..data.splits import Split, n_rows_of
 from ..intervals import recent
-from ..data.normalization import check_normalization, normaliser
-from ..ridge import Moments, solve_ridge, window_moments
+from ..data.normalization import check_normalization
+from ..normalization_choice import NormalizationChoice
+from ..ridge import Moments, apply_map, solve_ridge, window_moments
 
 ALPHA_GRID = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
 
-class LinearForecaster(BaseForecaster):
+class LinearForecaster(NormalizationChoice, BaseForecaster):
     """Least-squares (``alpha=0``) or ridge linear forecaster, one map for all target series.
 
     ``alpha``: the ridge penalty per sample on standardised data, or ``"auto"`` to pick it from
@@ -30,8 +31,12 @@ class LinearForecaster(BaseForecaster):
     ``validation_size > 0``). ``normalization``: the map is fitted and applied on windows
     normalised per window and series as the recurrent forecasters' network does ("last":
     minus the window's last value, NLinear; "revin": minus its mean, over its standard
-    deviation; "none", the default: as they are). ``batch_size``: windows per batch when
-    forecasting (and when accumulating over non-contiguous origins or normalised windows).
+    deviation; "none": as they are; "auto", the default: the one whose map forecasts the last
+    fifth of the training part's windows best, fitted on the windows before them, by the
+    rule of :mod:`autoforecast.normalization_choice`; the validation part is not read, so it
+    stays for ``alpha="auto"``, which is then chosen in that space). ``batch_size``: windows
+    per batch when forecasting (and when accumulating over non-contiguous origins or
+    normalised windows).
 
     Intervals (``predict_interval``): ``calibration_size`` (rows: an int, or a fraction of the
     training part; default 0.2) is the last part of the training part held out for them: a map
@@ -42,10 +47,12 @@ class LinearForecaster(BaseForecaster):
 
     Fitted: ``coef_`` (lookback, horizon; row 0 is the oldest input), ``intercept_`` (horizon,),
     ``alpha_``, ``alpha_scores_`` (validation MSE per alpha, with ``alpha="auto"``),
-    ``n_windows_`` (training samples: windows x targets), ``residuals_``.
+    ``normalization_`` (the normalisation used; with "auto", ``normalization_scores_``: the
+    inner validation MSE of each), ``n_windows_`` (training samples: windows x targets),
+    ``residuals_``.
     """
 
-    def __init__(self, lookback=96, horizon=1, alpha=1e-4, normalization="none", target=None,
+    def __init__(self, lookback=96, horizon=1, alpha=1e-4, normalization="auto", target=None,
                  validation_size=0.0, test_size=0.0, missing="raise", batch_size=4096,
                  calibration_size=0.2):
         self.lookback = lookback
@@ -69,7 +76,10 @@ class LinearForecaster(BaseForecaster):
             raise ValueError(f"`alpha` must be a number >= 0 or 'auto', got {self.alpha!r}.")
         return lookback
 
+    _normalization_before_auto = "none"  # version 0.1 had no normalisation parameter
+
     def _fit_scaled(self, Z, split) -> None:
+        self._choose_normalization(Z, split)
         series = Z[:, self.target_idx_]
         train = self._moments(series, split.origins("train", self.lookback_, self.horizon))
         self.n_windows_ = train.n
@@ -94,7 +104,7 @@ class LinearForecaster(BaseForecaster):
 
     def _moments(self, series, origins) -> Moments:
         return window_moments(series, origins, self.lookback_, self.horizon, self.batch_size,
-                              self.normalization)
+                              self._normalization())
 
     def _calibration_residuals(self, Z, split) -> np.ndarray:
         """Errors of a map fitted before the last ``calibration_size`` of the training part, on
@@ -121,12 +131,6 @@ class LinearForecaster(BaseForecaster):
         """The map ``coef``, ``intercept`` from ``origins``: (n_origins, horizon, n_targets)."""
         windows = Windows(Z[:, self.target_idx_], origins, self.lookback_, 0, dtype=torch.float64)
         step = max(1, self.batch_size // len(self.target_idx_))
-        return np.concatenate([_apply(x, coef, intercept, self.normalization)
+        return np.concatenate([apply_map(x, coef, intercept, self._normalization())
                                for x in windows.batches(step)])
 
-
-def _apply(x: torch.Tensor, coef, intercept, normalization) -> np.ndarray:
-    """The map on windows ``x`` (batch, lookback, n_targets): (batch, horizon, n_targets)."""
-    shift, scale = (t.numpy() for t in normaliser(x, normalization))
-    z = (x.numpy() - shift) / scale
-    return (np.einsum("blt,lh->bht", z, coef) + intercept[:, None]) * scale + shift

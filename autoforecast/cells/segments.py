@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from autoforecast.data.normalization import check_normalization, normaliser
+from autoforecast.data.normalization import check_window_normalization, normaliser
 
 
 
@@ -116,7 +116,7 @@ class SegmentNet(nn.Module):
 
     def __init__(self, encoder: nn.Module, config: SegmentConfig):
         super().__init__()
-        check_normalization(config.normalization)
+        check_window_normalization(config.normalization)
         c, d = config, config.hidden_size
         self.config, self.encoder = c, encoder
         self.register_buffer("columns", c.columns(), persistent=False)  # (T, 1 + K)

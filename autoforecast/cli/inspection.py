@@ -26,7 +26,7 @@ def describe(estimator) -> list[str]:
     if hasattr(estimator, "segment_length_"):  # the recurrent forecasters' network
         covs = [str(names[c]) if names is not None else str(c) for c in estimator.covariate_idx_]
         lines.append(f"network: segments of {estimator.segment_length_} steps, normalisation "
-                     f"{estimator.normalization}, covariates {', '.join(covs) or 'none'}"
+                     f"{estimator._normalization_note()}, covariates {', '.join(covs) or 'none'}"
                      f"{' and the other targets' if estimator.covariates == 'all' else ''}, "
                      f"hidden size {estimator.hidden_size}, highway "
                      f"{'yes' if estimator.linear_skip else 'no'}")
