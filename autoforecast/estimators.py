@@ -112,7 +112,7 @@ class AutoCellForecaster(NeuralForecaster):
 
     def __init__(self, lookback="auto", horizon=1, target=None, validation_size=0.2,
                  test_size=0.2, missing="raise", search=None, hidden_size=32,
-                 segment_length="auto", normalization="auto", covariates="others",
+                 segment_length="auto", normalization="last", covariates="others",
                  linear_skip=False, epochs=10, batch_size=128, lr=5e-3, weight_decay=0.0,
                  patience=3, baselines=("naive", "lstm", "arima"), refit=False, device="auto",
                  max_time=None, random_state=None, verbose=0, n_jobs=None):

@@ -55,7 +55,7 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
     Network parameters: ``lookback`` (an int, or "auto": ``AUTO_SEGMENTS`` segments, at most
     half of the training part's rows after the horizon), ``segment_length`` (an int, or "auto":
     from the index frequency, ``data.timeindex.segment_length_for``; at most the lookback),
-    ``normalization`` ("last", "revin" or "none": per window and series; "auto", the default:
+    ``normalization`` ("last", the default, "revin" or "none": per window and series; "auto":
     one of them chosen per fit by the least-squares map's error on the last fifth of the
     training part's windows, ``normalization_choice``), ``covariates``
     ("others": the columns that are not targets are appended to every target's segments;

@@ -145,13 +145,14 @@ def test_predict_level_without_residuals_says_how_many(tmp_path, csv):
 def test_fit_lstm_prints_and_inspect_draws_training_history(tmp_path, csv):
     path = tmp_path / "lstm.joblib"
     result = invoke("fit", csv, "--model", "lstm", "--target", "a", "--epochs", 1,
-                    "--hidden-size", 4, "--lookback", 8, "--device", "cpu", "-o", path)
+                    "--hidden-size", 4, "--lookback", 8, "--device", "cpu",
+                    "--normalization", "auto", "-o", path)
     assert result.exit_code == 0, result.output
     assert "model saved to" in result.stderr
     result = invoke("inspect", path, "--history", tmp_path / "h.svg")
     assert result.exit_code == 0, result.output
     assert "LSTMForecaster" in result.stdout and "targets: a" in result.stdout
-    chosen = joblib.load(path).normalization_  # normalization="auto", the default
+    chosen = joblib.load(path).normalization_  # chosen by --normalization auto
     assert f"normalisation {chosen} (auto)," in result.stdout
     assert (tmp_path / "h.svg").read_text().lstrip().startswith("<?xml")
     assert_one_line_error(invoke("inspect", path, "--graph", tmp_path / "g.png"),

@@ -16,7 +16,7 @@ from autoforecast.cells.segments import SegmentConfig, SegmentNet, TorchRNN
 from autoforecast.normalization_choice import inner_split, max_samples
 from autoforecast.settings import NORMALIZATIONS
 
-SPLITS = dict(validation_size=0.2, test_size=0.2)
+SPLITS = dict(normalization="auto", validation_size=0.2, test_size=0.2)
 GRU = dict(lookback=12, horizon=4, hidden_size=4, epochs=1, batch_size=32, device="cpu",
            random_state=0, **SPLITS)
 
@@ -65,7 +65,7 @@ def test_the_inner_validation_is_the_last_fifth_of_the_training_windows_after_a_
     assert fit.tolist() == list(range(10, 48))  # targets end (row 47 + 2) before row 50
     with pytest.raises(ValueError, match=r'normalization="auto" needs training windows.*'
                                          r'"last"'):
-        LinearForecaster(lookback=4, horizon=3).fit(stationary(n=9))
+        LinearForecaster(lookback=4, horizon=3, normalization="auto").fit(stationary(n=9))
 
 
 @pytest.mark.parametrize("make", [
@@ -89,8 +89,11 @@ def test_the_choice_reads_no_row_of_the_validation_or_test_part(make):
 # ---------------------------------------------------------------------- estimator surface
 @pytest.mark.parametrize("cls", [AutoCellForecaster, GRUForecaster, LSTMForecaster,
                                  LinearForecaster])
-def test_auto_is_the_default(cls):
-    assert cls().normalization == "auto" and "auto" in NORMALIZATIONS
+def test_auto_is_a_choice_and_the_defaults_stay_0_2s(cls):
+    """"auto" did not beat "last" on the validation parts of four data sets (docs/benchmarks.md),
+    so the defaults stay 0.2's: "last" for the network, "none" for the linear map."""
+    assert "auto" in NORMALIZATIONS
+    assert cls().normalization == ("none" if cls is LinearForecaster else "last")
 
 
 def test_the_choice_is_a_fitted_attribute_and_the_parameter_stays():
@@ -99,7 +102,7 @@ def test_the_choice_is_a_fitted_attribute_and_the_parameter_stays():
     assert est.module_.config.normalization == "last"
     copy = clone(est)
     assert copy.get_params() == est.get_params() and not hasattr(copy, "normalization_")
-    fixed = GRUForecaster(**GRU, normalization="revin").fit(level_shifts())
+    fixed = GRUForecaster(**(GRU | dict(normalization="revin"))).fit(level_shifts())
     assert fixed.normalization_ == "revin" and fixed.normalization_scores_ is None
 
 
@@ -157,15 +160,15 @@ def _without(est, *names):
 
 def test_models_saved_before_the_choice_existed_load_and_forecast_the_same():
     values = stationary()
-    gru = GRUForecaster(**(GRU | dict(lookback=4, horizon=2)), normalization="revin").fit(values)
+    gru = GRUForecaster(**(GRU | dict(lookback=4, horizon=2, normalization="revin"))).fit(values)
     old = _without(gru, "normalization_", "normalization_scores_")
     assert not hasattr(old, "normalization_") and old._normalization() == "revin"
     np.testing.assert_array_equal(old.predict(), gru.predict())
     linear = LinearForecaster(lookback=4, horizon=2, normalization="last").fit(values)
     np.testing.assert_array_equal(_without(linear, "normalization_").predict(), linear.predict())
-    # 0.1's LinearForecaster had no `normalization`: loading fills in today's default, "auto",
+    # 0.1's LinearForecaster had no `normalization`: loading fills in today's default, "none",
     # and the map is applied as 0.1 fitted it, on plain windows
     plain = LinearForecaster(lookback=4, horizon=2, normalization="none").fit(values)
     old = _without(plain, "normalization_", "normalization")
-    assert old.normalization == "auto" and old._normalization() == "none"
+    assert old.normalization == "none" and old._normalization() == "none"
     np.testing.assert_array_equal(old.predict(), plain.predict())

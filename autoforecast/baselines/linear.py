@@ -31,7 +31,7 @@ class LinearForecaster(NormalizationChoice, BaseForecaster):
     ``validation_size > 0``). ``normalization``: the map is fitted and applied on windows
     normalised per window and series as the recurrent forecasters' network does ("last":
     minus the window's last value, NLinear; "revin": minus its mean, over its standard
-    deviation; "none": as they are; "auto", the default: the one whose map forecasts the last
+    deviation; "none", the default: as they are; "auto": the one whose map forecasts the last
     fifth of the training part's windows best, fitted on the windows before them, by the
     rule of :mod:`autoforecast.normalization_choice`; the validation part is not read, so it
     stays for ``alpha="auto"``, which is then chosen in that space). ``batch_size``: windows
@@ -52,7 +52,7 @@ class LinearForecaster(NormalizationChoice, BaseForecaster):
     ``residuals_``.
     """
 
-    def __init__(self, lookback=96, horizon=1, alpha=1e-4, normalization="auto", target=None,
+    def __init__(self, lookback=96, horizon=1, alpha=1e-4, normalization="none", target=None,
                  validation_size=0.0, test_size=0.0, missing="raise", batch_size=4096,
                  calibration_size=0.2):
         self.lookback = lookback

@@ -23,7 +23,7 @@ class RNNForecaster(NeuralForecaster):
     _kind = ""  # "lstm" or "gru": the torch module
 
     def __init__(self, lookback="auto", horizon=1, hidden_size=64, num_layers=1, dropout=0.0,
-                 segment_length="auto", normalization="auto", covariates="others",
+                 segment_length="auto", normalization="last", covariates="others",
                  linear_skip=False, target=None, validation_size=0.2, test_size=0.0,
                  missing="raise", epochs=100, batch_size=64, lr=5e-3, weight_decay=0.0,
                  patience=10, device="auto", max_time=None, random_state=None, verbose=0):

@@ -114,9 +114,10 @@ def fit(
         min=1, help="Steps a segment of the recurrent network (default: from the time index; "
         "24 for hourly data).", show_default=False)] = None,
     normalization: Annotated[Optional[Normalization], typer.Option(
-        help="How the model normalises each window: minus its last value, RevIN (mean and "
-        "standard deviation), none, or auto (the default): the one whose least-squares map "
-        "forecasts the last fifth of the training windows best.", show_default=False)] = None,
+        help="How the model normalises each window: minus its last value (the recurrent models' "
+        "default), RevIN (mean and standard deviation), none (the linear model's default), or "
+        "auto: the one whose least-squares map forecasts the last fifth of the training "
+        "windows best.", show_default=False)] = None,
     covariates: Annotated[Optional[Covariates], typer.Option(
         help="Columns the recurrent network reads beside each target: the non-target columns "
         "(others, the default), those and the other targets (all), or none.",
