@@ -170,12 +170,13 @@ def multi_seed(backbone: str) -> dict:
 
 
 def language_model(carry: bool = False):
-    """The tiny language model, without the carry path (0.1's record) or with ``carry`` at
-    the estimator's default."""
+    """The tiny language model, without the carry path (0.1's record) or with it (``carry``; the
+    language model's default keeps it off until it is measured there)."""
     from autoforecast.language_model import AutoCellLanguageModel
     from autoforecast.settings import SearchSettings
 
-    search = SearchSettings(max_nodes=2, epochs=2, n_candidates=1, **({} if carry else NO_CARRY))
+    search = SearchSettings(max_nodes=2, epochs=2, n_candidates=1,
+                            **({"carry": True} if carry else NO_CARRY))
     return AutoCellLanguageModel(embedding_size=8, hidden_size=8, epochs=3, bptt=8, batch_size=4,
                                  lr=1e-2, dropout_x=0.0, dropout_o=0.0, random_state=0,
                                  device="cpu", search=search)
