@@ -37,6 +37,7 @@ DARTS_V2 = Genotype("darts", tuple(DartsNode(op, j) for op, j in [
     ("tanh", 3), ("relu", 5)]))  # DARTS' published recurrent cell (second order)
 TWO_INPUT = Genotype("two_input", (TwoInputNode("gate", "h"), TwoInputNode("hadamard", "skip"),
                                    TwoInputNode("add", "x"), TwoInputNode("hadamard", "h")))
+CARRY = Genotype("two_input", TWO_INPUT.nodes, carry=True)  # with the carry path (0.3's default)
 
 
 def network(encoder, d: int) -> SegmentNet:
@@ -113,10 +114,11 @@ def run_size(d_gru: int, batch: int, steps: int, compile_: bool = False) -> None
     size = {name: fit_hidden(lambda d: network(make(d), d), target) for name, make in (
         ("lstm", lambda d: TorchRNN("lstm", d, d)),
         ("darts", lambda d: build_encoder(DARTS_V2, d, d)),
-        ("two", lambda d: build_encoder(TWO_INPUT, d, d)))}
+        ("two", lambda d: build_encoder(TWO_INPUT, d, d)),
+        ("carry", lambda d: build_encoder(CARRY, d, d)))}
     print(f"\n{target:,} parameters (GRU hidden {d_gru}), batch {batch} windows x {N_SERIES} "
           f"series, {LOOKBACK // SEGMENT} segments; hidden LSTM {size['lstm']}, DARTS "
-          f"{size['darts']}, two-input {size['two']}\n")
+          f"{size['darts']}, two-input {size['two']}, with the carry {size['carry']}\n")
     print("| model | parameters | step (ms) | time / GRU | time / LSTM |")
     print("|---|---|---|---|---|")
     rows = []
@@ -124,7 +126,9 @@ def run_size(d_gru: int, batch: int, steps: int, compile_: bool = False) -> None
         model = network(TorchRNN(kind, d, d), d)
         rows.append((name, model, train_step(model, x, y)))
     for name, genotype, d in (("DARTS derived (8 nodes)", DARTS_V2, size["darts"]),
-                              ("two-input derived (4 nodes)", TWO_INPUT, size["two"])):
+                              ("two-input derived (4 nodes)", TWO_INPUT, size["two"]),
+                              ("two-input derived with the carry (4 nodes)", CARRY,
+                               size["carry"])):
         for fused in (True, False):  # the whole-sequence kernels, then the step-by-step reference
             model = network(build_encoder(genotype, d, d), d)
             model.encoder.fused = fused
@@ -135,6 +139,11 @@ def run_size(d_gru: int, batch: int, steps: int, compile_: bool = False) -> None
     net = SuperNet(d, d, "two_input", init_nodes=4, max_nodes=4)
     model = network(net, d)
     rows.append(("two-input supernet search step (4 nodes)", model, search_step(model, net, x, y)))
+    d = size["carry"]
+    net = SuperNet(d, d, "two_input", init_nodes=4, max_nodes=4, carry=True)
+    model = network(net, d)
+    rows.append(("two-input supernet search step with the carry (4 nodes)", model,
+                 search_step(model, net, x, y)))
     times = time_interleaved([row[2] for row in rows], steps)
     for (name, model, _), seconds in zip(rows, times):
         print(f"| {name} | {n_params(model):,} | {seconds * 1e3:.1f} | {seconds / times[0]:.2f} | "
