@@ -20,7 +20,6 @@ import pandas as pd
 from joblib import Parallel, delayed
 from torch import nn
 
-from .base import check_positive_int
 from .cells.segments import SegmentNetFactory
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows, future_values
 from .evaluation import REPORT_COVERAGE, interval_bounds_or_none, skill_table

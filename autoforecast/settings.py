@@ -90,22 +90,19 @@ class SearchSettings:
     n_candidates: int | None = None
 
     def __post_init__(self):
-        for f in fields(self):  # numpy integers (grids built with np.arange) become ints
-            value = getattr(self, f.name)
-            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-                object.__setattr__(self, f.name, int(value))
+        plain_ints(self)
         self._check()
 
     def _check(self) -> None:
+        given = self.given()
         for name, allowed in _CHOICES.items():
-            value = getattr(self, name)
-            if value is not None and value not in allowed:
-                raise ValueError(f"`search.{name}` must be one of {allowed}, got {value!r}.")
-        for name in _POSITIVE:
-            _int_at_least(name, getattr(self, name), 1)
-        _int_at_least("selection_epochs", self.selection_epochs, 0)
-        if self.subsample != "all":
-            _int_at_least("subsample", self.subsample, 2, 'or "all"')
+            if name in given:
+                check_choice(f"search.{name}", given[name], allowed)
+        for name, low in [*((n, 1) for n in _POSITIVE), ("selection_epochs", 0)]:
+            if name in given:
+                check_int(f"search.{name}", given[name], low)
+        if self.subsample not in (None, "all"):
+            check_int("search.subsample", self.subsample, 2, 'or "all"')
         for name in ("second_order", "activations", "carry"):
             if getattr(self, name) not in (None, True, False):
                 raise ValueError(f"`search.{name}` must be True or False, got "
@@ -156,9 +153,22 @@ def field_names() -> tuple[str, ...]:
     return tuple(f.name for f in fields(SearchSettings))
 
 
-def _int_at_least(name, value, low, alternative="") -> None:
-    if value is None:
-        return
+def plain_ints(settings) -> None:
+    """Turn a frozen dataclass's numpy integers (grids built with np.arange) into ints."""
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            object.__setattr__(settings, f.name, int(value))
+
+
+def check_choice(name: str, value, allowed) -> None:
+    """ValueError unless ``value`` is one of ``allowed`` (``name``: as the user wrote it)."""
+    if value not in allowed:
+        raise ValueError(f"`{name}` must be one of {tuple(allowed)}, got {value!r}.")
+
+
+def check_int(name: str, value, low: int, alternative: str = "") -> None:
+    """ValueError unless ``value`` is an int >= ``low`` (``alternative``: what else it may be)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         choice = f" {alternative}" if alternative else ""
-        raise ValueError(f"`search.{name}` must be an int >= {low}{choice}, got {value!r}.")
+        raise ValueError(f"`{name}` must be an int >= {low}{choice}, got {value!r}.")

@@ -12,7 +12,7 @@ import typer
 from ..files import atomic_path
 from ..models import model_names
 from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt,
-                     LevelOpt, Missing, MissingOpt, Output, SepOpt, ProgressView, QuietOpt,
+                     Missing, MissingOpt, Output, SepOpt, ProgressView, QuietOpt,
                      SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
                      check_options_apply, check_writable, coverages_of, fail, given_options,
                      notes_from_warnings, user_errors)

@@ -7,11 +7,11 @@ size, learning rate, regularisation, time left).
 
 from __future__ import annotations
 
-import numbers
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from autoforecast.search.backbones import BACKBONES
-from autoforecast.settings import DERIVATIONS, GROWTH_TRIGGERS, MODES, STRATEGIES
+from autoforecast.settings import (DERIVATIONS, GROWTH_TRIGGERS, MODES, STRATEGIES,
+                                   check_choice, check_int, plain_ints)
 
 
 @dataclass(frozen=True)
@@ -65,25 +65,22 @@ class SearchConfig:
                    strategy=settings.strategy, carry=settings.carry, **model)
 
     def __post_init__(self):
-        for f in fields(self):  # numpy integers (grids built with np.arange) become ints
-            value = getattr(self, f.name)
-            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-                object.__setattr__(self, f.name, int(value))
-        _one_of("backbone", self.backbone, tuple(BACKBONES))
+        plain_ints(self)
+        check_choice("backbone", self.backbone, tuple(BACKBONES))
         BACKBONES[self.backbone].check_carry(self.carry)
-        _one_of("mode", self.mode, MODES)
-        _one_of("growth", self.growth, GROWTH_TRIGGERS)
-        _one_of("derivation", self.derivation, DERIVATIONS)
-        _one_of("strategy", self.strategy, STRATEGIES)
+        check_choice("mode", self.mode, MODES)
+        check_choice("growth", self.growth, GROWTH_TRIGGERS)
+        check_choice("derivation", self.derivation, DERIVATIONS)
+        check_choice("strategy", self.strategy, STRATEGIES)
         for name in ("hidden_size", "init_nodes", "n_active", "grow_every", "plateau_patience",
                      "epochs", "n_searches", "n_candidates"):
-            _int_at_least(name, getattr(self, name), 1)
+            check_int(name, getattr(self, name), 1)
         for name in ("warmup_epochs", "growth_warmup_steps", "selection_epochs"):
-            _int_at_least(name, getattr(self, name), 0)
-        _int_at_least("max_nodes", self.max_nodes, self.init_nodes)
+            check_int(name, getattr(self, name), 0)
+        check_int("max_nodes", self.max_nodes, self.init_nodes)
         for name in ("max_steps", "stop_patience", "num_threads"):
             if getattr(self, name) is not None:
-                _int_at_least(name, getattr(self, name), 1)
+                check_int(name, getattr(self, name), 1)
         for name in ("arch_lr", "lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"`{name}` must be > 0, got {getattr(self, name)!r}.")
@@ -98,12 +95,3 @@ class SearchConfig:
         if self.max_time is not None and not self.max_time > 0:
             raise ValueError(f"`max_time` must be None or seconds > 0, got {self.max_time!r}.")
 
-
-def _one_of(name, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}.")
-
-
-def _int_at_least(name, value, low) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"`{name}` must be an int >= {low}, got {value!r}.")
