@@ -83,7 +83,6 @@ def test_a_search_yields_n_candidates_distinct_cells_argmax_first():
     cells = [c.genotype for c in result.candidates]
     assert len(cells) == len(set(cells)) == 3 and cells[0] == result.genotype
     assert {c.seed for c in result.candidates} == {2}
-    assert len({c.search_val_loss for c in result.candidates}) == 1  # one supernet's loss
 
 
 def test_the_kept_cell_has_the_lowest_selection_loss():

@@ -424,22 +424,32 @@ def test_semicolon_file_is_explained_and_read_with_sep(tmp_path, csv):
 
 
 def test_choices_are_the_librarys():
-    """The command line reads its choices from torch-free lists (autoforecast.settings,
-    autoforecast.presets); they must be the registries the library checks against."""
-    from autoforecast import settings
+    """The command line lists its choices without importing torch; every value it offers must
+    pass the library's own check, and the library must offer nothing the command line lacks."""
+    from autoforecast import AutoCellForecaster, AutoCellLanguageModel, GRUForecaster
     from autoforecast.cli.fitting import Backbone, Budget, Covariates, Derivation, Mode, Normalization
     from autoforecast.cli.lm import LMBudget, Tokenizer
-    from autoforecast.data.text import TOKENIZERS
-    from autoforecast.presets import PRESETS
-    from autoforecast.search import BACKBONES
+    from autoforecast.data.text import TOKENIZERS, tokenizer_of
+    from autoforecast.presets import preset as preset_of
+    from autoforecast.search import BACKBONES, SearchConfig
 
-    assert set(settings.BACKBONES) == set(BACKBONES)  # every backbone registered, none more
-    for choice, names in [(Backbone, settings.BACKBONES), (Mode, settings.MODES),
-                          (Derivation, settings.DERIVATIONS), (Tokenizer, TOKENIZERS),
-                          (Normalization, settings.NORMALIZATIONS),
-                          (Covariates, settings.COVARIATES), (Budget, PRESETS["forecaster"]),
-                          (LMBudget, PRESETS["language_model"])]:
-        assert [c.value for c in choice] == list(names)
+    assert {b.value for b in Backbone} == set(BACKBONES)  # the registry: every backbone
+    assert {t.value for t in Tokenizer} == set(TOKENIZERS)
+    checks = [(Backbone, lambda v: SearchConfig(backbone=v)),
+              (Mode, lambda v: SearchConfig(mode=v)),
+              (Derivation, lambda v: SearchConfig(derivation=v)),
+              (Normalization, lambda v: GRUForecaster(normalization=v)._check_common_params()),
+              (Covariates, lambda v: GRUForecaster(covariates=v)._check_common_params()),
+              (Tokenizer, tokenizer_of)]
+    for choice, check in checks:
+        for value in choice:
+            check(value.value)
+        with pytest.raises(ValueError):
+            check("no-such-choice")
+    for budget in Budget:  # every named budget builds the estimator it sizes
+        AutoCellForecaster(**preset_of(budget.value)).get_params()
+    for budget in LMBudget:
+        AutoCellLanguageModel(**preset_of(budget.value, "language_model")).get_params()
 
 
 def _commands(command, path=()):

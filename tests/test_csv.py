@@ -116,14 +116,22 @@ def test_unsorted_rows(tmp_path):
         read_series_csv(path)
 
 
-def test_repeated_timestamp(tmp_path):
-    with pytest.raises(ValueError, match="repeats"):
-        read_series_csv(write(tmp_path, "date,a\n2021-01-01,1\n2021-01-01,2\n"))
+_LINES = GOOD.splitlines()
 
 
-def test_only_a_time_column(tmp_path):
-    with pytest.raises(ValueError, match="no data column"):
-        read_series_csv(write(tmp_path, "date\n2021-01-01\n2021-01-02\n"))
+@pytest.mark.parametrize("text, match", [
+    ("date,a\n2021-01-01,1\n2021-01-01,2\n", "repeats"),
+    ("date\n2021-01-01\n2021-01-02\n", "no data column"),
+    ("date,y,y\n2021-01-01,1,2\n2021-01-02,3,4\n", "names the column 'y' 2 times"),
+    ("".join(line + ",\n" for line in _LINES),  # a trailing separator on every line
+     r"every line ends with ',', which makes an empty column without a name after 'b'"),
+    (_LINES[0] + "\n" + "".join(line + ",\n" for line in _LINES[1:]),  # on the rows only
+     "more fields than the header line"),
+], ids=["repeated timestamp", "only a time column", "repeated column name",
+        "trailing separator everywhere", "trailing separator on the rows"])
+def test_a_malformed_file_is_refused_by_name(tmp_path, text, match):
+    with pytest.raises(ValueError, match=match):
+        read_series_csv(write(tmp_path, text))
 
 
 def test_non_numeric_values_are_kept_for_validation(tmp_path):
@@ -182,20 +190,3 @@ def test_binary_file_is_not_a_text_csv(tmp_path):
         read_series_csv(path)
 
 
-def test_repeated_column_name_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="names the column 'y' 2 times"):
-        read_series_csv(write(tmp_path, "date,y,y\n2021-01-01,1,2\n2021-01-02,3,4\n"))
-
-
-def test_trailing_separator_on_every_line_is_named(tmp_path):
-    text = "".join(line + ",\n" for line in GOOD.splitlines())
-    with pytest.raises(ValueError, match=r"every line ends with ',', which makes an empty column "
-                       r"without a name after 'b'"):
-        read_series_csv(write(tmp_path, text))
-
-
-def test_trailing_separator_on_the_rows_only_is_named(tmp_path):
-    lines = GOOD.splitlines()
-    text = lines[0] + "\n" + "".join(line + ",\n" for line in lines[1:])
-    with pytest.raises(ValueError, match="more fields than the header line"):
-        read_series_csv(write(tmp_path, text))

@@ -72,11 +72,12 @@ def two_input_pre(cell, x, wb, qb, carry: bool = False):
     if carry:
         ez = torch.addmm(torch.cat([cell.b0, cell.bz]), x.flatten(0, 1),
                          torch.cat([cell.w0x, cell.wzx], 1)).view(*x.shape[:2], -1)
+        if wb is None:  # the entry and the gate, already in the order wanted
+            return ez
         entry, z = ez.chunk(2, -1)
-    else:
-        entry = torch.addmm(cell.b0, x.flatten(0, 1), cell.w0x).view(*x.shape[:2], -1)
-    parts = [entry] + ([] if wb is None else [(x @ cell.wx) @ wb + qb]) + ([z] if carry else [])
-    return parts[0] if len(parts) == 1 else torch.cat(parts, -1)
+        return torch.cat([entry, (x @ cell.wx) @ wb + qb, z], -1)
+    entry = torch.addmm(cell.b0, x.flatten(0, 1), cell.w0x).view(*x.shape[:2], -1)
+    return entry if wb is None else torch.cat([entry, (x @ cell.wx) @ wb + qb], -1)
 
 
 def carry_out(h, y, z_pre):

@@ -355,9 +355,7 @@ class TwoInputSequence(torch.autograd.Function):
             torch.sum(torch.sub(M_v[t], S_prev[t], out=DELTA).mul_(DS[1:]).view(k, -1), 1, out=DLv[t])
             aten.tanh_backward.grad_input(DSv[0], St[t][0], grad_input=DPRE0[t])  # s_0 = tanh(...)
             DHP[:d].copy_(DPRE0[t])
-            dhm = wh @ DHP
-            if carry is not None:
-                dhm.add_(carry.direct)
+            dhm = wh @ DHP if carry is None else torch.addmm(carry.direct, wh, DHP)
             dwh.addmm_(HMv[t], DHP_t)
             torch.sum(DHP, 1, out=DBHv[t])
             if mask is not None:

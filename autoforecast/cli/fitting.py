@@ -211,7 +211,7 @@ def held_out_note(estimator) -> str | None:
     parts = []
     if split.n_val:
         use = ("for validation (the search and early stopping)"
-               if hasattr(estimator, "search_epochs") else
+               if hasattr(estimator, "search") else
                "for validation (early stopping)" if hasattr(estimator, "patience") else "unused")
         parts.append(f"the next {split.n_val} (--validation-size "
                      f"{estimator.validation_size:g}) {use}")

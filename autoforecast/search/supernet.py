@@ -6,7 +6,7 @@ by an exact morphism, ``discretise(n_active)`` fixes older nodes (``grow_and_pru
 ``genotype()`` derives the discrete cell. The search cell of each backbone
 (``search/nodes.py``) comes from the backbone registry (``search/backbones.py``).
 
-Growth of node K+1 (METHOD.md 3): lambda_{K+1} = 0 (so s_{K+1} = s_K exactly, in training and
+Growth of node K+1 (docs/method.md, section 3): lambda_{K+1} = 0 (so s_{K+1} = s_K exactly, in training and
 evaluation mode), the output weight split gamma_K -> gamma_K / 2 and gamma_{K+1} = gamma_K / 2
 (so h_t is unchanged, and lambda_{K+1} gets a gradient at once), and a fresh BatchNorm for the
 new node (the older nodes' running statistics are not touched). The carry path's update gate
