@@ -202,14 +202,17 @@ class ResultLog:
             writer.writerows(self.rows)
 
 
-def exchange_rate_run(estimator, h: int) -> dict:
-    """Fit on train+validation, score step ``h`` on the LSTNet test part. Returns metrics and time."""
+def exchange_rate_run(estimator, h: int, score: bool = True) -> dict:
+    """Fit on train+validation, score step ``h`` on the LSTNet test part. Returns metrics and time
+    (only the time with ``score=False``: a trial judged on validation alone)."""
     data = load_exchange_rate(data_dir())
     split = lstnet_split(len(data))
     estimator.set_params(horizon=h, validation_size=split.val_end - split.train_end, test_size=0)
     started = time.perf_counter()
     estimator.fit(data.iloc[: split.val_end])
     fit_s = time.perf_counter() - started
+    if not score:
+        return {"fit_s": round(fit_s, 1)}
     table = estimator.backtest(data, start=split.val_end - h + 1)
     last = table[table.step == h]
     truth = last.pivot(index="time", columns="target", values="truth")
@@ -226,13 +229,16 @@ def etth1_standardised():
     return (data - train.mean()) / train.std(ddof=0), split
 
 
-def etth1_run(estimator, H: int) -> dict:
-    """Fit on train+validation of ETTh1 (standardised), score all test windows (MSE, MAE)."""
+def etth1_run(estimator, H: int, score: bool = True) -> dict:
+    """Fit on train+validation of ETTh1 (standardised), score all test windows (MSE, MAE; not
+    with ``score=False``)."""
     data, split = etth1_standardised()
     estimator.set_params(horizon=H, validation_size=split.val_end - split.train_end, test_size=0)
     started = time.perf_counter()
     estimator.fit(data.iloc[: split.val_end])
     fit_s = time.perf_counter() - started
+    if not score:
+        return {"fit_s": round(fit_s, 1)}
     table = estimator.backtest(data.iloc[: split.test_end], start=split.val_end)
     n_windows = split.test_end - split.val_end - H + 1
     assert len(table) == n_windows * H * data.shape[1]
@@ -266,7 +272,8 @@ def appliances_hourly():
     return load_appliances().resample("h").mean()
 
 
-def holdout_run(estimator, frame, horizon: int, target, fractions=(0.6, 0.2, 0.2)) -> dict:
+def holdout_run(estimator, frame, horizon: int, target, fractions=(0.6, 0.2, 0.2),
+                score: bool = True) -> dict:
     """Chronological 60/20/20 split; fit on train+validation, score every test window and step
     (all targets pooled) with MAE, RMSE, RSE and CORR on the original scale. Only observed truth
     is scored: where the frame has a gap (filled by the estimator's ``missing`` rule), the
@@ -279,6 +286,8 @@ def holdout_run(estimator, frame, horizon: int, target, fractions=(0.6, 0.2, 0.2
     started = time.perf_counter()
     estimator.fit(frame.iloc[:val_end])
     fit_s = time.perf_counter() - started
+    if not score:  # a trial judged on validation alone
+        return {"fit_s": round(fit_s, 1)}
     table = estimator.backtest(frame, start=val_end)
     observed = np.ones(len(table), dtype=bool)
     for name in table["target"].unique():
