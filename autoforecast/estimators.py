@@ -14,13 +14,15 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from torch import nn
 
-from .cells.segments import SegmentNetFactory
+from .cells.base import n_parameters
+from .cells.segments import SegmentNet, SegmentNetFactory
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows, future_values
 from .evaluation import REPORT_COVERAGE, interval_bounds_or_none, skill_table
 from .events import epoch_losses, search_reached
@@ -34,8 +36,9 @@ from .settings import SearchSettings
 from .training import seed_everything_local, train_module
 
 BASELINES = model_names(baseline=True)
-# settings the baselines take from the estimator when they have them (the LSTM: all of them)
-SHARED_WITH_BASELINES = ("hidden_size", "segment_length", "normalization", "covariates",
+# settings the baselines take from the estimator when they have them (the LSTM: all of them but
+# the hidden size, which gives its network the cell's parameter count: ``matched_hidden_size``)
+SHARED_WITH_BASELINES = ("segment_length", "normalization", "covariates",
                          "linear_skip", "epochs", "batch_size", "lr", "weight_decay", "patience",
                          "device")
 # The search of a default fit (SearchSettings' fields left at None take these). 4 candidates a
@@ -214,10 +217,13 @@ class AutoCellForecaster(NeuralForecaster):
     # ------------------------------------------------------------------- report
     def baseline(self, name: str):
         """The baseline ``name`` of the model registry, on the same windows, and for a neural
-        one with the same hidden size, head, budget and early stopping as the cell."""
+        one with the same head, training recipe and early stopping as the cell, and the hidden
+        size that gives its network the cell's parameter count."""
         cls = model_class(name)
         accepted = cls().get_params()
         settings = {k: getattr(self, k) for k in SHARED_WITH_BASELINES if k in accepted}
+        if "hidden_size" in accepted:
+            settings["hidden_size"] = self.matched_hidden_size(cls)
         settings |= dict(lookback=self.lookback_, horizon=self.horizon,
                          target=list(self.target_idx_), missing="raise")
         if "normalization" in accepted:  # the one the cell's network uses ("auto": chosen)
@@ -231,6 +237,24 @@ class AutoCellForecaster(NeuralForecaster):
 
             settings["seasonal_period"] = period_from_freq(self.freq_)[0]
         return cls(**settings)
+
+    def matched_hidden_size(self, cls) -> int:
+        """The hidden size at which the recurrent forecaster ``cls`` (one layer, its defaults
+        otherwise) gives the fitted network the parameter count closest to the cell's."""
+        target = n_parameters(self.module_)
+        config = self._network_config()
+
+        def count(hidden: int) -> int:
+            encoder = cls(hidden_size=hidden)._build_encoder()
+            return n_parameters(SegmentNet(encoder, replace(config, hidden_size=hidden)))
+
+        low, high = 1, 2 * int(self.hidden_size) + 8  # the count grows with the hidden size
+        while count(high) < target:
+            high *= 2
+        while high - low > 1:  # the largest size at or below the cell's count, and the next
+            mid = (low + high) // 2
+            low, high = (mid, high) if count(mid) <= target else (low, mid)
+        return min((low, high), key=lambda h: abs(count(h) - target))
 
     def _report(self, Z, split) -> None:
         self.baselines_ = {}

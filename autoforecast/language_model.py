@@ -25,8 +25,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .base import check_positive_int
 from .checkpoints import FitCheckpoint
+from .cells.base import n_parameters
 from .cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
-                       lstm_hidden_for, n_parameters, stream_nll)
+                       lstm_hidden_for, stream_nll)
 from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus, tokenizer_of
 from .events import search_reached
 from .neural import resolve_device

@@ -63,7 +63,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, ResultLog  # noqa: E402
 
 from autoforecast import SearchSettings, load, save  # noqa: E402
-from autoforecast.cells.lm import lm_loss, n_parameters  # noqa: E402
+from autoforecast.cells.base import n_parameters  # noqa: E402
+from autoforecast.cells.lm import lm_loss  # noqa: E402
 from autoforecast.data.text import batchify, segments  # noqa: E402
 from autoforecast.datasets import load_ptb  # noqa: E402
 from autoforecast.events import stderr_renderer  # noqa: E402

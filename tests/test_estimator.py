@@ -59,6 +59,29 @@ def test_fit_finds_a_cell_and_reports_skill(fitted):
     assert est.history_ and est.module_ is not None
 
 
+@pytest.mark.parametrize("name", ["lstm", "gru"])
+def test_a_neural_baseline_has_the_cells_parameter_count(fitted, name):
+    """The report compares at equal size: the baseline's hidden size is the one whose network
+    has the parameter count closest to the cell's, whatever the cell's hidden size."""
+    est, _ = fitted
+    baseline = est.baseline(name)
+    h = baseline.hidden_size
+
+    def gap(hidden):
+        encoder = type(baseline)(hidden_size=hidden)._build_encoder()
+        config = est._network_config()
+        from dataclasses import replace
+
+        from autoforecast.cells.base import n_parameters
+        from autoforecast.cells.segments import SegmentNet
+
+        net = SegmentNet(encoder, replace(config, hidden_size=hidden))
+        return abs(n_parameters(net) - n_parameters(est.module_))
+
+    assert gap(h) <= min(gap(h - 1), gap(h + 1))
+    assert baseline.epochs == est.epochs and baseline.lr == est.lr  # the same recipe
+
+
 def test_candidates_are_reported_with_their_validation_losses(fitted):
     """docs/method.md, section 8: every candidate of every search, one row each; the kept one
     has the lowest validation loss after the short retraining."""

@@ -13,8 +13,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import autoforecast
+from autoforecast.cells.base import n_parameters
 from autoforecast.cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
-                                   lstm_hidden_for, n_parameters, stream_nll)
+                                   lstm_hidden_for, stream_nll)
 from autoforecast.data.text import (EOS, UNK, SegmentBatches, Vocabulary, batchify, read_corpus,
                                     segments, split_punctuation)
 from autoforecast.language_model import AutoCellLanguageModel

@@ -118,3 +118,8 @@ class RecurrentEncoder(nn.Module):
             h = self.cell.step(pre_t, h if mask_h is None else h * mask_h, consts)
             outputs.append(h)
         return torch.stack(outputs, 1), h  # (batch, time, hidden), (batch, hidden)
+
+
+def n_parameters(module: nn.Module) -> int:
+    """The number of parameters of ``module`` (every tensor, trained or not)."""
+    return sum(p.numel() for p in module.parameters())

@@ -108,10 +108,6 @@ class LanguageModelFactory:
         return LanguageModelNet(encoder, *self.args)
 
 
-def n_parameters(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
 def lstm_hidden_for(n_params: int, vocab_size: int, embedding_size: int) -> int:
     """The LSTM hidden size whose language model has the parameter count closest to ``n_params``."""
     def count(h):
