@@ -250,7 +250,8 @@ def run(models: list[str], seeds: list[int], limit: int | None, n_jobs: int,
         row = {"task": "hourly", "model": label, "seed": seed,
                **{k: round(v, 6) for k, v in scores.items()},
                "fit_s": round(fit_s, 1), "n_series": len(ids),
-               "s_per_series": round(fit_s / len(ids), 3), "n_jobs": n_jobs}
+               "s_per_series": round(fit_s / len(ids), 3),
+               "n_jobs": n_jobs if model == "arima" else ""}
         log.append(row)
         published = PUBLISHED.get(model) if limit is None else None
         print(row, f"published {published}" if published else "", flush=True)
