@@ -2,23 +2,15 @@
 comments), and, when the shared data are present, Naive2's and the seasonal naive's published
 M4 Hourly rows (a few seconds, no model fitted)."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def m4():
-    """``benchmarks/bench_m4.py`` (benchmarks/ is not a package), under a name of its own."""
-    spec = importlib.util.spec_from_file_location("benchmarks_m4",
-                                                  ROOT / "benchmarks" / "bench_m4.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_m4")
 
 
 # period 2, six cycles: deviations from the mean 2 are -1, +1, ... (n = 12, sum of squares 12)
