@@ -8,7 +8,8 @@ checked: shapes must match, arrays must be non-empty and hold only finite number
 raises a ``ValueError`` that says what came and what was expected.
 
 ``rse`` and ``corr`` follow the LSTNet code (Lai et al. 2018), which the exchange-rate benchmark
-tables use; ``mase`` follows Hyndman & Koehler (2006).
+tables use; ``mase`` follows Hyndman & Koehler (2006); ``owa`` is the M4 competition's
+relative score (from sMAPEs and MASEs already computed, like ``skill_score`` from errors).
 
 ``METRICS`` maps names to the metrics that take exactly ``(y_true, y_pred)``; ``mase`` is not in
 it because it also needs the training data. ``HIGHER_IS_BETTER`` names the ones where a larger
@@ -21,7 +22,7 @@ import numpy as np
 
 __all__ = [
     "UndefinedMetricError", "mae", "mse", "rmse", "rse", "corr", "mase", "smape", "skill_score",
-    "empirical_coverage", "mean_width", "interval_score", "METRICS", "HIGHER_IS_BETTER",
+    "owa", "empirical_coverage", "mean_width", "interval_score", "METRICS", "HIGHER_IS_BETTER",
 ]
 
 
@@ -189,6 +190,15 @@ def smape(y_true, y_pred) -> float:
     return float(200.0 * np.mean(terms))
 
 
+def _check_errors(**values) -> None:
+    """Each of ``values`` (name -> value) must be a finite number >= 0 (an error)."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"`{name}` must be a number (an error such as an MSE), got {value!r}.")
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"`{name}` must be a finite error >= 0, got {value!r}.")
+
+
 def skill_score(error_model: float, error_reference: float) -> float:
     """Skill of a model against a reference forecast: ``1 - error_model / error_reference``.
 
@@ -197,12 +207,7 @@ def skill_score(error_model: float, error_reference: float) -> float:
     error of 0 means the reference is already perfect, so the ratio is undefined and a
     ``ValueError`` is raised.
     """
-    values = {"error_model": error_model, "error_reference": error_reference}
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ValueError(f"`{name}` must be a number (an error such as an MSE), got {value!r}.")
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"`{name}` must be a finite error >= 0, got {value!r}.")
+    _check_errors(error_model=error_model, error_reference=error_reference)
     if error_reference == 0:
         raise UndefinedMetricError(
             "skill_score is undefined when `error_reference` is 0: the reference forecast is "
@@ -210,6 +215,26 @@ def skill_score(error_model: float, error_reference: float) -> float:
         )
     return float(1.0 - error_model / error_reference)
 
+
+
+def owa(smape_model: float, mase_model: float, smape_reference: float,
+        mase_reference: float) -> float:
+    """Overall weighted average of the M4 competition (Makridakis et al. 2020), lower is better.
+
+    ``(smape_model / smape_reference + mase_model / mase_reference) / 2``: the model's sMAPE
+    and MASE relative to a reference forecast's on the same series (in M4, Naive2's), each
+    already averaged over the whole set of series (the ratio of the means, not the mean of
+    per-series ratios). 1 is the reference's accuracy, below 1 better. A reference error of 0
+    leaves the ratio undefined and raises a ``ValueError``.
+    """
+    _check_errors(smape_model=smape_model, mase_model=mase_model,
+                  smape_reference=smape_reference, mase_reference=mase_reference)
+    if smape_reference == 0 or mase_reference == 0:
+        raise UndefinedMetricError(
+            f"owa is undefined when the reference's sMAPE or MASE is 0 (got {smape_reference!r} "
+            f"and {mase_reference!r}): the reference forecast is perfect. Compare the errors "
+            "directly.")
+    return float((smape_model / smape_reference + mase_model / mase_reference) / 2.0)
 
 def _check_bounds(lower, upper, y_true=None):
     """Validated (truth or None, lower, upper) of one shape, with lower <= upper."""

@@ -3,24 +3,20 @@ page ``benchmarks/report.py`` writes: a row is stale when the pinned fixtures co
 changed since it ran, not when any file changed. Offline, no model is run."""
 
 import csv
-import importlib.util
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import load_benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def common():
-    """``benchmarks/common.py`` (benchmarks/ is not a package), under a name of its own."""
-    spec = importlib.util.spec_from_file_location("benchmarks_common",
-                                                  ROOT / "benchmarks" / "common.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("common")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autoforecast.metrics import (
-    HIGHER_IS_BETTER, METRICS, corr, mae, mase, mse, rmse, rse, skill_score, smape,
+    HIGHER_IS_BETTER, METRICS, corr, mae, mase, mse, owa, rmse, rse, skill_score, smape,
 )
 
 # One series: errors y - yhat = [-1, 0, 1, -2]
@@ -120,6 +120,21 @@ def test_skill_score_errors():
         skill_score(-1.0, 2.0)
     with pytest.raises(ValueError, match="must be a number"):
         skill_score("0.5", 2.0)
+
+
+def test_owa_averages_the_two_ratios_of_the_means():
+    # (10 / 20 + 3 / 2) / 2 = (0.5 + 1.5) / 2 = 1; the reference against itself is 1
+    assert owa(10.0, 3.0, 20.0, 2.0) == pytest.approx(1.0)
+    assert owa(18.383, 2.395, 18.383, 2.395) == 1.0
+    # M4 Hourly's published sNaive means against Naive2's: (0.75679 + 0.49812) / 2
+    assert owa(13.912, 1.193, 18.383, 2.395) == pytest.approx(0.627454, abs=1e-6)
+
+
+def test_owa_errors():
+    with pytest.raises(ValueError, match="reference forecast is perfect"):
+        owa(1.0, 1.0, 0.0, 2.0)
+    with pytest.raises(ValueError, match="`mase_model` must be a finite error >= 0"):
+        owa(1.0, -1.0, 2.0, 2.0)
 
 
 @pytest.mark.parametrize("name", sorted(METRICS))
