@@ -239,7 +239,7 @@ def sampling(split: dict) -> list[str]:
     records, passed = [], []
     for task in TARGETS:
         counted, metric = _plain(split[task][0]), _metric(task)
-        mine, theirs = _summary(counted, (SEARCHED,), metric), _summary(counted, ("random",), metric)
+        mine, theirs = (_summary(counted, (model,), metric) for model in (SEARCHED, "random"))
         record = {"task": task, "autocell": _cell(mine), "random": _cell(theirs)}
         if mine is None or theirs is None:
             records.append({**record, "met?": "not run yet"})

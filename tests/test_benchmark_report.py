@@ -13,14 +13,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def common():
-    """``benchmarks/common.py`` (benchmarks/ is not a package), under a name of its own."""
-    spec = importlib.util.spec_from_file_location("benchmarks_common",
-                                                  ROOT / "benchmarks" / "common.py")
+def _benchmark_module(name: str):
+    """``benchmarks/<name>.py`` (benchmarks/ is not a package), under a name of its own."""
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}",
+                                                  ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def common():
+    return _benchmark_module("common")
 
 
 @pytest.fixture
@@ -115,12 +119,7 @@ def test_the_generated_page_opens_with_one_table_and_stays_short():
 
 @pytest.fixture(scope="module")
 def report():
-    """``benchmarks/report.py``, under a name of its own."""
-    spec = importlib.util.spec_from_file_location("benchmarks_report",
-                                                  ROOT / "benchmarks" / "report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _benchmark_module("report")
 
 
 def _rows(*runs):
