@@ -2,14 +2,18 @@
 
     python benchmarks/report.py
 
-Reads benchmarks/results/network_*.csv (bench_network.py), intervals_*.csv (bench_intervals.py)
-and autocell_*.csv (bench_autocell.py, measured in 0.1's network: the archive page); the
-figures in the tables are means and standard deviations over the seeds that finished, with the
-number of seeds shown. docs/benchmarks.md opens with one table of every task's rows, then the
-detailed tables; the prediction intervals (docs/benchmarks_intervals.md) and the rows no longer
-current (docs/benchmarks_archive.md: the first runs at 2e-3, 0.1's network) have pages of their
-own. The hand-written prose pasted between the tables is in benchmarks/fragments/*.md. Writes
-those three Markdown pages only (no image). Nothing here runs a model.
+Reads benchmarks/results/network_*.csv (bench_network.py: issue 22's tables),
+recipe_*.csv (bench_network.py --validation-only: the recipe trials, judged on validation),
+intervals_*.csv (bench_intervals.py), and for the archive page results/archive/network_*.csv
+(0.2's rows and 0.3's development rows, labels of their time) and autocell_*.csv
+(bench_autocell.py, measured in 0.1's network). The figures in the tables are means and sample
+standard deviations (ddof 1) over the seeds that finished, with the number of seeds shown.
+docs/benchmarks.md opens with issue 22's table, one row per task with the issue's target beside
+it, then the search-against-sampling target, the recipe trials and the detailed tables; the
+prediction intervals (docs/benchmarks_intervals.md) and the rows no longer current
+(docs/benchmarks_archive.md) have pages of their own. The hand-written prose pasted between the
+tables is in benchmarks/fragments/*.md. Writes those three Markdown pages only (no image).
+Nothing here runs a model.
 
 Staleness (the ``code`` column): :func:`common.row_state`, by the row's behaviour hash (the
 pinned fixtures of its model), or by its commit for rows written before that hash existed.
@@ -20,30 +24,58 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_intervals import section as interval_section  # noqa: E402
+from bench_network import MATCHED_HIDDEN, RECIPES  # noqa: E402
 from common import RESULTS, ROOT, markdown_table, row_states  # noqa: E402
 
 FRAGMENTS = Path(__file__).parent / "fragments"
+ARCHIVED = RESULTS / "archive"
 PAGE, INTERVALS, ARCHIVE = (ROOT / "docs" / f"benchmarks{suffix}.md"
                              for suffix in ("", "_intervals", "_archive"))
 
-# --------------------------------------------------------------------------- 0.2 network tasks
-NETWORK_ORDER = ["two_input_grow", "two_input_grow_nocov", "darts", "random", "gru", "gru_nocov",
-                 "lstm", "gru_gate", "nlinear336", "nlinear720", "linear336", "linear720", "naive"]
 NETWORK_METRIC = {"etth1": "mse", "exchange": "rse", "appliances": "rse", "beijing": "rse"}
-SUPERSEDED = "@lr=0.002"  # the first runs at Adam 2e-3, before the scripts' 6e-3: the archive
 # one run each, no training: their rows are in full in the opening table, not the detailed ones
 DETERMINISTIC = ("naive", "linear336", "linear720", "nlinear336", "nlinear720")
+LINEAR = ("nlinear336", "nlinear720", "linear336", "linear720")
+# no rows yet: every column a table reads
+EMPTY = pd.DataFrame(columns=["task", "model", "seed", "mse", "rse", "cpu_s", "parameters",
+                              "best_epoch", "commit", "code"])
+
+# ------------------------------------------------------------------ issue 22 (the main page)
+SEARCHED = "autocell"
+COMPARED = ("autocell", "random", "gru")  # counted at the commit of the last autocell row
+ISSUE22_ORDER = ["autocell", "random", "gru", "lstm"]
+ISSUE22_COLUMNS = {"autocell": ("autocell",), "random": ("random",), "gru": ("gru",),
+                   "lstm": ("lstm",), "best linear": LINEAR, "last value": ("naive",)}
+# task -> (the issue's target, the models whose best mean autocell's is held against (None:
+# every other row of the task's table), whether a tie meets it), in the order of the page
+TARGETS = {
+    "etth1_96": ("autocell's seed mean below the mean of the `gru` rows at the same commit "
+                 "(0.2's GRU: 0.366), aiming at SegRNN's 0.351", ("gru",), False),
+    "etth1_336": ("autocell below NLinear (0.428), aiming at 0.419 (the reference GRU)",
+                  ("nlinear336",), False),
+    "exchange3": ("autocell no worse than the last value", ("naive",), True),
+    "exchange24": ("autocell no worse than the last value", ("naive",), True),
+    "appliances": ("autocell the best row of the table", None, False),
+    "beijing": ("autocell the best row of the table", None, False),
+}
+SAMPLING_TASK, SAMPLING_COUNT = "etth1_96", 4  # the search against sampling: on 4 of 6 tasks
+
+# --------------------------------------------------------- 0.2 and 0.3's rows (the archive)
+NETWORK_ORDER = ["two_input_grow", "two_input_grow_nocov", "darts", "random", "gru", "gru_nocov",
+                 "lstm", "gru_gate", "nlinear336", "nlinear720", "linear336", "linear720", "naive"]
+SUPERSEDED = "@lr=0.002"  # the first runs at Adam 2e-3, before the scripts' 6e-3
 _LINEAR_TARGET = "the searched cell's mean below the best linear row by more than its std"
 _NO_TARGET = "none (tier 3, one seed); the normalised linear map is the floor"
 _SHIPPED = "none; the last value and the linear maps are the rows to beat"
-# task -> (published anchor, target), in the order of the page. Anchors: SegRNN (Lin et al.
-# 2023: a one-layer GRU in this kind of network, lookback 720), ETTh1 MSE; exchange-rate RSE
-# under LSTNet's protocol, the best published model (TPA-LSTM) and the GRU as later papers
+# task -> (published anchor, 0.2's target), in the order of the pages. Anchors: SegRNN (Lin et
+# al. 2023: a one-layer GRU in this kind of network, lookback 720), ETTh1 MSE; exchange-rate
+# RSE under LSTNet's protocol, the best published model (TPA-LSTM) and the GRU as later papers
 # reprint them; the shipped data sets have none.
 NETWORK_TASKS = {
     "etth1_96": ("SegRNN 0.351", _LINEAR_TARGET),
@@ -57,6 +89,11 @@ NETWORK_TASKS = {
     "etth1_192": ("SegRNN 0.392", _NO_TARGET),
     "etth1_720": ("SegRNN 0.466", _NO_TARGET),
 }
+# The archive's opening table: a model family -> the rows' models it takes (the best mean
+# where several: the linear maps of two lookbacks, normalised or not)
+FAMILIES = {"searched cell": ("two_input_grow",), "random cells": ("random",), "GRU": ("gru",),
+            "LSTM": ("lstm",), "DARTS cell": ("darts",), "best linear": LINEAR,
+            "last value": ("naive",)}
 
 # --------------------------------------------------------------------- 0.1 network (archive)
 METRIC = {"exchange3": ("rse", "lower"), "exchange24": ("rse", "lower"),
@@ -79,9 +116,36 @@ LEGEND = (
     "neither the normalised linear maps (`nlinear`) nor the interval calibration is pinned.")
 
 
+# --------------------------------------------------------------------------------- the rows
 def _states(rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with ``code``, the state of each row (:func:`common.row_state`)."""
     return rows.assign(code=row_states(rows) if len(rows) else [])
+
+
+def _task_key(task: str) -> tuple:
+    order = list(NETWORK_TASKS)
+    return (order.index(task) if task in order else len(order), task)
+
+
+def frames(folder: Path, prefix: str) -> dict[str, pd.DataFrame]:
+    """task -> its rows in ``folder/<prefix>_<task>.csv`` (with ``code``), in the pages' order."""
+    found = {}
+    for path in folder.glob(f"{prefix}_*.csv"):
+        rows = pd.read_csv(path)
+        if len(rows):
+            found[rows.task.iloc[0]] = _states(rows)
+    return {task: found[task] for task in sorted(found, key=_task_key)}
+
+
+def at_last_commit(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``rows`` split in two: those counted (the ``COMPARED`` models' rows at the commit of the
+    last ``autocell`` row, every other model's rows) and the ``COMPARED`` rows at other
+    commits. Nothing is set apart while no ``autocell`` row exists."""
+    searched = rows.loc[rows.model == SEARCHED, "commit"]
+    if searched.empty:
+        return rows, rows.iloc[:0]
+    other = rows.model.isin(COMPARED) & (rows.commit.astype(str) != str(searched.iloc[-1]))
+    return rows[~other], rows[other]
 
 
 def _joined(values) -> str:
@@ -103,93 +167,193 @@ def _metric(task: str) -> str:
     return NETWORK_METRIC[task.rstrip("0123456789").rstrip("_")]
 
 
-def network_frames() -> dict[str, pd.DataFrame]:
-    """task -> its rows of ``bench_network.py`` (with ``code``), tasks in the page's order."""
-    frames = {}
-    for path in RESULTS.glob("network_*.csv"):
-        rows = pd.read_csv(path)
-        frames[rows.task.iloc[0]] = _states(rows)
-    order = list(NETWORK_TASKS)
-    return {task: frames[task] for task in sorted(
-        frames, key=lambda t: (order.index(t) if t in order else len(order), t))}
-
-
-def _ordered(models) -> list[str]:
+def _ordered(models, order) -> list[str]:
     models = set(models)
-    return ([m for m in NETWORK_ORDER if m in models]
-            + sorted(m for m in models if m not in NETWORK_ORDER))
+    return [m for m in order if m in models] + sorted(m for m in models if m not in order)
 
 
-# The opening table's columns: a model family -> the rows' models it takes (the best mean
-# where several: the linear maps of two lookbacks, normalised or not)
-FAMILIES = {"searched cell": ("two_input_grow",), "random cells": ("random",), "GRU": ("gru",),
-            "LSTM": ("lstm",), "DARTS cell": ("darts",),
-            "best linear": ("nlinear336", "nlinear720", "linear336", "linear720"),
-            "last value": ("naive",)}
-
-
-def _family_cell(rows: pd.DataFrame, models, metric: str) -> str:
-    """``mean (n seeds)`` of the family's best model in ``rows``; ``-`` where none ran."""
+def _summary(rows: pd.DataFrame, models, metric: str):
+    """``(mean, sample std, seeds, model)`` of the model in ``models`` with the lowest mean in
+    ``rows``; None where none ran."""
     best = None
     for model in models:
         values = pd.to_numeric(rows.loc[rows.model == model, metric], errors="coerce").dropna()
         if len(values) and (best is None or values.mean() < best[0]):
-            best = (values.mean(), len(values))
-    return "-" if best is None else f"{_fmt(best[0])} ({best[1]})"
+            best = (values.mean(), values.std(ddof=1), len(values), model)
+    return best
 
 
-def overview(frames: dict[str, pd.DataFrame]) -> list[str]:
-    """The opening table: one row per task, one column per model family (its mean as the
-    task's table configured it, no ``@`` variant, with the number of seeds), the searched
-    cell's commits and the rows' states, the published anchor and the target."""
+def _plain(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the models as the tables configure them (no ``@`` variant)."""
+    return rows[~rows.model.astype(str).str.contains("@")]
+
+
+# ------------------------------------------------------------------------- issue 22's tables
+def _cell(summary, named: bool = False, moved: int = 0, missing: str = "not run yet") -> str:
+    """``mean ± std (seeds)``, the model's name where ``named``, and a warning where ``moved``
+    rows of it, at other commits, were not counted; ``missing`` where none ran."""
+    if summary is None:
+        text = missing
+    else:
+        mean, std, n, model = summary
+        text = _fmt(mean) + (f" ± {std:.2g}" if n > 1 else "") + f" ({n})"
+        text += f" {model}" if named else ""
+    return text + (f" ⚠ {moved} at other commits, not counted" if moved else "")
+
+
+def met(rows: pd.DataFrame, task: str, metric: str) -> str:
+    """Whether autocell's mean meets the task's target in ``rows``, with the margin."""
+    _, against, ties = TARGETS[task]
+    if against is None:  # the best row of the table: every other model's
+        against = sorted(set(rows.model) - {SEARCHED})
+    mine, theirs = _summary(rows, (SEARCHED,), metric), _summary(rows, against, metric)
+    if mine is None or theirs is None:
+        return "not run yet"
+    margin = mine[0] / theirs[0] - 1
+    ok = margin < 0 or (ties and margin == 0)
+    return f"{'yes' if ok else 'no'}, {100 * margin:+.2f} % vs {theirs[3]}"
+
+
+def issue22_table(split: dict) -> list[str]:
+    """The opening table: one row per task of ``TARGETS``, from ``split`` (task -> the rows
+    counted and those set apart, :func:`at_last_commit`)."""
     records = []
-    for task, rows in frames.items():
-        metric, (anchor, target) = _metric(task), NETWORK_TASKS.get(task, ("-", "-"))
-        plain = rows[~rows.model.str.contains("@")]
-        searched = plain[plain.model.isin(FAMILIES["searched cell"])]
-        records.append({"task": f"{task} ({metric})",
-                        **{family: _family_cell(plain, models, metric)
-                           for family, models in FAMILIES.items()},
-                        "commit": _commits(searched.get("commit", [])),
-                        "code": _joined(plain.code), "published anchor": anchor,
-                        "target": target})
-    if not records:
-        return ["Not run yet.", ""]
+    for task, (target, _, _) in TARGETS.items():
+        counted, apart = (_plain(part) for part in split[task])
+        metric = _metric(task)
+        moved = apart.model.value_counts()
+        records.append({
+            "task": f"{task} ({metric})",
+            **{column: _cell(_summary(counted, models, metric), len(models) > 1,
+                             int(sum(moved.get(m, 0) for m in models)))
+               for column, models in ISSUE22_COLUMNS.items()},
+            "commit": _commits(counted.loc[counted.model == SEARCHED, "commit"]),
+            "code": _joined(counted.code) or "-", "published anchor": NETWORK_TASKS[task][0],
+            "target": target, "met?": met(counted, task, metric)})
     return [markdown_table(records, list(records[0])), ""]
 
 
-def network_sections(frames: dict[str, pd.DataFrame], superseded: bool = False) -> list[str]:
-    """The detailed tables of ``bench_network.py``, one per task: the trained models' rows but
-    the superseded ``@lr=0.002`` runs (``superseded=True``: those alone, for the archive)."""
+def sampling(split: dict) -> list[str]:
+    """The search against sampling, per task: autocell's mean below random's by more than the
+    larger sample std of the two (ddof 1; 0 for one seed) or 0.5 % of autocell's mean."""
+    records, passed = [], []
+    for task in TARGETS:
+        counted, metric = _plain(split[task][0]), _metric(task)
+        mine, theirs = (_summary(counted, (model,), metric) for model in (SEARCHED, "random"))
+        record = {"task": task, "autocell": _cell(mine), "random": _cell(theirs)}
+        if mine is None or theirs is None:
+            records.append({**record, "met?": "not run yet"})
+            continue
+        needed = max(np.nan_to_num([mine[1], theirs[1]]).max(), 0.005 * mine[0])
+        ok = theirs[0] - mine[0] > needed
+        passed += [task] if ok else []
+        records.append({**record, "random − autocell": _fmt(theirs[0] - mine[0]),
+                        "needed": _fmt(needed), "met?": "yes" if ok else "no"})
+    columns = ["task", "autocell", "random", "random − autocell", "needed", "met?"]
+    if all(record["met?"] == "not run yet" for record in records):
+        return [markdown_table(records, columns), ""]
+    verdict = len(passed) >= SAMPLING_COUNT and SAMPLING_TASK in passed
+    return [markdown_table(records, columns), "",
+            f"Met on {len(passed)} of {len(TARGETS)} tasks ({', '.join(passed) or 'none'}); the "
+            f"target, at least {SAMPLING_COUNT} with {SAMPLING_TASK} among them: "
+            f"**{'met' if verdict else 'not met'}**.", ""]
+
+
+def recipe_sections(trials: dict[str, pd.DataFrame]) -> list[str]:
+    """The recipe trials: per model family, the chosen epoch's validation loss per task and
+    recipe (mean over seeds), and each recipe's mean ratio to recipe A over the tasks."""
+    if not trials:
+        return ["Not run yet.", ""]
+    rows = pd.concat(trials.values(), ignore_index=True)
+    parts = rows.model.astype(str).str.split("@")
+    rows = rows.assign(
+        recipe=parts.map(lambda p: next((s[len("recipe="):] for s in p
+                                         if s.startswith("recipe=")), "default")),
+        family=parts.map(lambda p: "@".join(s for s in p if not s.startswith("recipe="))),
+        val_loss=pd.to_numeric(rows.val_loss, errors="coerce"))
     lines = []
-    for task, rows in frames.items():
+    for family in _ordered(rows.family, ISSUE22_ORDER):
+        group = rows[rows.family == family]
+        means = group.pivot_table(index="task", columns="recipe", values="val_loss")
+        seeds = group.pivot_table(index="task", columns="recipe", values="val_loss",
+                                  aggfunc="count")
+        means = means.reindex(sorted(means.index, key=_task_key))
+        records = [{"task": task, **{r: f"{_fmt(means.at[task, r])} ({seeds.at[task, r]})"
+                                     if pd.notna(means.at[task, r]) else "-"
+                                     for r in means.columns}} for task in means.index]
+        if "A" in means:
+            ratios = means.div(means["A"], axis=0)
+            records.append({"task": "mean ratio to A", **{
+                r: f"{ratios[r].mean():.4f} ({ratios[r].count()} tasks)" if ratios[r].count()
+                else "-" for r in means.columns}})
+        lines += [f"### {family}", "", markdown_table(records, ["task", *means.columns]), "",
+                  f"Commits: {_commits(group.commit)}; code: {_joined(group.code)}.", ""]
+    return lines
+
+
+# --------------------------------------------------------------- the detailed network tables
+def _task_stats(rows: pd.DataFrame, metric: str, order) -> pd.DataFrame:
+    """Per model of ``rows``: seeds, mean and sample std of ``metric``, CPU seconds, parameters
+    and their gap to the GRU's count, best epochs, commits and states."""
+    stats = rows.groupby("model").agg(
+        seeds=("seed", "nunique"), **{metric: (metric, "mean"), f"{metric}_std": (metric, "std")},
+        cpu_s=("cpu_s", "mean"), parameters=("parameters", "first"),
+        best_epochs=("best_epoch", lambda v: " ".join(str(int(x)) for x in v.dropna())),
+        commit=("commit", _commits), code=("code", _joined))
+    gru = stats.parameters.get("gru", np.nan)
+    stats.insert(5, "vs gru", [f"{100 * (p / gru - 1):+.1f} %" if pd.notna(p / gru) else ""
+                               for p in stats.parameters])
+    return stats.reindex(_ordered(stats.index, order))
+
+
+def _wins(rows, metric: str, model: str, against: str) -> str:
+    """Seeds on which ``model`` has the lower error than ``against`` (the same seed)."""
+    mine = rows[rows.model == model].set_index("seed")[metric]
+    theirs = rows[rows.model == against].set_index("seed")[metric]
+    paired = [(v, theirs[s]) for s, v in mine.items() if s in theirs.index]
+    return f"{sum(a < b for a, b in paired)}/{len(paired)}" if paired else "-"
+
+
+def network_sections(tasks: dict[str, pd.DataFrame], searched: str, order,
+                     superseded: bool = False) -> list[str]:
+    """The detailed tables of ``bench_network.py``, one per task: the trained models' rows but
+    the superseded ``@lr=0.002`` runs (``superseded=True``: those alone, for the archive), and
+    the seeds on which ``searched`` beats the GRU and the random cells."""
+    lines = []
+    for task, rows in tasks.items():
         rows = rows[(rows.model.str.endswith(SUPERSEDED) == superseded)
                     & ~rows.model.isin(DETERMINISTIC)]
         if rows.empty:
             continue
         metric = _metric(task)
-        stats = rows.groupby("model").agg(
-            seeds=("seed", "nunique"), **{metric: (metric, "mean"),
-                                          f"{metric}_std": (metric, "std")},
-            cpu_s=("cpu_s", "mean"), parameters=("parameters", "first"),
-            best_epochs=("best_epoch", lambda v: " ".join(str(int(x)) for x in v.dropna())),
-            code=("code", _joined))
-        stats = stats.reindex(_ordered(stats.index))
+        stats = _task_stats(rows, metric, order)
         records = [{"model": m, **{k: _fmt(v) for k, v in row.items()}}
                    for m, row in stats.iterrows()]
         lines += [f"### {task}", "", markdown_table(records, ["model", *stats.columns]), ""]
         versus = [m for m in ("gru", "random") if m in stats.index]
-        if not superseded and "two_input_grow" in stats.index and versus:
-            lines += ["Seeds on which the searched cell has the lower error: " + ", ".join(
-                f"vs {m} {_paired_wins(rows, metric, 'two_input_grow', m)}" for m in versus), ""]
+        if searched in stats.index and versus:
+            lines += [f"Seeds on which `{searched}` has the lower error: " + ", ".join(
+                f"vs {m} {_wins(rows, metric, searched, m)}" for m in versus), ""]
     return lines or ["Not run yet.", ""]
 
 
-def _paired_wins(rows, metric: str, model: str, against: str) -> str:
-    mine = rows[rows.model == model].set_index("seed")[metric]
-    theirs = rows[rows.model == against].set_index("seed")[metric]
-    paired = [(v, theirs[s]) for s, v in mine.items() if s in theirs.index]
-    return f"{sum(a < b for a, b in paired)}/{len(paired)}" if paired else "-"
+def archive_overview(tasks: dict[str, pd.DataFrame]) -> list[str]:
+    """0.2's opening table: one row per task, one column per model family (its mean as the
+    task's table configured it, no ``@`` variant, with the number of seeds), the searched
+    cell's commits and the rows' states, the published anchor and 0.2's target."""
+    records = []
+    for task, rows in tasks.items():
+        metric, (anchor, target) = _metric(task), NETWORK_TASKS.get(task, ("-", "-"))
+        plain = _plain(rows)
+        records.append({"task": f"{task} ({metric})",
+                        **{family: _cell(_summary(plain, models, metric), missing="-")
+                           for family, models in FAMILIES.items()},
+                        "commit": _commits(plain.loc[plain.model == "two_input_grow", "commit"]),
+                        "code": _joined(plain.code), "published anchor": anchor,
+                        "target": target})
+    if not records:
+        return ["Not run yet.", ""]
+    return [markdown_table(records, list(records[0])), ""]
 
 
 # ------------------------------------------------------------------------- 0.1's tables
@@ -209,20 +373,6 @@ def task_table(rows: pd.DataFrame, task: str) -> pd.DataFrame:
         seeds=("seed", "nunique"), **{metric: (metric, "mean"), f"{metric}_std": (metric, "std")},
         **{m: (m, "mean") for m in others}, fit_s=("fit_s", "mean"), code=("code", _joined))
     return stats.reindex([m for m in ORDER if m in stats.index])
-
-
-def wins(rows: pd.DataFrame, task: str, model: str, against: str) -> str:
-    """Seeds where ``model`` has a lower error than ``against`` (same seed, or its only run)."""
-    metric, _ = METRIC[task]
-    mine = rows[rows.model == model].set_index("seed")[metric]
-    theirs = rows[rows.model == against].set_index("seed")[metric]
-    if theirs.empty or mine.empty:
-        return "-"
-    if against in ("naive", "linear", "arima"):  # deterministic: one run, compared with every seed
-        paired = [(v, theirs.iloc[0]) for v in mine]
-    else:
-        paired = [(v, theirs[s]) for s, v in mine.items() if s in theirs.index]
-    return f"{sum(a < b for a, b in paired)}/{len(paired)}"
 
 
 def archive_sections() -> list[str]:
@@ -246,46 +396,79 @@ def archive_sections() -> list[str]:
                    for m, row in table.iterrows()]
         lines += [f"### {task}", "", markdown_table(records, ["model", *table.columns]), ""]
         lines += ["Seeds on which the two-input grown cell has the lower error: " + ", ".join(
-            f"vs {m} {wins(rows, task, 'two_input_grow', m)}" for m in ORDER[1:]
+            f"vs {m} {_wins(rows, METRIC[task][0], 'two_input_grow', m)}" for m in ORDER[1:]
             if m in table.index), ""]
     return lines
 
 
 # ------------------------------------------------------------------------------- the pages
-def hashed(frames: dict[str, pd.DataFrame]) -> str:
+def hashed(tasks: dict[str, pd.DataFrame]) -> str:
     """How many of the network rows record a behaviour hash (the others: the commit rule)."""
-    rows = pd.concat(frames.values()) if frames else pd.DataFrame()
+    rows = pd.concat(tasks.values()) if tasks else pd.DataFrame()
     with_hash = int(rows["behaviour"].notna().sum()) if "behaviour" in rows else 0
-    return (f"Of the {len(rows)} rows of `bench_network.py`, {with_hash} record a behaviour "
-            "hash.")
+    return (f"Of the {len(rows)} rows of `bench_network.py` here, {with_hash} record a "
+            "behaviour hash.")
 
 
-def page(frames: dict[str, pd.DataFrame]) -> str:
+def _recipes() -> str:
+    """The recipes tried, as ``bench_network.py`` states them."""
+    return "; ".join(f"{name}: " + ", ".join(f"{k} {v}" for k, v in recipe.items())
+                     for name, recipe in RECIPES.items())
+
+
+def page(tasks: dict[str, pd.DataFrame], trials: dict[str, pd.DataFrame]) -> str:
+    split = {task: at_last_commit(tasks.get(task, EMPTY)) for task in TARGETS}
     lines = ["# Benchmarks", "",
              "Every figure here comes from a script in `benchmarks/`; the raw rows are in "
              "`benchmarks/results/`. Regenerate this page with `python benchmarks/report.py`. "
-             "Prediction intervals have [a page of their own](benchmarks_intervals.md); the "
-             "first runs at Adam 2e-3 and the tables of 0.1's network are in the "
-             "[archive](benchmarks_archive.md).", "", LEGEND + " " + hashed(frames), "",
-             "## Every task: the rows as each table configured them (`bench_network.py`)", "",
-             *overview(frames),
-             "The metric is the task's error (lower is better), the mean over seeds (how many in brackets; the std in the tables below), each family's best model where it has several. "
+             "Prediction intervals have [a page of their own](benchmarks_intervals.md); 0.2's "
+             "network tables, 0.3's development rows, the first runs at Adam 2e-3 and 0.1's "
+             "tables are in the [archive](benchmarks_archive.md).", "",
+             "## Issue 22: the searched cell against random cells, the GRU and the LSTM "
+             "(`bench_network.py`)", "",
+             *issue22_table(split),
+             "The metric is the task's error (lower is better): the mean over seeds ± the "
+             "sample standard deviation (ddof 1), the number of seeds in brackets; `best "
+             "linear` is the best of the task's least-squares maps (named). `autocell`, "
+             "`random` and `gru` count only their rows at the commit of the last `autocell` "
+             "row (column `commit`); a ⚠ says how many rows at other commits were left out. "
              "Anchors are published figures under the same protocol: ETTh1 MSE of SegRNN (Lin "
              "et al. 2023, a one-layer GRU in this kind of network, lookback 720); "
              "exchange-rate RSE of TPA-LSTM, the best published model, and of a GRU, as later "
-             "papers reprint LSTNet's protocol tables. The targets are the searched cell's. "
-             "The last value and the linear maps (one run each) are shown here only; the "
-             "detailed tables below are the trained models'.", "",
-             "## Recurrent cells in the forecasting network (`bench_network.py`)", "",
-             "Budgets are those stated in `benchmarks/bench_network.py` (lookback 720 on ETTh1, "
-             "segments of 24, GRU hidden 64 and the cells at its parameter count, at most 10 "
-             "epochs with patience 3, Adam 6e-3, one torch thread). Mean over seeds (std beside "
-             "it), the fit's CPU seconds, the parameter count and the epochs chosen "
-             "(`best_epoch` -1: the untrained network, i.e. about the last value or the "
-             "highway, was kept). `nlinear720`, in the table above, is also the highway alone (a "
-             "network's highway starts at that map). `@setting`: the same model with that "
-             "setting changed.", "",
-             *network_sections(frames), _fragment("network.md"),
+             "papers reprint LSTNet's protocol tables. The targets are issue 22's; `met?` is "
+             "computed from the rows, with autocell's margin over the row it is held against.",
+             "",
+             "**The search against sampling** (issue 22: autocell's mean below random's by more "
+             "than the larger sample std over seeds, or 0.5 % of autocell's mean where that is "
+             "larger, on at least 4 of the 6 tasks, ETTh1 H = 96 among them):", "",
+             *sampling(split), _fragment("search.md"),
+             "## Recipe trials (`bench_network.py --validation-only`)", "",
+             "The one recipe of issue 22 is chosen on the validation parts alone: each trial "
+             "(`<model>@recipe=<name>`, rows in `benchmarks/results/recipe_<task>.csv`) fits "
+             "on the training part and scores nothing on the test part. The figure is the "
+             "chosen epoch's validation loss (normalised scale, lower is better; mean over "
+             "seeds, how many in brackets); the last row, each recipe's validation loss over "
+             "recipe A's, averaged over the tasks where both ran. Recipes (`RECIPES`): "
+             f"{_recipes()}.", "",
+             *recipe_sections(trials),
+             "## Per task (`bench_network.py`)", "",
+             "`autocell`: `AutoCellForecaster` with its defaults (search settings and training "
+             "recipe) but lookback 720 on ETTh1 (168 on exchange-rate, \"auto\" on the shipped "
+             f"data), segments of 24, one torch thread and hidden {MATCHED_HIDDEN}, which puts "
+             "its network within 2 % of the GRU's parameter count (column `vs gru`); "
+             "`random`: the same with random cells of the space, the same candidates and "
+             "budget; `gru` (hidden 64) and `lstm` (hidden 56): the estimators' defaults, the "
+             "same recipe. The rows counted as in the table above; mean over seeds (sample std "
+             "beside it), the fit's CPU seconds, the parameter count and the epochs chosen "
+             "(`best_epoch` -1: the untrained network was kept). The last value and the linear "
+             "maps (one run each) are in the opening table only. `@setting`: the same model "
+             "with that setting changed.", "",
+             *network_sections({task: counted for task, (counted, _) in split.items()},
+                               SEARCHED, ISSUE22_ORDER),
+             "0.2's tables, with what they said (`benchmarks/fragments/network_0.2.md`), and "
+             "0.3's development rows (the carry path, candidates, normalisation): "
+             "[benchmarks_archive.md](benchmarks_archive.md).", "",
+             LEGEND + " " + hashed(tasks), "",
              "## Prediction intervals (`bench_intervals.py`, issue 16)", "",
              "Coverage and width of the 80 / 90 / 95 % intervals on the test parts of ETTh1 "
              "(H = 96) and exchange-rate (h = 24): [benchmarks_intervals.md]"
@@ -301,22 +484,48 @@ def intervals_page() -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def archive_page(frames: dict[str, pd.DataFrame]) -> str:
+def archive_page(tasks: dict[str, pd.DataFrame]) -> str:
     lines = ["# Benchmarks: archive", "",
              "Rows that [benchmarks.md](benchmarks.md) no longer shows, kept as measured; the "
              "`code` column as explained there. Regenerated by `python benchmarks/report.py`.",
-             "", "## The first runs in the forecasting network, at Adam 2e-3 (`bench_network.py`)",
-             "", "The same models and budgets as on the main page, at the learning rate the "
-             "scripts used first (`@lr=0.002`); 6e-3 replaced it (see the main page).", "",
-             *network_sections(frames, superseded=True), *archive_sections(),
-             _fragment("archive.md")]
+             "",
+             "## 0.2's network tables and 0.3's development rows (`bench_network.py`)", "",
+             "The rows in `benchmarks/results/archive/network_<task>.csv`, written before issue "
+             "22's tables. Their labels are those of their time: `gru`, `lstm` and `random` "
+             "there are the fixed recipe of 0.2 (hidden 64 / 56, at most 10 epochs with "
+             "patience 3, batch 256, Adam 6e-3; `random`: random two-input cells at "
+             "`two_input_grow`'s budget), what `bench_network.py` now calls `gru_fixed`, "
+             "`lstm_fixed` and `random_fixed`; today's `gru`, `lstm` and `random` are the "
+             "estimators' defaults (the main page).", "",
+             *archive_overview(tasks),
+             "The metric is the task's error (lower is better), the mean over seeds (± the "
+             "sample std, how many in brackets), each family's best model where it has several; "
+             "the anchors as on the main page, the targets 0.2's. The last value and the "
+             "linear maps (one run each) are shown here only; the detailed tables below are "
+             "the trained models'.", "",
+             "### Budgets", "",
+             "Those stated in `benchmarks/bench_network.py` (lookback 720 on ETTh1, segments "
+             "of 24, GRU hidden 64 and the cells at its parameter count, at most 10 epochs with "
+             "patience 3, Adam 6e-3, one torch thread). Mean over seeds (std beside it), the "
+             "fit's CPU seconds, the parameter count and the epochs chosen (`best_epoch` -1: "
+             "the untrained network, i.e. about the last value or the highway, was kept). "
+             "`nlinear720`, in the table above, is also the highway alone (a network's highway "
+             "starts at that map). `@setting`: the same model with that setting changed.", "",
+             *network_sections(tasks, "two_input_grow", NETWORK_ORDER),
+             _fragment("network_0.2.md"),
+             "## The first runs in the forecasting network, at Adam 2e-3 (`bench_network.py`)",
+             "", "The same models and budgets as in 0.2's tables above, at the learning rate "
+             "the scripts used first (`@lr=0.002`); 6e-3 replaced it.", "",
+             *network_sections(tasks, "two_input_grow", NETWORK_ORDER, superseded=True),
+             *archive_sections(), _fragment("archive.md")]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main() -> None:
-    frames = network_frames()
-    for path, text in ((PAGE, page(frames)), (INTERVALS, intervals_page()),
-                       (ARCHIVE, archive_page(frames))):
+    tasks = frames(RESULTS, "network")
+    for path, text in ((PAGE, page(tasks, frames(RESULTS, "recipe"))),
+                       (INTERVALS, intervals_page()),
+                       (ARCHIVE, archive_page(frames(ARCHIVED, "network")))):
         path.write_text(text)
         print(f"wrote {path.relative_to(ROOT)} ({text.count(chr(10))} lines)")
 

@@ -14,6 +14,8 @@ from conftest import load_benchmark
 ROOT = Path(__file__).resolve().parents[1]
 
 
+
+
 @pytest.fixture(scope="module")
 def common():
     return load_benchmark("common")
@@ -103,7 +105,50 @@ def test_the_generated_page_opens_with_one_table_and_stays_short():
     end = next(i for i in range(first_table, len(lines)) if not lines[i].startswith("|"))
     assert end <= 40  # the whole opening table within the first 40 lines
     header = [cell.strip() for cell in lines[first_table].strip("|").split("|")]
-    assert {"task", "searched cell", "random cells", "GRU", "commit", "code",
-            "published anchor", "target"} <= set(header)
+    assert {"task", "autocell", "random", "gru", "lstm", "best linear", "last value", "commit",
+            "code", "published anchor", "target", "met?"} <= set(header)
     assert "(benchmarks_archive.md)" in text and "`stale`" in text
     assert (ROOT / "docs" / "benchmarks_archive.md").exists()
+
+
+@pytest.fixture(scope="module")
+def report():
+    return load_benchmark("report")
+
+
+def _rows(*runs):
+    """Network rows from ``(model, seed, error, commit)``, the error as MSE and RSE."""
+    return pd.DataFrame([{"task": "etth1_96", "model": m, "seed": s, "mse": v, "rse": v,
+                          "commit": c, "code": "current"} for m, s, v, c in runs])
+
+
+def test_autocell_random_and_gru_count_at_the_last_autocell_rows_commit(report):
+    rows = _rows(("autocell", 0, 0.36, "old"), ("gru", 0, 0.37, "old"), ("lstm", 0, 0.38, "old"),
+                 ("autocell", 0, 0.35, "new"), ("gru", 0, 0.36, "new"))
+    counted, apart = report.at_last_commit(rows)
+    assert list(counted.model) == ["lstm", "autocell", "gru"]
+    assert list(counted.commit) == ["old", "new", "new"]
+    assert list(apart.model) == ["autocell", "gru"]
+    counted, apart = report.at_last_commit(rows[rows.model != "autocell"])
+    assert len(counted) == 3 and apart.empty  # no autocell row: nothing set apart
+    split = {task: report.at_last_commit(rows if task == "etth1_96" else report.EMPTY)
+             for task in report.TARGETS}
+    table = "\n".join(report.issue22_table(split))
+    assert "| 0.35 (1) ⚠ 1 at other commits, not counted |" in table
+    assert "yes, -2.78 % vs gru" in table and "not run yet" in table
+
+
+def test_the_targets_and_the_search_against_sampling_are_computed_from_the_rows(report):
+    rows = _rows(("autocell", 0, 0.40, "c"), ("autocell", 1, 0.42, "c"), ("random", 0, 0.44, "c"),
+                 ("random", 1, 0.45, "c"), ("gru", 0, 0.39, "c"), ("naive", 0, 0.43, "c"))
+    assert report.met(rows, "etth1_96", "mse") == "no, +5.13 % vs gru"
+    assert report.met(rows, "exchange3", "rse") == "yes, -4.65 % vs naive"
+    assert report.met(rows, "appliances", "rse") == "no, +5.13 % vs gru"  # the best other row
+    assert report.met(rows[rows.model != "naive"], "exchange3", "rse") == "not run yet"
+    # random's mean 0.445 is below autocell's 0.41 by more than the larger std (0.0141)
+    text = "\n".join(report.sampling({task: (rows, rows.iloc[:0]) for task in report.TARGETS}))
+    assert text.count("| yes |") == 6 and "**met**" in text
+    error = [0.40, 0.42, 0.42, 0.425, 0.39, 0.43]  # random 0.4225: within that std
+    close = rows.assign(mse=error, rse=error)
+    text = "\n".join(report.sampling({task: (close, rows.iloc[:0]) for task in report.TARGETS}))
+    assert text.count("| no |") == 6 and "**not met**" in text
