@@ -10,6 +10,7 @@ window instance normalisation, one sequence per target series with its covariate
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -30,6 +31,24 @@ from .training import seed_everything_local, train_module
 
 DEVICES = ("auto", "cpu", "cuda")
 AUTO_SEGMENTS = 30  # lookback="auto": 30 segments (720 hourly steps, SegRNN's), if the data allow
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The training recipe every recurrent forecaster takes by default, the searched cell's
+    retraining, the GRU and the LSTM alike (docs/method.md, section 9): Adam at ``lr``, at
+    most ``epochs`` epochs of ``batch_size`` windows, stopped after ``patience`` epochs
+    without a lower validation loss, the best epoch's weights kept."""
+
+    epochs: int
+    patience: int
+    batch_size: int
+    lr: float
+
+
+# chosen on the validation parts of five data sets, the same trials for the searched cell and
+# the GRU (benchmarks/bench_network.py --validation-only; docs/benchmarks.md, "Recipe trials")
+RECIPE = Recipe(epochs=10, patience=3, batch_size=128, lr=5e-3)
 
 
 def resolve_device(device) -> torch.device:

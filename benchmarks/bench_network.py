@@ -1,7 +1,8 @@
 """Recurrent models in the forecasting network (docs/method.md, sec. 7), under the published protocols.
 
     python benchmarks/bench_network.py --task etth1_96 --models gru_gate
-    python benchmarks/bench_network.py --task etth1_96 --models two_input_grow,random,gru --seeds 0,1,2
+    python benchmarks/bench_network.py --task etth1_96 --models autocell,random,gru --seeds 0,1,2
+    python benchmarks/bench_network.py --task etth1_96 --validation-only --models gru@recipe=B
 
 Tasks: etth1_96 / etth1_192 / etth1_336 / etth1_720 (ETTh1, LTSF protocol, MSE and MAE on the
 standardised test windows), exchange3 / exchange24 (LSTNet exchange-rate, RSE and CORR of step
@@ -12,17 +13,26 @@ CORR; on Beijing only the test points whose truth was observed are scored). Mode
 budgets (stated so that runs are reproducible; one torch thread, ``torch.set_num_threads(1)``
 before the fits):
 
-- ``gru_gate``: the correctness gate, SegRNN's GRU as the prototype ran it (hidden 128,
-  lookback 720, segment 24, batch 256, Adam 2e-3, 6 epochs, the epoch chosen on validation);
-- ``gru``: hidden 64, lookback 720 (168 on exchange-rate), at most 10 epochs with patience 3,
-  batch 256, Adam 6e-3 (rows named ``...@lr=0.002`` were run at 2e-3, this script's rate until
-  6e-3 beat it on ETTh1 H = 96 for the GRU, the searched and the random cells alike);
-  ``lstm``: the same at hidden 56 (the GRU's parameter count);
-- ``two_input_grow``: the searched two-input cell grown 2 -> 4 nodes, hidden 48 (the GRU's
-  parameter count within 1 % on ETTh1: 28,424 against 28,472), 3 search epochs on 2000
-  training windows evenly spaced, one search run, then retraining as the GRU; ``darts``: the
-  DARTS backbone, 4 nodes from the start, no growth, hidden 46; ``random``: random cells of
-  the two-input space at the same budget (4 nodes, hidden 48);
+- ``autocell``: ``AutoCellForecaster`` with its defaults (the default search, the shared
+  training recipe, hidden 48: the default search's 3-node cell at the GRU's parameter count
+  within 1 %), no report; ``random``: the same with ``SearchSettings(strategy="random")``:
+  as many random cells of the same space, retrained and chosen on validation like the
+  search's candidates; ``gru`` / ``lstm``: ``GRUForecaster`` (hidden 64) / ``LSTMForecaster``
+  (hidden 56, the GRU's parameter count) with their defaults, the same recipe. All four
+  at lookback 720 (168 on exchange-rate), segments of 24, on the CPU (issue 22's tables);
+- ``@recipe=A`` ... ``D``: a recipe of ``RECIPES`` (the trials, with ``--validation-only``:
+  fitted, never scored on the test part; rows in ``recipe_<task>.csv``; the ``autocell``
+  trials ran at hidden 44, before the default search's cell was found to have 3 nodes);
+- the labels of 0.2's and 0.3's development rows (``benchmarks/results/archive/``, where
+  ``gru``, ``lstm`` and ``random`` name what is now ``gru_fixed``, ``lstm_fixed`` and
+  ``random_fixed``): ``gru_gate``, the correctness gate, SegRNN's GRU as the prototype ran it
+  (hidden 128, lookback 720, segment 24, batch 256, Adam 2e-3, 6 epochs, the epoch chosen on
+  validation); ``gru_fixed``: hidden 64, at most 10 epochs with patience 3, batch 256, Adam
+  6e-3 (rows named ``...@lr=0.002`` were run at 2e-3); ``lstm_fixed``: the same at hidden
+  56; ``two_input_grow``: the searched two-input cell grown 2 -> 4 nodes, hidden 48, 3 search
+  epochs on 2000 training windows evenly spaced, one search run, then retraining as
+  ``gru_fixed``; ``darts``: the DARTS backbone, 4 nodes from the start, no growth, hidden 46;
+  ``random_fixed``: random cells of the two-input space at that budget (4 nodes, hidden 48);
 - ``linear`` / ``nlinear``: the least-squares map on plain / last-value-normalised windows
   (lookback 336 and 720: ``linear336``, ``nlinear720``, ...). ``nlinear720`` is also the
   highway alone: a network's highway starts at exactly that map (a test checks it), so it is
@@ -97,10 +107,6 @@ RECIPES = {
     "C": dict(lr=6e-3, batch_size=256, epochs=20, patience=5),
     "D": dict(lr=3e-3, batch_size=128, epochs=20, patience=5),
 }
-# The searched cell's hidden size whose network is within 2 % of the GRU's (hidden 64) parameter
-# count: the derived two-input cell with the carry path and 4 nodes (its count depends on the
-# hidden size and the number of nodes, not on the nodes' operations).
-MATCHED_HIDDEN = 44
 
 
 def make(model: str, family: str, seed: int):
@@ -117,9 +123,10 @@ def make(model: str, family: str, seed: int):
                                   **network, **SEARCHED)
 
     def autocell(**search):
-        """AutoCellForecaster with its defaults (search and recipe) but the network's size."""
-        return AutoCellForecaster(hidden_size=MATCHED_HIDDEN, baselines=(), test_size=0,
-                                  search=SearchSettings(**search), **network)
+        """AutoCellForecaster with its defaults (search, recipe, and the hidden size that gives
+        the default search's cell the GRU's parameter count), no report."""
+        return AutoCellForecaster(baselines=(), test_size=0, search=SearchSettings(**search),
+                                  **network)
 
     linear = {f"{kind}{L}": partial(LinearForecaster, lookback=L,
                                     normalization="last" if kind == "nlinear" else "none")

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..base import check_positive_int
 from ..cells.segments import TorchRNN
-from ..neural import NeuralForecaster
+from ..neural import RECIPE, NeuralForecaster
 
 
 class RNNForecaster(NeuralForecaster):
@@ -25,8 +25,9 @@ class RNNForecaster(NeuralForecaster):
     def __init__(self, lookback="auto", horizon=1, hidden_size=64, num_layers=1, dropout=0.0,
                  segment_length="auto", normalization="last", covariates="others",
                  linear_skip=False, target=None, validation_size=0.2, test_size=0.0,
-                 missing="raise", epochs=100, batch_size=64, lr=5e-3, weight_decay=0.0,
-                 patience=10, device="auto", max_time=None, random_state=None, verbose=0):
+                 missing="raise", epochs=RECIPE.epochs, batch_size=RECIPE.batch_size,
+                 lr=RECIPE.lr, weight_decay=0.0, patience=RECIPE.patience, device="auto",
+                 max_time=None, random_state=None, verbose=0):
         self.lookback = lookback
         self.horizon = horizon
         self.hidden_size = hidden_size
