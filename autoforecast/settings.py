@@ -57,9 +57,10 @@ class SearchSettings:
       search each node's activations.
     - ``subsample``: the search's training data, at most this many windows (forecaster) or
       tokens (language model), evenly spaced; ``"all"``: every one.
-    - ``strategy``: ``"search"``, or ``"random"``: ``n_searches * n_candidates`` cells
-      sampled from the same space, each retrained ``selection_epochs`` epochs, the best on
-      validation kept (the control).
+    - ``strategy``: ``"search"``, or ``"random"``: ``n_candidates`` cells sampled from the
+      same space per search seed, selected as the search's candidates are (retrained
+      ``selection_epochs`` epochs on their seed's data, the best on validation kept: the
+      control).
     - ``derivation``: ``"argmax"`` or ``"prefer_nondegenerate"`` (a node whose best op passes
       one input through takes the best other op when its weight is at least half the best's).
     - ``carry``: the two-input cell's output interpolates with the previous state through a

@@ -5,12 +5,14 @@ import math
 import numpy as np
 import pytest
 import torch
+from joblib import parallel_config
 
 from autoforecast.cells.ops import BINARY_OPS, DARTS_OPS, SIDE_INPUTS
 from autoforecast.search import (Candidate, DartsNode, Genotype, SuperNet, TwoInputNode,
-                                 random_search)
+                                 run_searches, sample_candidates, sample_genotype)
+from autoforecast.search import parallel
 from autoforecast.search.selection import select
-from test_search_loop import Budget, run, run_several, task, tiny
+from test_search_loop import Budget, Task, run, run_several, tiny
 
 
 def _set(param, names, logits: dict) -> None:
@@ -130,11 +132,103 @@ def test_without_retraining_a_pass_through_cell_loses_the_tie_of_one_search():
     assert list(select(candidates, None, Budget()))[-1].genotype == PASS_THROUGH
 
 
-def test_the_random_control_gets_as_many_candidates_as_the_search():
-    config = tiny(n_searches=2, n_candidates=3, epochs=3, selection_epochs=1, max_nodes=2)
-    result = list(random_search(config, task(), random_state=0))[-1].result
-    assert len(result.candidates) == 2 * 3  # n_searches * n_candidates
+class SeenTask(Task):
+    """The planted task, recording the seeds whose data were asked for (``n_jobs=1`` only)."""
+
+    def __init__(self):
+        self.seeds = []
+
+    def __call__(self, seed):
+        self.seeds.append(seed)
+        return super().__call__(seed)
+
+
+def spy_retrain(monkeypatch, losses=None):
+    """Record every retraining of the selection as (genotype, seed, selection_epochs); the real
+    one, or the loss ``losses[genotype]``."""
+    calls, real = [], parallel.retrain_val_loss
+
+    def retrain(genotype, seed, config, data, device, max_time=None):
+        calls.append((genotype, seed, config.selection_epochs))
+        if losses is not None:
+            return losses[genotype]
+        return real(genotype, seed, config, data, device, max_time)
+
+    monkeypatch.setattr(parallel, "retrain_val_loss", retrain)
+    return calls
+
+
+def control(**kw):
+    return tiny(strategy="random", max_nodes=2, **kw)
+
+
+def test_the_random_control_retrains_the_searchs_count_per_seed_with_its_epochs(monkeypatch):
+    calls, data = spy_retrain(monkeypatch), SeenTask()
+    events = []
+    result = run_searches(control(n_searches=2, n_candidates=3, selection_epochs=2), data, 5,
+                          on_event=events.append)
+    assert [c.seed for c in result.candidates] == [5, 5, 5, 6, 6, 6]  # n_searches * n_candidates
+    cells = [c.genotype for c in result.candidates]
+    assert len(set(cells[:3])) == len(set(cells[3:])) == 3  # distinct within a seed, as a search's
+    assert all(len(g.nodes) == 2 and not g.carry for g in cells)  # K_max nodes, the same space
+    assert result.history == [] and all(math.isnan(c.search_val_loss) for c in result.candidates)
+    first_seed = {}
+    for cand in result.candidates:
+        first_seed.setdefault(cand.genotype, cand.seed)
+    # each distinct cell retrained once on its seed's data, for the search's selection_epochs
+    assert calls == [(g, seed, 2) for g, seed in first_seed.items()]
+    assert sorted(set(data.seeds)) == [5, 6]
     losses = [c.selection_val_loss for c in result.candidates]
-    assert all(math.isfinite(v) for v in losses)  # each retrained, as the search's candidates
-    table = result.candidate_table()
+    assert all(math.isfinite(v) for v in losses)
+    assert [e.kind for e in events] == ["candidate"] * 6 + ["selected"]
+    table = result.candidate_table()  # the forecaster's candidates_
+    assert table["seed"].tolist() == [5, 5, 5, 6, 6, 6]
     assert table.loc[table["kept"], "selection_val_loss"].item() == min(losses)
+    with_carry = sample_candidates(control(n_candidates=3, carry=True), 5)
+    assert [c.genotype for c in with_carry] == [  # the same draws, with the carry
+        Genotype(g.backbone, g.nodes, carry=True) for g in cells[:3]]
+    rng = np.random.default_rng(0)
+    drawn = {sample_genotype("darts", 3, rng) for _ in range(50)}
+    assert len(drawn) > 10 and all(n.input < i for g in drawn for i, n in enumerate(g.nodes, 1))
+
+
+@pytest.mark.parametrize("counts", [dict(n_searches=2, n_candidates=2, selection_epochs=0),
+                                    dict(n_searches=1, n_candidates=1, selection_epochs=2)])
+def test_the_random_control_retrains_nothing_when_the_search_would_not(monkeypatch, counts):
+    calls = spy_retrain(monkeypatch)
+    result = run_searches(control(**counts), Task(), 3)
+    assert calls == [] and len(result.candidates) == counts["n_searches"] * counts["n_candidates"]
+    assert all(math.isnan(c.selection_val_loss) for c in result.candidates)
+    kept = next(c.genotype for c in result.candidates if not c.genotype.degenerate)
+    assert result.genotype == kept  # no loss to rank by: the first cell that is not pass-through
+
+
+@pytest.mark.parametrize("losses, kept", [
+    ({PASS_THROUGH: 0.3, GATED: 0.4}, PASS_THROUGH), ({PASS_THROUGH: 0.4, GATED: 0.4}, GATED),
+    (None, GATED),  # selection_epochs=0: no retraining, a tie
+])
+def test_the_random_control_keeps_a_pass_through_cell_only_when_it_wins(monkeypatch, losses,
+                                                                         kept):
+    monkeypatch.setattr(parallel, "sample_candidates", lambda config, seed: [
+        Candidate(PASS_THROUGH, seed, math.nan), Candidate(GATED, seed, math.nan)])
+    spy_retrain(monkeypatch, losses)
+    config = control(selection_epochs=1 if losses else 0)
+    assert run_searches(config, Task(), 0).genotype == kept
+
+
+def test_the_random_control_selects_with_the_callers_n_jobs(monkeypatch):
+    config = control(n_searches=2, n_candidates=2, selection_epochs=1, epochs=1)
+    alone = run_searches(config, Task(), 1, n_jobs=1)
+    asked, real = [], parallel.select
+
+    def spy(candidates, retrain, clock, n_jobs=1):
+        asked.append(n_jobs)
+        return real(candidates, retrain, clock, n_jobs)
+
+    monkeypatch.setattr(parallel, "select", spy)
+    with parallel_config(backend="sequential"):  # joblib's path, in this process: fast
+        pooled = run_searches(config, Task(), 1, n_jobs=2)
+    assert asked == [2]
+    assert pooled.genotype == alone.genotype
+    assert ([c.selection_val_loss for c in pooled.candidates]
+            == [c.selection_val_loss for c in alone.candidates])

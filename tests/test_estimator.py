@@ -133,6 +133,8 @@ def test_variants_fit_and_predict(data, settings):
     # the search's candidates, or as many sampled cells (strategy="random"), reported alike
     assert len(est.candidates_) == 2 and est.candidates_["kept"].sum() == 1
     assert est.candidates_["selection_val_loss"].notna().all()
+    if settings.get("search__strategy") == "random":  # drawn, not searched: no search loss
+        assert est.candidates_["search_val_loss"].isna().all() and est.search_history_ == []
     forecast = est.predict()
     assert forecast.shape == (2, 3) and np.isfinite(forecast.to_numpy()).all()
     if settings.get("test_size") == 0:

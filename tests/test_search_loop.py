@@ -1,4 +1,5 @@
-"""The search loop: events, budgets, growth and pruning modes, seeds, selection, control."""
+"""The search loop: events, budgets, growth and pruning modes, seeds, selection (the random
+control: tests/test_candidates.py)."""
 
 import math
 
@@ -10,7 +11,7 @@ from torch import nn
 from joblib import parallel_config
 
 from autoforecast.search import (Candidate, DartsNode, Genotype, SearchConfig, SearchData,
-                                 SuperNet, random_search, run_searches, sample_genotype, search)
+                                 SuperNet, run_searches, search)
 from autoforecast.search.architect import Architect
 from autoforecast.search.growth import PlateauTrigger
 from autoforecast.search.selection import select
@@ -254,24 +255,6 @@ def test_plateau_trigger():
     assert [trigger.update(v) for v in (1.0, 0.9, 0.95, 0.95)] == [False, False, False, True]
     assert [trigger.update(v) for v in (0.8, 0.85, 0.85)] == [False, False, True]  # it helped
     assert [trigger.update(v) for v in (0.9, 0.9)] == [False, False] and not trigger.enabled
-
-
-def test_random_search_control_uses_the_same_count_and_space():
-    config = tiny(n_searches=2, n_candidates=4, epochs=3, selection_epochs=1, max_nodes=2)
-    events = list(random_search(config, task(), random_state=0))
-    result = events[-1].result
-    assert len(result.candidates) == 2 * 4  # the search's candidates (tests/test_candidates.py)
-    assert all(len(c.genotype.nodes) == 2 for c in result.candidates)
-    best = min(result.candidates, key=lambda c: c.selection_val_loss)
-    assert result.genotype == best.genotype
-    assert not any(c.genotype.carry for c in result.candidates)
-    with_carry = list(random_search(tiny(max_nodes=2, carry=True), task(), random_state=0,
-                                    n_samples=2))[-1].result
-    assert [c.genotype for c in with_carry.candidates] == [  # the same draws, with the carry
-        Genotype(c.genotype.backbone, c.genotype.nodes, carry=True) for c in result.candidates[:2]]
-    rng = np.random.default_rng(0)
-    drawn = {sample_genotype("darts", 3, rng) for _ in range(50)}
-    assert len(drawn) > 10 and all(n.input < i for g in drawn for i, n in enumerate(g.nodes, 1))
 
 
 @pytest.mark.parametrize("kw,match", [

@@ -19,12 +19,11 @@ from autoforecast.search.genotype import Genotype, genotype_of
 from autoforecast.search.loop import search
 from autoforecast.search.node_types import DartsNode, TwoInputNode
 from autoforecast.search.parallel import run_searches
-from autoforecast.search.random_search import random_search, sample_genotype
+from autoforecast.search.random_search import sample_candidates, sample_genotype
 from autoforecast.search.supernet import SuperNet
 
 __all__ = ["BACKBONES", "Backbone", "Candidate", "CandidateEvent", "DartsNode", "DoneEvent",
            "EpochEvent", "Genotype", "GrowEvent", "PruneEvent", "SearchConfig", "SearchData",
            "SearchDoneEvent", "SearchResult", "SelectedEvent", "SuperNet", "TwoInputNode",
-           "build_cell", "build_encoder", "genotype_of", "get_backbone", "random_search",
-           "run_searches",
-           "sample_genotype", "search"]
+           "build_cell", "build_encoder", "genotype_of", "get_backbone", "run_searches",
+           "sample_candidates", "sample_genotype", "search"]

@@ -25,7 +25,7 @@ class Candidate:
 @dataclass
 class SearchResult:
     genotype: Genotype
-    history: list[dict] = field(default_factory=list)  # history_rows(...) (random_search: samples)
+    history: list[dict] = field(default_factory=list)  # history_rows(...) (none for the random control)
     candidates: list[Candidate] = field(default_factory=list)
     time_capped: bool = False
 

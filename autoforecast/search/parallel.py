@@ -1,5 +1,7 @@
 """Several seeds: independent search runs (one per seed), then the selection of one candidate
-by a short retraining (:func:`autoforecast.search.selection.select`), both through joblib.
+by a short retraining (:func:`autoforecast.search.selection.select`), both through joblib; the
+random control (``strategy="random"``) draws its candidates per seed and goes through the same
+selection.
 
 ``run_searches`` is the one entry for several seeds (``search()`` runs one). Each run is a
 complete single-seed search on its own data; the runs share nothing, so they can go to any
@@ -23,7 +25,7 @@ from joblib import Parallel, delayed
 from autoforecast.search.data import SearchData
 from autoforecast.search.events import SearchResult, drive
 from autoforecast.search.loop import check_config, search_one_seed
-from autoforecast.search.random_search import random_search
+from autoforecast.search.random_search import sample_candidates
 from autoforecast.search.runtime import resolve_seeds
 from autoforecast.search.selection import retrain_val_loss, select
 from autoforecast.training import Clock
@@ -33,23 +35,38 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
     """Run ``config.n_searches`` single-seed searches (seeds ``random_state + i``), each
     yielding ``config.n_candidates`` distinct cells (``SuperNet.candidates``), then select one
     cell by retraining every candidate for ``config.selection_epochs`` (when there are several
-    and ``selection_epochs > 0``); with ``config.strategy == "random"``, sample as many cells
-    and retrain them the same way instead (the control).
+    and ``selection_epochs > 0``). With ``config.strategy == "random"`` (the control), each seed
+    draws as many cells instead (:func:`~autoforecast.search.random_search.sample_candidates`)
+    and the same selection follows: the same retraining on ``task(seed)``, ``n_jobs`` and rules.
 
     ``on_event(event)`` receives every search event (with ``n_jobs`` other than None and 1:
     when its run ends), then the selection's CandidateEvents and SelectedEvent.
-    Returns a :class:`SearchResult`: the history of every run (``history_rows``), every
-    candidate of every run in order (argmax first in each run), with its selection loss.
+    Returns a :class:`SearchResult`: the history of every run (``history_rows``; none for the
+    control), every candidate of every run in order (argmax first in each run), with its
+    selection loss.
     """
     check_config(config)
-    if config.strategy == "random":
-        return _random_search(config, task, random_state, device, on_event)
     clock = Clock(config.max_time)
     # Every run on the same number of torch threads (1 unless set), whatever n_jobs is: the
     # thread count changes the order of floating-point sums, so it must not depend on n_jobs.
     config = replace(config, num_threads=config.num_threads or 1)
-    single = replace(config, n_searches=1, selection_epochs=0)
     seeds = resolve_seeds(random_state, config.n_searches)
+    if config.strategy == "random":
+        history, capped = [], False
+        candidates = [cand for seed in seeds for cand in sample_candidates(config, seed)]
+    else:
+        history, candidates, capped = _searches(config, task, seeds, clock, device, n_jobs,
+                                                on_event)
+    retrain = None
+    if len(candidates) > 1 and config.selection_epochs > 0:
+        retrain = partial(_retrain, config=config, task=task, device=device)
+    best = drive(select(candidates, retrain, clock, n_jobs), on_event)
+    return SearchResult(best, history, candidates, capped or clock.capped)
+
+
+def _searches(config, task, seeds, clock, device, n_jobs, on_event):
+    """One single-seed search per seed: (their history, their candidates, time capped)."""
+    single = replace(config, n_searches=1, selection_epochs=0)
     if n_jobs in (None, 1):  # one after the other, each within what is left of max_time
         runs = (_search_run(replace(single, max_time=_time_left(clock)), task, seed, index,
                             device, on_event)
@@ -66,24 +83,7 @@ def run_searches(config, task, random_state, device="cpu", n_jobs=None, on_event
         history += result.history
         candidates += result.candidates
         capped = capped or result.time_capped
-    retrain = None
-    if len(candidates) > 1 and config.selection_epochs > 0:
-        retrain = partial(_retrain, config=config, task=task, device=device)
-    best = drive(select(candidates, retrain, clock, n_jobs), on_event)
-    return SearchResult(best, history, candidates, capped or clock.capped)
-
-
-def _random_search(config, task, random_state, device, on_event) -> SearchResult:
-    """The control (``strategy="random"``): as many sampled cells as the search's candidates,
-    retrained as they are, on the data of the first seed."""
-    seed = resolve_seeds(random_state, 1)[0]
-    result = None
-    for event in random_search(config, task(seed), random_state=seed, device=device):
-        if event.kind == "done":
-            result = event.result
-        elif on_event is not None:
-            on_event(event)
-    return result
+    return history, candidates, capped
 
 
 def _time_left(clock: Clock):

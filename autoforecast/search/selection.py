@@ -1,7 +1,7 @@
 """Selection among candidate genotypes by a short retraining on the validation part.
 
 ``select`` is the one selector: ``run_searches`` uses it on the candidates of its seeds (each
-search's ``n_candidates`` derived cells), ``random_search`` on its sampled cells. It is a
+search's ``n_candidates`` derived cells, or the random control's as many sampled cells). It is a
 generator, like the search itself:
 
     best = yield from select(candidates, retrain, clock)  # CandidateEvent..., SelectedEvent
