@@ -32,9 +32,10 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from .data.splits import MAX_RESIDUAL_WINDOWS  # the most recent calibration windows kept
+
 BOUNDS = ("lower", "upper")
 COLUMN_LEVELS = ("target", "coverage", "bound")
-MAX_RESIDUAL_WINDOWS = 5000  # the most recent calibration windows a model keeps
 
 
 class NotEnoughResidualsError(ValueError):
