@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MissingValuesError
+from .timeindex import gapless_index, infer_freq, step_name
 from .validation import MAX_ABS_VALUE, _apply_missing_policy
 
 ID_COL, TIME_COL, TARGET_COL = "unique_id", "ds", "y"
@@ -256,8 +257,6 @@ def _common_freq(ids, times: pd.Series, starts, names: LongColumns):
 
 
 def _freq_text(freq) -> str:
-    from .timeindex import step_name
-
     return f"{freq} step(s)" if isinstance(freq, int) else step_name(freq)
 
 
@@ -277,14 +276,9 @@ def _offset_of(times: pd.Series, step_ns: int):
     frequencies), else the fixed step."""
     index = pd.DatetimeIndex(times.to_numpy())
     if len(index) >= 3:
-        try:
-            inferred = pd.infer_freq(index)
-        except (TypeError, ValueError):
-            inferred = None
+        inferred = infer_freq(index)
         if inferred is not None:
             return pd.tseries.frequencies.to_offset(inferred)
-        from .timeindex import gapless_index
-
         full = gapless_index(index)
         if full is not None:
             return full.freq
