@@ -22,7 +22,8 @@ from .data import InputWarning, NotEnoughDataError, check_series, future_values
 from .data.splits import n_rows_of
 from .events import ProgressEvent
 from .data.long import check_long, long_columns
-from .intervals import NotEnoughResidualsError, adaptive_offsets, check_coverage, level_label
+from .intervals import (NotEnoughResidualsError, adaptive_offsets, add_bound_columns,
+                        check_coverage, level_label)
 from .panel import coverages_of, start_rows
 
 
@@ -91,9 +92,7 @@ def backtest(estimator, X, start=None, coverage=None, symmetric=True,
         bounds = (_adaptive_bounds(estimator, origins, truth, forecast, coverages, symmetric)
                   if adaptive else
                   estimator.interval_bounds(X, origins, forecast, coverages, symmetric))
-        for i, level in enumerate(coverages):
-            for j, side in enumerate(("lo", "hi")):
-                table[f"{side}_{level_label(level)}"] = bounds[..., i, j].ravel()
+        add_bound_columns(table, bounds, coverages)
     return table
 
 

@@ -153,6 +153,14 @@ def level_label(coverage) -> str:
     return f"{round(100 * float(coverage), 6):g}"
 
 
+def add_bound_columns(table: pd.DataFrame, bounds, coverages, prefix: str = "") -> None:
+    """Add ``bounds`` (..., n_coverages, 2) to ``table`` as columns ``<prefix>lo_<level>``,
+    ``<prefix>hi_<level>`` (level in percent), each flattened in the table's row order."""
+    for i, level in enumerate(coverages or []):
+        for k, side in enumerate(("lo", "hi")):
+            table[f"{prefix}{side}_{level_label(level)}"] = bounds[..., i, k].ravel()
+
+
 def recent(origins: np.ndarray) -> np.ndarray:
     """The most recent :data:`MAX_RESIDUAL_WINDOWS` origins (a model's stored residuals)."""
     return origins[-MAX_RESIDUAL_WINDOWS:]

@@ -31,7 +31,7 @@ from sklearn.base import clone
 from .data.errors import InputWarning, NotEnoughDataError
 from .data.long import LongColumns, Panel, check_long, long_columns, times_after
 from .data.splits import PanelSplit, resolve_split
-from .intervals import check_coverage, conformal_offsets, level_label
+from .intervals import add_bound_columns, check_coverage, conformal_offsets
 
 MAX_NAMED = 5  # series named in a message
 
@@ -255,9 +255,7 @@ class LongFormatMixin:
             names.time: _future_times(last, self.long_freq_, horizon),
             names.target: forecast.ravel(),
         })
-        for i, level in enumerate(coverages or []):
-            for k, side in enumerate(("lo", "hi")):
-                frame[f"{names.target}_{side}_{level_label(level)}"] = bounds[:, :, i, k].ravel()
+        add_bound_columns(frame, bounds, coverages, f"{names.target}_")
         return frame
 
     # ----------------------------------------------------------------------- backtest
@@ -299,9 +297,7 @@ class LongFormatMixin:
                 "time": np.asarray(times[(origins[:, None] + np.arange(horizon)).ravel()]),
                 "target": self.long_columns_.target,
                 "truth": truth.ravel(), "forecast": forecast.ravel()})
-            for c, level in enumerate(coverages or []):
-                for k, side in enumerate(("lo", "hi")):
-                    table[f"{side}_{level_label(level)}"] = bounds[..., c, k].ravel()
+            add_bound_columns(table, bounds, coverages)
             tables.append(table)
             truths.append(truth)
             forecasts.append(forecast)

@@ -204,7 +204,7 @@ def _check_numeric(X: pd.DataFrame, columns: list, names: LongColumns) -> None:
                 f"the {role} column {c!r} must be numeric, got dtype {dtype} (first value "
                 f"{X[c].iloc[0]!r}). Convert it (`pd.to_numeric`), or drop it"
                 + (" (every column other than the id, time and target is a covariate)"
-                   if role == "covariate" else f", or name another target with target_col=")
+                   if role == "covariate" else ", or name another target with target_col=")
                 + ".")
 
 
