@@ -29,11 +29,18 @@ from sklearn.utils.validation import check_is_fitted
 from ._version import __version__
 from .data import (NotEnoughDataError, SeriesData, SeriesScaler, check_series, future_index,
                    future_values, resolve_split, resolve_target)
+from .data.long import long_columns
 from .data.timeindex import infer_freq
 from .evaluation import backtest
 from .intervals import (NotEnoughResidualsError, check_coverage, conformal_offsets,
                         interval_frame, recent)
+from .panel import LongFormatMixin, PanelScaler
 from .shell import EstimatorShell
+
+
+SPLITTER_NOTE = (" A row splitter such as sklearn's TimeSeriesSplit (cross_val_score, "
+                 "GridSearchCV) cuts a long frame across series, so its folds are not "
+                 "forecasting tasks.")
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
@@ -42,7 +49,7 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-class BaseForecaster(EstimatorShell):
+class BaseForecaster(LongFormatMixin, EstimatorShell):
     """Shared ``fit`` / ``predict`` / ``score`` of a multivariate, multi-step forecaster.
 
     Common parameters (each subclass lists them in its own ``__init__``): ``lookback``,
@@ -50,7 +57,8 @@ class BaseForecaster(EstimatorShell):
 
     ``fit(X, y=None, callback=None)`` comes from :class:`autoforecast.shell.EstimatorShell`
     (fit wrapper, progress events); ``_fit`` below validates, splits, scales and calls
-    ``_fit_scaled``.
+    ``_fit_scaled``. Long frames (many series, ``unique_id``, ``ds``, ``y``) go through
+    :class:`autoforecast.panel.LongFormatMixin` instead.
     """
 
     # ----------------------------------------------------------------------------- fit
@@ -87,13 +95,19 @@ class BaseForecaster(EstimatorShell):
         report and the refit); nothing by default."""
 
     # ------------------------------------------------------------------------- predict
-    def predict(self, X=None):
+    def predict(self, X=None, *, id_col=None, time_col=None, target_col=None):
         """Forecast the ``horizon`` steps after the end of ``X`` (default: of the fit data).
 
         A DataFrame ``X`` (or no ``X`` after a fit on a DataFrame) gives a DataFrame of the
         target columns indexed by the future timestamps; an array gives ``(horizon, n_targets)``.
+        After a fit on a long frame: a long frame (columns id, time, target; a RangeIndex),
+        each series continued from its own last time (``id_col`` etc. name ``X``'s columns
+        when they differ from the fit's).
         """
         check_is_fitted(self, "scaler_")
+        is_long, panel = self._long_input(X, id_col, time_col, target_col, "predict")
+        if is_long:
+            return self._predict_long(panel)
         if X is None:
             data = SeriesData(self.last_window_, self.last_index_[-self.lookback_:],
                               list(getattr(self, "feature_names_in_", range(self.n_features_in_))),
@@ -118,8 +132,18 @@ class BaseForecaster(EstimatorShell):
         many. Forecasts are in the original units, as arrays whatever ``X`` is.
         """
         check_is_fitted(self, "scaler_")
+        self._refuse_long(X, "predict_at", "backtest(X, start=...)")
         data = self._check_new_series(X, self.lookback_, "predict_at")
         return self._forecast_origins(data, self._check_origins(origins, len(data.values)))
+
+    def _refuse_long(self, X, method: str, instead: str, note: str = "") -> None:
+        """A clear error for a long frame (or a model fitted on one) where only a wide series
+        works."""
+        if getattr(self, "long_columns_", None) is not None or long_columns(X) is not None:
+            raise ValueError(
+                f"{method} takes one wide series: its rows are positions in time, and a long "
+                f"frame's rows belong to many series.{note} Use {instead} instead, which "
+                "forecasts each series from its own origins.")
 
     def _check_origins(self, origins, n_rows: int) -> np.ndarray:
         origins = np.asarray(origins)
@@ -155,6 +179,7 @@ class BaseForecaster(EstimatorShell):
         All (origin, step) pairs are pooled; R^2 per target, averaged over targets.
         """
         check_is_fitted(self, "scaler_")
+        self._refuse_long(X, "score", "backtest(X, start=...) (or compare_models)", SPLITTER_NOTE)
         data = self._check_new_series(X, self.lookback_ + self.horizon, "score")
         origins = np.arange(self.lookback_, len(data.values) - self.horizon + 1)
         forecast = self._forecast_origins(data, origins)
@@ -170,7 +195,8 @@ class BaseForecaster(EstimatorShell):
                         adaptive=adaptive)
 
     # ----------------------------------------------------------------------- intervals
-    def predict_interval(self, X=None, coverage=0.9, symmetric=True):
+    def predict_interval(self, X=None, coverage=0.9, symmetric=True, *, id_col=None,
+                         time_col=None, target_col=None):
         """Prediction intervals around ``predict(X)``: the ``coverage`` (a fraction in (0, 1),
         or a list of them) of future values they should hold.
 
@@ -182,11 +208,16 @@ class BaseForecaster(EstimatorShell):
 
         A DataFrame ``X`` (or none after a fit on a DataFrame) gives a DataFrame indexed like
         ``predict``'s output, columns ``(target, coverage, "lower"/"upper")``; an array gives
-        ``(horizon, n_targets, n_coverages, 2)``. Too few residuals for a coverage raises
+        ``(horizon, n_targets, n_coverages, 2)``. After a fit on a long frame: ``predict``'s
+        long frame with the columns ``<target>_lo_<level>``, ``<target>_hi_<level>`` (level
+        in percent: ``y_lo_90``). Too few residuals for a coverage raises
         :class:`autoforecast.intervals.NotEnoughResidualsError` (a ``ValueError``).
         """
         check_is_fitted(self, "scaler_")
         coverages = check_coverage(coverage)
+        is_long, panel = self._long_input(X, id_col, time_col, target_col, "predict_interval")
+        if is_long:
+            return self._predict_long(panel, coverages, symmetric)
         forecast = self.predict(X)
         bounds = self.interval_bounds(X, None, np.asarray(forecast, dtype=np.float64)[None],
                                       coverages, symmetric)[0]  # (H, T, C, 2)
@@ -233,7 +264,10 @@ class BaseForecaster(EstimatorShell):
             forecast = self._forecast_scaled(Z, origins)
         forecast = np.asarray(forecast, dtype=np.float64)
         truth = future_values(Z, origins, horizon, self.target_idx_)
-        return ((truth - forecast) * self.scaler_.scale_[self.target_idx_]).astype(np.float32)
+        # a long frame's residuals stay standardised: each series' intervals are scaled back
+        # by its own standard deviation
+        scale = 1.0 if isinstance(self.scaler_, PanelScaler) else self.scaler_.scale_[self.target_idx_]
+        return ((truth - forecast) * scale).astype(np.float32)
 
     # ---------------------------------------------------------------------- subclasses
     def _fit_scaled(self, Z: np.ndarray, split) -> None:

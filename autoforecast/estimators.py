@@ -23,6 +23,7 @@ from torch import nn
 
 from .cells.base import n_parameters
 from .cells.segments import SegmentNet, SegmentNetFactory
+from .data.splits import PanelSplit
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows, future_values
 from .evaluation import REPORT_COVERAGE, interval_bounds_or_none, skill_table
 from .events import epoch_losses, search_reached
@@ -267,8 +268,8 @@ class AutoCellForecaster(NeuralForecaster):
     def _report(self, Z, split) -> None:
         self.baselines_ = {}
         self.report_ = None
-        if not split.n_test or not self.baselines:
-            return
+        if not split.n_test or not self.baselines or isinstance(split, PanelSplit):
+            return  # a long frame's models are compared by compare_models
         values = self.scaler_.inverse_transform(Z)  # the original units
         fit_part = values[: split.val_end]
         fitted = Parallel(n_jobs=self.n_jobs)(
@@ -298,7 +299,7 @@ class AutoCellForecaster(NeuralForecaster):
         """
         if self.best_epoch_ < 0:
             return
-        origins = np.arange(self.lookback_, len(Z) - self.horizon + 1)
+        origins = self.split_.origins("all", self.lookback_, self.horizon)
         windows = Windows(Z, origins, self.lookback_, self.horizon, self.target_idx_)
         seed = self._seed()
         with seed_everything_local(seed):

@@ -21,7 +21,10 @@ from . import metrics
 from .data import InputWarning, NotEnoughDataError, check_series, future_values
 from .data.splits import n_rows_of
 from .events import ProgressEvent
-from .intervals import NotEnoughResidualsError, adaptive_offsets, check_coverage, level_label
+from .data.long import check_long, long_columns
+from .intervals import (NotEnoughResidualsError, adaptive_offsets, add_bound_columns,
+                        check_coverage, level_label)
+from .panel import coverages_of, start_rows
 
 
 def backtest_arrays(estimator, X, start=None):
@@ -52,7 +55,9 @@ def backtest(estimator, X, start=None, coverage=None, symmetric=True,
     """Forecast from every origin from ``start`` on, with inputs reaching back before ``start``.
 
     ``start`` is the row (an int position, or any other index label) of the first
-    forecast target; by default the first row with a full window behind it. Returns one row per
+    forecast target; by default the first row with a full window behind it. On a long frame
+    (a model fitted on one): every series from its own ``start`` (an int row position in each
+    series, negative from each series' end, or a time), the table's first column the id. Returns one row per
     (origin, step, target): ``origin`` (label of the last observed row), ``step`` (1..horizon),
     ``time`` (label of the forecast row), ``target``, ``truth`` and ``forecast``. Models with
     different lookbacks scored from the same ``start`` forecast the same targets.
@@ -64,6 +69,13 @@ def backtest(estimator, X, start=None, coverage=None, symmetric=True,
     origin's level moves with the misses of the earlier origins whose outcome is known by then
     (symmetric only, from the model's calibration residuals).
     """
+    if _is_long(estimator, X):
+        if adaptive:
+            raise ValueError("adaptive intervals are for wide series; on a long frame pass "
+                             "adaptive=False (each series' bounds are its own conformal ones).")
+        panel = _long_panel(estimator, X, "backtest")
+        return estimator._backtest_long(panel, start_rows(panel, start, estimator.lookback_),
+                                        coverages_of(coverage), symmetric)[0]
     data, origins, truth, forecast = backtest_arrays(estimator, X, start)
     n_origins, horizon, n_targets = forecast.shape
     rows = np.repeat((origins[:, None] + np.arange(horizon)).ravel(), n_targets)
@@ -80,10 +92,20 @@ def backtest(estimator, X, start=None, coverage=None, symmetric=True,
         bounds = (_adaptive_bounds(estimator, origins, truth, forecast, coverages, symmetric)
                   if adaptive else
                   estimator.interval_bounds(X, origins, forecast, coverages, symmetric))
-        for i, level in enumerate(coverages):
-            for j, side in enumerate(("lo", "hi")):
-                table[f"{side}_{level_label(level)}"] = bounds[..., i, j].ravel()
+        add_bound_columns(table, bounds, coverages)
     return table
+
+
+def _is_long(estimator, X) -> bool:
+    return getattr(estimator, "long_columns_", None) is not None or long_columns(X) is not None
+
+
+def _long_panel(estimator, X, method: str):
+    check_is_fitted(estimator, "scaler_")
+    is_long, panel = estimator._long_input(X, None, None, None, method)
+    if panel is None:
+        raise ValueError(f"{method} needs X: the long frame whose series to forecast.")
+    return panel
 
 
 def _adaptive_bounds(estimator, origins, truth, forecast, coverages, symmetric) -> np.ndarray:
@@ -242,15 +264,52 @@ def compare_models(models: dict, X, test_size=0.2, reference=None, callback=None
     fraction or a number of rows), each fitted on the rows before it: the skill table of
     :func:`skill_table` against ``reference`` (default: the first model), with fit times, and
     with ``coverage`` (a fraction or a list) the coverage and width of each model's intervals
-    (``coverage_90``, ``width_90``)."""
+    (``coverage_90``, ``width_90``). On a long frame (``unique_id``, ``ds``, ``y``) the test
+    part is the last ``test_size`` of each series (each fitted on the rows before it), all
+    series' forecasts pooled."""
     reference = next(iter(models)) if reference is None else reference
     if reference not in models:
         raise ValueError(f"reference={reference!r} is not among the models compared "
                          f"({', '.join(models)}).")
-    n_test = n_test_rows(len(X), test_size)
     coverages = check_coverage(coverage) if coverage is not None else []
+    if long_columns(X) is not None:
+        truth, forecasts, seconds, bounds = backtest_long_models(models, X, test_size, callback,
+                                                                 coverages)
+        return skill_table(truth, forecasts, reference, seconds, bounds, coverages)
+    n_test = n_test_rows(len(X), test_size)
     truth, forecasts, seconds, bounds = backtest_models(models, X, n_test, callback, coverages)
     return skill_table(truth, forecasts, reference, seconds, bounds, coverages)
+
+
+def backtest_long_models(models: dict, X, test_size, callback=None, coverages=()):
+    """:func:`backtest_models` on a long frame: each series' last ``test_size`` (rows, or a
+    fraction of that series) is its test part; each model is fitted on the rows before it."""
+    names = long_columns(X)
+    panel = check_long(X, names, "raise" if not models else next(iter(models.values())).missing)
+    n_tests = np.array([n_test_rows(int(n), test_size) for n in panel.lengths])
+    head = pd.concat([pd.DataFrame({names.id: [key] * int(n - k), names.time:
+                                    panel.times(i)[: int(n - k)]})
+                      .join(pd.DataFrame(panel.series(i)[: int(n - k)], columns=panel.columns))
+                      for i, (key, n, k) in enumerate(zip(panel.ids, panel.lengths, n_tests))],
+                     ignore_index=True)
+    truth, forecasts, seconds, bounds = None, {}, {}, {}
+    for step, (name, estimator) in enumerate(models.items(), start=1):
+        started = time.perf_counter()
+        estimator.fit(head, callback=_prefixed(callback, name))
+        seconds[name] = time.perf_counter() - started
+        fitted = {key: i for i, key in enumerate(panel.ids) if key in set(estimator.series_ids_)}
+        if len(fitted) < len(panel):
+            raise ValueError(f"{name} dropped {len(panel) - len(fitted)} series as too short; "
+                             "compare_models scores every model on the same series: drop the "
+                             "short series from X, or reduce lookback or test_size.")
+        starts = panel.lengths - n_tests
+        _, truth, forecasts[name], bounds[name] = estimator._backtest_long(
+            panel, starts, coverages or None)
+        if callback is not None:
+            callback(ProgressEvent("evaluate", step, len(models),
+                                   f"{name}: fitted in {seconds[name]:.1f} s, {len(truth)} "
+                                   "forecast origin(s)", {"model": name, "fit_s": seconds[name]}))
+    return truth, forecasts, seconds, bounds
 
 
 def _prefixed(callback, name: str):

@@ -32,9 +32,10 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from .data.splits import MAX_RESIDUAL_WINDOWS  # the most recent calibration windows kept
+
 BOUNDS = ("lower", "upper")
 COLUMN_LEVELS = ("target", "coverage", "bound")
-MAX_RESIDUAL_WINDOWS = 5000  # the most recent calibration windows a model keeps
 
 
 class NotEnoughResidualsError(ValueError):
@@ -150,6 +151,14 @@ def interval_frame(bounds: np.ndarray, index: pd.Index, targets, coverages) -> p
 def level_label(coverage) -> str:
     """A coverage as the percent in column names: 0.9 -> "90", 0.975 -> "97.5"."""
     return f"{round(100 * float(coverage), 6):g}"
+
+
+def add_bound_columns(table: pd.DataFrame, bounds, coverages, prefix: str = "") -> None:
+    """Add ``bounds`` (..., n_coverages, 2) to ``table`` as columns ``<prefix>lo_<level>``,
+    ``<prefix>hi_<level>`` (level in percent), each flattened in the table's row order."""
+    for i, level in enumerate(coverages or []):
+        for k, side in enumerate(("lo", "hi")):
+            table[f"{prefix}{side}_{level_label(level)}"] = bounds[..., i, k].ravel()
 
 
 def recent(origins: np.ndarray) -> np.ndarray:

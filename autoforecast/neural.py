@@ -23,7 +23,6 @@ from .data.normalization import check_normalization
 from .data.splits import n_rows_of
 from .data.timeindex import segment_length_for
 from .events import epoch_losses
-from .intervals import recent
 from .normalization_choice import NormalizationChoice
 from .ridge import linear_map
 from .settings import COVARIATES
@@ -172,7 +171,7 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
 
     def _calibration_residuals(self, Z, split) -> np.ndarray:
         """The errors on the validation part's windows (the most recent ones)."""
-        return self._residuals_at(Z, recent(split.origins("val", self.lookback_, self.horizon)))
+        return self._residuals_at(Z, split.recent_origins("val", self.lookback_, self.horizon))
 
     def residual_source(self) -> str:
         return (f"They are the errors on the validation part's windows (validation_size="

@@ -102,7 +102,12 @@ class ARIMAForecaster(BaseForecaster):
     residuals (``residuals_``): each series' chosen model is re-estimated on the training part
     alone, filters the validation part for its errors, and the final model is the one fitted on
     training and validation rows as usual (needs ``validation_size > 0``; doubles the fits).
+
+    On a long frame: one estimator per series, fitted through joblib with ``n_jobs`` (each on
+    one process), kept in ``series_models_`` ({id: fitted ARIMAForecaster}).
     """
+
+    _per_series = True
 
     def __init__(self, lookback=50, horizon=1, order=None, seasonal_order=None,
                  seasonal_period=None, max_p=5, max_d=2, max_q=5, max_P=2, max_D=1, max_Q=2,
@@ -260,12 +265,14 @@ class ARIMAForecaster(BaseForecaster):
         scale = self.scaler_.scale_[self.target_idx_]
         return self.scaler_.inverse_transform(mean, self.target_idx_), var * scale ** 2
 
-    def predict(self, X=None):
+    def predict(self, X=None, **long_columns):
         """Forecast the ``horizon`` steps after the end of ``X``; without ``X``, continue from
-        the fit's final filtered state (models saved by 0.1: filter the last ``lookback`` rows)."""
+        the fit's final filtered state (models saved by 0.1: filter the last ``lookback`` rows).
+        ``long_columns``: ``id_col``, ``time_col``, ``target_col`` of a long ``X``."""
         check_is_fitted(self, "scaler_")
-        if X is not None or any(f.final_state is None for f in self.fits_):
-            return super().predict(X)
+        if (X is not None or long_columns or getattr(self, "long_columns_", None) is not None
+                or any(f.final_state is None for f in self.fits_)):
+            return super().predict(X, **long_columns)
         scaled = np.stack([self._from_final_state(f)[0] for f in self.fits_], axis=-1)
         forecast = self.scaler_.inverse_transform(scaled[None], self.target_idx_)[0]  # (H, T)
         if not self.fitted_on_frame_:

@@ -14,8 +14,7 @@ import torch
 
 from ..base import BaseForecaster, check_positive_int
 from ..data import Windows
-from ..data.splits import Split, n_rows_of
-from ..intervals import recent
+from ..data.splits import n_rows_of
 from ..data.normalization import check_normalization
 from ..normalization_choice import NormalizationChoice
 from ..ridge import Moments, apply_map, solve_ridge, window_moments
@@ -109,11 +108,10 @@ class LinearForecaster(NormalizationChoice, BaseForecaster):
     def _calibration_residuals(self, Z, split) -> np.ndarray:
         """Errors of a map fitted before the last ``calibration_size`` of the training part, on
         the windows whose targets lie in it (the most recent ones)."""
-        n_train = split.train_end
-        n_cal = n_rows_of(self.calibration_size, n_train, "calibration_size")
-        inner = Split(n_rows=n_train, train_end=n_train - n_cal, val_end=n_train)
+        inner = split.calibration(self.calibration_size)
+        n_cal = inner.n_val
         fit_origins = inner.origins("train", self.lookback_, self.horizon)
-        origins = recent(inner.origins("val", self.lookback_, self.horizon))
+        origins = inner.recent_origins("val", self.lookback_, self.horizon)
         if not (n_cal and len(fit_origins) and len(origins)):
             return self._residuals_at(Z, origins[:0])
         weights = solve_ridge(self._moments(Z[:, self.target_idx_], fit_origins), self.alpha_)

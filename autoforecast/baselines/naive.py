@@ -8,7 +8,10 @@ from ..base import BaseForecaster, check_positive_int
 
 
 class NaiveForecaster(BaseForecaster):
-    """Repeat the last observed value of each target for every step of the horizon."""
+    """Repeat the last observed value of each target for every step of the horizon. On a long
+    frame, one per series (through joblib: ``parallel_config``'s ``n_jobs`` and backend)."""
+
+    _per_series = True
 
     def __init__(self, lookback=1, horizon=1, target=None, validation_size=0.0, test_size=0.0,
                  missing="raise"):
@@ -28,7 +31,10 @@ class NaiveForecaster(BaseForecaster):
 
 
 class SeasonalNaiveForecaster(BaseForecaster):
-    """Repeat the last observed season: step ``k`` gets the value ``season`` steps before it."""
+    """Repeat the last observed season: step ``k`` gets the value ``season`` steps before it.
+    On a long frame, one per series (as :class:`NaiveForecaster`)."""
+
+    _per_series = True
 
     def __init__(self, season=24, lookback=None, horizon=1, target=None, validation_size=0.0,
                  test_size=0.0, missing="raise"):

@@ -14,6 +14,8 @@ import numpy as np
 
 from .errors import NotEnoughDataError
 
+MAX_RESIDUAL_WINDOWS = 5000  # the most recent calibration windows a model keeps
+
 
 @dataclass(frozen=True)
 class Split:
@@ -33,14 +35,67 @@ class Split:
         """Window origins whose ``horizon`` targets all lie in ``part``.
 
         An origin ``t`` means: inputs are rows ``[t - lookback, t)``, targets ``[t, t + horizon)``.
+        ``part`` is "train", "val", "test" or "all" (every origin).
         """
         start, stop = {
             "train": (lookback, self.train_end),
             "val": (self.train_end, self.val_end),
             "test": (self.val_end, self.n_rows),
+            "all": (lookback, self.n_rows),
         }[part]
         start = max(start, lookback)
         return np.arange(start, stop - horizon + 1, dtype=np.int64)
+
+
+    def recent_origins(self, part: str, lookback: int, horizon: int) -> np.ndarray:
+        """The part's most recent origins, as many as a model keeps residuals of."""
+        return self.origins(part, lookback, horizon)[-MAX_RESIDUAL_WINDOWS:]
+
+    def calibration(self, size) -> Split:
+        """The training part alone, its last ``size`` rows (an int, or a fraction of the
+        training part) as its validation part."""
+        n_cal = n_rows_of(size, self.train_end, "calibration_size")
+        return Split(n_rows=self.train_end, train_end=self.train_end - n_cal, val_end=self.train_end)
+
+
+@dataclass(frozen=True)
+class PanelSplit:
+    """The splits of many series stored one after the other (series ``i`` in rows
+    ``starts[i]:starts[i + 1]``, its own :class:`Split` ``splits[i]``): every part is the last
+    steps of each series, not one date cut across them. Same interface as :class:`Split`;
+    origins are positions in the stacked rows."""
+
+    starts: tuple
+    splits: tuple
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.starts[-1])
+
+    @property
+    def n_val(self) -> int:
+        return sum(s.n_val for s in self.splits)
+
+    @property
+    def n_test(self) -> int:
+        return sum(s.n_test for s in self.splits)
+
+    def origins(self, part: str, lookback: int, horizon: int) -> np.ndarray:
+        parts = [s.origins(part, lookback, horizon) + start
+                 for s, start in zip(self.splits, self.starts)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def recent_origins(self, part: str, lookback: int, horizon: int) -> np.ndarray:
+        """The part's origins, at most as many as a model keeps residuals of: evenly spread
+        over the series (the latest of each series first kept), not the last series alone."""
+        origins = self.origins(part, lookback, horizon)
+        if len(origins) <= MAX_RESIDUAL_WINDOWS:
+            return origins
+        keep = np.linspace(len(origins) - 1, 0, MAX_RESIDUAL_WINDOWS).round().astype(np.int64)
+        return np.sort(origins[np.unique(keep)])
+
+    def calibration(self, size) -> PanelSplit:
+        return PanelSplit(self.starts, tuple(s.calibration(size) for s in self.splits))
 
 
 def n_rows_of(size, n: int, name: str) -> int:
