@@ -23,8 +23,8 @@ from torch import nn
 
 from .cells.base import n_parameters
 from .cells.segments import SegmentNet, SegmentNetFactory
-from .data.splits import PanelSplit
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows, future_values
+from .data.splits import PanelSplit
 from .evaluation import REPORT_COVERAGE, interval_bounds_or_none, skill_table
 from .events import epoch_losses, search_reached
 from .models import model_class, model_names
