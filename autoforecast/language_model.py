@@ -88,7 +88,7 @@ class AutoCellLanguageModel(EstimatorShell):
     defaults, ``DEFAULT_SEARCH``; ``search__<field>`` parameters the sklearn way): the search
     runs on the first ``subsample`` training (and validation) tokens ("all": every one); its
     ``genotype``: no search, this cell is trained (a genotype found at a smaller size
-    transferred to a larger one, as DARTS did); ``n_candidates`` (default 2): cells derived
+    transferred to a larger one, as DARTS did); ``n_candidates`` (default 1): cells derived
     from each search, each retrained ``selection_epochs`` epochs, the best on validation kept
     (``search_result_.candidates``; docs/method.md, section 8). Training: ``epochs``,
     ``optimizer`` ("adam", the learning rate halved after each epoch without validation
