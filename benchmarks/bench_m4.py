@@ -2,6 +2,8 @@
 
     python benchmarks/bench_m4.py --models naive2,snaive
     python benchmarks/bench_m4.py --models arima --limit 10 --n-jobs 2   # rows "arima_first10"
+    python benchmarks/bench_m4.py --models autocell,gru --seeds 0,1 --threads 2
+    python benchmarks/bench_m4.py --models gru --limit 20 --max-time 120  # "gru_first20@max120"
 
 Protocol (``../shared/data/README.md``, "M4 Hourly"; the organisers' ``Benchmarks and
 Evaluation.R`` in ``Mcompetitions/M4-methods``): fit on each series of ``Hourly-train.csv``,
@@ -21,21 +23,30 @@ Models (one row each per seed in ``benchmarks/results/m4_hourly.csv``; a rerun r
   (seed 0), computed here, not by library estimators.
 - ``arima``: ``ARIMAForecaster`` per series, ``seasonal_period=24`` (auto order), the series
   fitted in parallel through joblib (``--n-jobs``; each fit one process).
-- ``autocell``, ``gru``, ``lstm``, ``nlinear``: one global fit of all series in long format
-  (``unique_id``, ``ds``, ``y``), validation on the last 48 steps of each series, no test part,
-  no baselines (issue 23's recipe; :func:`make`). They need ``fit`` to accept a long frame,
-  which the library does not yet: until it does the script refuses them
-  (:func:`check_long_format`).
+- ``autocell``, ``gru``, ``lstm``: one global fit of all series in long format (``unique_id``,
+  ``ds`` counting each series' steps from 0, ``y``; :func:`long_frame`), the estimator's
+  defaults except 48 steps ahead, no test part, no baselines and validation on the last 48
+  steps of each series (``validation_size=48``: rows of each series; issue 23's recipe,
+  :func:`make`). Integer times give no frequency, so the period is set: ``segment_length=24``
+  (what "auto" gives hourly timestamps), and the lookback is ``LOOKBACK`` = 336 steps (two
+  weeks, 14 segments) for every model and subset: "auto" takes the median series length,
+  which makes it 432 on all 414 series but 288 on the first 20 (all 700 long). Every series
+  allows 336: the shortest has 700 values, 652 after its validation part, and a window needs
+  336 + 48. ``nlinear``: ``LinearForecaster(normalization="last")`` (NLinear) on the same
+  lookback, its other defaults (no validation part: the closed-form map is fitted on every
+  value; deterministic, seed 0).
 
 ``--limit N`` scores the first N series only, under the label ``<model>_first<N>`` (a trial,
-not a table row); OWA is then against Naive2 on the same N series. ``fit_s`` is the wall time
-of fitting and forecasting all series; ``s_per_series`` that over the number of series.
+not a table row); OWA is then against Naive2 on the same N series. ``--max-time S`` caps each
+global fit at S seconds (``max_time``), under the label ``<model>@max<S>`` (a trial too).
+``fit_s`` is the wall time of fitting and forecasting all series; ``s_per_series`` that over
+the number of series; ``threads`` torch's threads for a global model (``--threads``, default
+1), ``n_jobs`` the joblib workers of arima.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 import time
 from pathlib import Path
@@ -53,8 +64,9 @@ HORIZON, PERIOD = 48, 24
 RESULTS_FILE = RESULTS / "m4_hourly.csv"
 # the organisers' rows for Hourly (sMAPE, MASE, OWA), ../shared/data/README.md
 PUBLISHED = {"naive2": (18.383, 2.395, 1.000), "snaive": (13.912, 1.193, 0.627)}
-DETERMINISTIC = {"naive2", "snaive"}
+DETERMINISTIC = {"naive2", "snaive", "nlinear"}  # one row, seed 0
 GLOBAL = ("autocell", "gru", "lstm", "nlinear")  # one fit of every series: long format
+LOOKBACK = 336  # steps: every series allows it (700 - 48 >= 336 + 48), whatever the subset
 
 
 # --------------------------------------------------------------------------------- data
@@ -169,30 +181,21 @@ def arima_forecasts(train: list[np.ndarray], n_jobs: int) -> np.ndarray:
     return np.stack(Parallel(n_jobs=n_jobs)(delayed(_arima_one)(x) for x in train))
 
 
-def make(model: str, seed: int):
-    """The estimator of a global model, issue 23's recipe: defaults except no test part, no
-    baselines, validation on the last 48 steps of each series; 48 steps ahead."""
+def make(model: str, seed: int, max_time: float | None = None):
+    """The estimator of a global model, issue 23's recipe: defaults except 48 steps ahead, no
+    test part, no baselines, validation on the last 48 steps of each series; the lookback
+    ``LOOKBACK`` and the period 24 (integer times have none). ``max_time`` for trials."""
     from autoforecast import (AutoCellForecaster, GRUForecaster, LinearForecaster,
                               LSTMForecaster)
 
-    shared = dict(horizon=HORIZON, validation_size=HORIZON, test_size=0)
-    builders = {
-        "autocell": lambda: AutoCellForecaster(baselines=(), random_state=seed, **shared),
-        "gru": lambda: GRUForecaster(random_state=seed, **shared),
-        "lstm": lambda: LSTMForecaster(random_state=seed, **shared),
-        "nlinear": lambda: LinearForecaster(normalization="last", **shared),
-    }
-    return builders[model]()
-
-
-def check_long_format(estimator) -> None:
-    """Refuse a global model until ``fit`` takes a long frame (issue 23: keyword ``id_col``)."""
-    if "id_col" not in inspect.signature(type(estimator).fit).parameters:
-        raise SystemExit(
-            f"{type(estimator).__name__}.fit does not accept a long frame (unique_id, ds, y) "
-            "yet, and the global models of this benchmark need one fit of all 414 series of "
-            "different lengths. Run naive2, snaive or arima until long-format support (issue "
-            "23) is merged.")
+    if model == "nlinear":
+        return LinearForecaster(lookback=LOOKBACK, horizon=HORIZON, normalization="last")
+    recurrent = dict(lookback=LOOKBACK, horizon=HORIZON, segment_length=PERIOD,
+                     validation_size=HORIZON, test_size=0, max_time=max_time,
+                     random_state=seed)
+    if model == "autocell":
+        return AutoCellForecaster(baselines=(), **recurrent)
+    return {"gru": GRUForecaster, "lstm": LSTMForecaster}[model](**recurrent)
 
 
 def long_frame(ids: list[str], train: list[np.ndarray]) -> pd.DataFrame:
@@ -203,55 +206,74 @@ def long_frame(ids: list[str], train: list[np.ndarray]) -> pd.DataFrame:
                          "y": np.concatenate(train)})
 
 
-def global_forecasts(model: str, seed: int, ids: list[str], train: list[np.ndarray]):
+def wide_forecasts(table: pd.DataFrame, ids: list[str], horizon: int = HORIZON) -> np.ndarray:
+    """``predict()``'s long frame as ``(n_series, horizon)`` in the order of ``ids``. Each
+    series' times continue its own (700... for one of 700 values, 960... for 960), so the rows
+    are taken by position within each series, after a check that every series has its
+    ``horizon`` consecutive steps."""
+    table = table.sort_values(["unique_id", "ds"])
+    counts = table.groupby("unique_id").size().reindex(ids)
+    if counts.isna().any() or (counts != horizon).any():
+        missing = [i for i, n in counts.items() if n != horizon]
+        raise ValueError(f"{len(missing)} series without {horizon} forecasts, e.g. {missing[:5]}")
+    if (table.groupby("unique_id").ds.diff().dropna() != 1).any():
+        raise ValueError("the forecasts' times are not consecutive steps.")
+    values = table.set_index("unique_id").y
+    return np.stack([values.loc[i].to_numpy(dtype=np.float64) for i in ids])
+
+
+def global_forecasts(model: str, seed: int, ids: list[str], train: list[np.ndarray],
+                     threads: int = 1, max_time: float | None = None) -> np.ndarray:
     """Fit ``model`` on every series at once and forecast 48 steps of each (n_series, 48)."""
     import torch
 
-    estimator = make(model, seed)
-    check_long_format(estimator)
-    torch.set_num_threads(1)
-    estimator.fit(long_frame(ids, train))
-    table = estimator.predict()  # long: unique_id, ds, y
-    wide = table.pivot(index="unique_id", columns="ds", values="y").loc[ids]
-    return wide.to_numpy(dtype=np.float64)
+    torch.set_num_threads(threads)
+    estimator = make(model, seed, max_time).fit(long_frame(ids, train))
+    return wide_forecasts(estimator.predict(), ids)  # predict: long, unique_id, ds, y
 
 
-def forecasts(model: str, seed: int, ids, train, n_jobs: int) -> np.ndarray:
+def forecasts(model: str, seed: int, ids, train, n_jobs: int, threads: int = 1,
+              max_time: float | None = None) -> np.ndarray:
     if model == "naive2":
         return np.stack([naive2(x) for x in train])
     if model == "snaive":
         return np.stack([seasonal_naive(x) for x in train])
     if model == "arima":
         return arima_forecasts(train, n_jobs)
-    return global_forecasts(model, seed, ids, train)
+    return global_forecasts(model, seed, ids, train, threads, max_time)
 
 
 # ------------------------------------------------------------------------------------- run
+def label_of(model: str, limit: int | None = None, max_time: float | None = None) -> str:
+    """The row's label: the model, ``_first<N>`` for a subset, ``@max<S>`` for a global fit
+    capped at S seconds (both trials, not table rows)."""
+    capped = max_time is not None and model in GLOBAL
+    return (model + (f"_first{limit}" if limit is not None else "")
+            + (f"@max{max_time:g}" if capped else ""))
+
+
 def run(models: list[str], seeds: list[int], limit: int | None, n_jobs: int,
-        path: Path = RESULTS_FILE) -> None:
+        path: Path = RESULTS_FILE, threads: int = 1, max_time: float | None = None) -> None:
     ids, train, truth = load_m4()
     if limit is not None:
         ids, train, truth = ids[:limit], train[:limit], truth[:limit]
-    suffix = f"_first{limit}" if limit is not None else ""
-    for model in models:  # refuse before anything runs
-        if model in GLOBAL:
-            check_long_format(make(model, 0))
     reference = m4_scores(train, truth, forecasts("naive2", 0, ids, train, n_jobs))
     log = ResultLog(path, ("task", "model", "seed"))
-    labels = [model + suffix for model in models]
-    deterministic = {model + suffix for model in DETERMINISTIC}
-    for seed, label in log.pending("hourly", labels, seeds, deterministic):
-        model = label.removesuffix(suffix) if suffix else label
+    model_of = {label_of(model, limit, max_time): model for model in models}
+    deterministic = {label for label, model in model_of.items() if model in DETERMINISTIC}
+    for seed, label in log.pending("hourly", list(model_of), seeds, deterministic):
+        model = model_of[label]
         seed = 0 if model in DETERMINISTIC else seed
         started = time.perf_counter()
-        forecast = forecasts(model, seed, ids, train, n_jobs)
+        forecast = forecasts(model, seed, ids, train, n_jobs, threads, max_time)
         fit_s = time.perf_counter() - started
         scores = with_owa(m4_scores(train, truth, forecast), reference)
         row = {"task": "hourly", "model": label, "seed": seed,
                **{k: round(v, 6) for k, v in scores.items()},
                "fit_s": round(fit_s, 1), "n_series": len(ids),
                "s_per_series": round(fit_s / len(ids), 3),
-               "n_jobs": n_jobs if model == "arima" else ""}
+               "n_jobs": n_jobs if model == "arima" else "",
+               "threads": threads if model in GLOBAL else ""}
         log.append(row)
         published = PUBLISHED.get(model) if limit is None else None
         print(row, f"published {published}" if published else "", flush=True)
@@ -266,9 +288,13 @@ if __name__ == "__main__":
     parser.add_argument("--limit", type=int, default=None,
                         help="the first N series only (rows labelled <model>_first<N>)")
     parser.add_argument("--n-jobs", type=int, default=2, help="joblib workers for arima")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads, global models")
+    parser.add_argument("--max-time", type=float, default=None,
+                        help="seconds a global fit may take (rows labelled <model>@max<S>)")
     args = parser.parse_args()
     chosen = args.models.split(",")
     unknown = sorted(set(chosen) - set(choices))
     if unknown:
         parser.error(f"unknown model(s) {unknown}; choose from {choices}")
-    run(chosen, [int(s) for s in args.seeds.split(",")], args.limit, args.n_jobs)
+    run(chosen, [int(s) for s in args.seeds.split(",")], args.limit, args.n_jobs,
+        threads=args.threads, max_time=args.max_time)

@@ -3,6 +3,7 @@ comments), and, when the shared data are present, Naive2's and the seasonal naiv
 M4 Hourly rows (a few seconds, no model fitted)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import load_benchmark
@@ -82,21 +83,73 @@ def test_load_m4_cuts_each_series_at_its_own_length(m4, tmp_path):
         m4.load_m4(tmp_path)
 
 
-def test_global_models_refused_until_fit_takes_a_long_frame(m4):
-    class Wide:
-        def fit(self, X, y=None):
-            return self
+def test_make_gives_the_issue_settings_and_defaults_otherwise(m4):
+    """Issue 23's recipe: each estimator's defaults except 48 steps ahead, no test part, no
+    baselines, validation on the last 48 steps of each series; lookback 336 and period 24."""
+    from autoforecast import (AutoCellForecaster, GRUForecaster, LinearForecaster,
+                              LSTMForecaster)
 
-    class Long:
-        def fit(self, X, y=None, *, id_col="unique_id", time_col="ds", target_col="y"):
-            return self
+    recurrent = {"horizon": 48, "lookback": 336, "segment_length": 24, "validation_size": 48,
+                 "test_size": 0, "random_state": 7}
+    expected = {"autocell": (AutoCellForecaster, {**recurrent, "baselines": ()}),
+                "gru": (GRUForecaster, recurrent), "lstm": (LSTMForecaster, recurrent),
+                "nlinear": (LinearForecaster, {"horizon": 48, "lookback": 336,
+                                               "normalization": "last"})}
+    assert set(expected) == set(m4.GLOBAL)
+    for model, (cls, changed) in expected.items():
+        params = m4.make(model, 7).get_params(deep=False)
+        defaults = cls().get_params(deep=False)
+        differ = {k for k, v in params.items() if v != defaults[k]}
+        assert type(m4.make(model, 7)) is cls and differ <= set(changed), model
+        assert {k: params[k] for k in changed} == changed, model  # (GRU's test_size is 0 already)
+    assert m4.make("gru", 0, max_time=30).max_time == 30
+    assert m4.LOOKBACK + 48 <= 700 - 48  # the shortest M4 Hourly series, less its validation
 
-    with pytest.raises(SystemExit, match="does not accept a long frame"):
-        m4.check_long_format(Wide())
-    m4.check_long_format(Long())
-    for model in m4.GLOBAL:  # the library today: refused, with the message, before any fit
-        with pytest.raises(SystemExit, match="long-format support"):
-            m4.check_long_format(m4.make(model, 0))
+
+def test_labels_mark_subsets_and_capped_fits_as_trials(m4):
+    assert m4.label_of("gru") == "gru"
+    assert m4.label_of("gru", 20, 120.0) == "gru_first20@max120"
+    assert m4.label_of("arima", 10, 120.0) == "arima_first10"  # max_time: global models only
+
+
+def test_wide_forecasts_take_each_series_own_times_in_the_order_of_ids(m4):
+    # series B (3 values) continues at 3, series A (2 values) at 2: rows by position
+    table = pd.DataFrame({"unique_id": ["B", "B", "A", "A"], "ds": [4, 3, 2, 3],
+                          "y": [2.0, 1.0, 5.0, 6.0]})
+    assert m4.wide_forecasts(table, ["B", "A"], horizon=2).tolist() == [[1.0, 2.0], [5.0, 6.0]]
+    with pytest.raises(ValueError, match="without 2 forecasts"):
+        m4.wide_forecasts(table, ["B", "A", "C"], horizon=2)
+    with pytest.raises(ValueError, match="consecutive"):
+        m4.wide_forecasts(table.assign(ds=[5, 3, 2, 3]), ["B", "A"], horizon=2)
+
+
+def test_run_writes_fit_s_and_commit_and_resumes(m4, tmp_path, monkeypatch):
+    """nlinear (closed form, seconds) and naive2 on three synthetic series of 400 and 450
+    values: one row each with its time and commit; a second run, with another seed, adds
+    nothing (both deterministic)."""
+    rng = np.random.default_rng(0)
+    lengths = (400, 450, 400)
+    train = [10 + np.sin(np.arange(n) * 2 * np.pi / 24) + 0.1 * rng.normal(size=n)
+             for n in lengths]
+    truth = np.stack([10 + np.sin(np.arange(n, n + 48) * 2 * np.pi / 24) for n in lengths])
+    monkeypatch.setattr(m4, "load_m4", lambda: (["H1", "H10", "H2"], train, truth))
+    path = tmp_path / "rows.csv"
+    m4.run(["naive2", "nlinear"], [0], None, 1, path=path)
+    m4.run(["naive2", "nlinear"], [0, 1], None, 1, path=path)
+    rows = pd.read_csv(path)
+    assert rows.model.tolist() == ["naive2", "nlinear"] and rows.seed.tolist() == [0, 0]
+    assert (rows.fit_s >= 0).all() and rows.commit.notna().all()
+    assert rows.threads.isna().tolist() == [True, False]
+    assert rows.owa[1] < rows.owa[0]  # the linear map learns the daily cycle
+
+
+def test_long_frame_of_m4_hourly_one_row_per_value(m4, shared_data):
+    ids, train, _ = m4.load_m4(shared_data / "m4")
+    frame = m4.long_frame(ids, train)
+    assert list(frame.columns) == ["unique_id", "ds", "y"] and len(frame) == 169 * 700 + 245 * 960
+    sizes = frame.groupby("unique_id").ds.agg(["size", "min", "max"])
+    assert len(sizes) == 414 and (sizes["min"] == 0).all()
+    assert (sizes["max"] == sizes["size"] - 1).all()
 
 
 def test_long_frame_counts_the_steps_of_each_series(m4):
