@@ -135,3 +135,27 @@ def csv(tmp_path):
     from test_cli import make_csv
 
     return make_csv(tmp_path)
+
+
+def test_future_covariates_on_the_command_line(tmp_path):
+    frame = make_long(STARTS).assign(promo=lambda d: (np.arange(len(d)) % 5 == 0).astype(float))
+    last = frame.groupby("unique_id").cumcount(ascending=False) < 3
+    data, future = tmp_path / "data.csv", tmp_path / "future.csv"
+    frame[~last].to_csv(data, index=False)
+    frame[last][["unique_id", "ds", "promo"]].to_csv(future, index=False)
+    model = tmp_path / "gru.joblib"
+    fit_ok(data, "--model", "gru", "--budget", "tiny", "-H", 3, "-l", 6, "--future-covariate",
+           "promo", "--out", model)
+    result = invoke("predict", model, data, "--future", future, "--level", 90)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "unique_id,ds,y,y_lo_90,y_hi_90"
+    assert len(result.stdout.splitlines()) == 1 + 3 * 3
+    assert_one_line_error(invoke("predict", model, data), "--future FILE")
+    short = tmp_path / "short.csv"
+    frame[last][["unique_id", "ds", "promo"]].iloc[:-1].to_csv(short, index=False)
+    assert_one_line_error(invoke("predict", model, data, "--future", short), "too short",
+                          "unique_id='c'")
+    assert_one_line_error(invoke("fit", data, "--model", "gru", "--future-covariate", "price"),
+                          "--future-covariate names ['price']")
+    assert_one_line_error(invoke("fit", data, "--model", "naive", "--future-covariate", "promo"),
+                          "does not apply to --model naive")

@@ -69,6 +69,9 @@ CLI_PHRASES = (
     (r"\b(id|time)_col(?:umn)?=", r"--\1-column"),
     (r"\btarget_col=(?=['\w])", "--target "),
     (r"\btarget_col=", "--target"),
+    (r"predict\(future=\.\.\.\)", "`predict --future FILE`"),
+    (r"`future_covariates`", "--future-covariate"),
+    (r"\bfuture=(?=[\s(])", "--future"),
     (r"\bX's\b", "the data's"),
     (r"\bX (contains|must|has)\b", r"the data \1"),
 )
@@ -433,6 +436,19 @@ class DataSpec:
             frame = (frame.sort_values([names.id, names.time], kind="stable")
                      .groupby(names.id, sort=False).tail(self.last).reset_index(drop=True))
         return frame
+
+    def load_future(self):
+        """The known-future values (``--future FILE``) in the data's layout: long with its id
+        and time columns, or wide indexed by time (no target column needed)."""
+        from ..data import read_long_csv, read_series_csv
+
+        names = self.long_names
+        if names is not None:
+            return read_long_csv(self.path, names.id, names.time, time_format=self.time_format,
+                                 sep=self._sep)
+        time_column = None if self.time_column.lower() == "none" else self.time_column
+        return read_series_csv(self.path, time_column=time_column, time_format=self.time_format,
+                               sep=self._sep)
 
     def keywords(self) -> dict:
         """The keyword arguments of ``fit`` and ``predict`` that name a long frame's columns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -54,7 +55,8 @@ FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("search__backbone",),
                "search_epochs": ("search__epochs",), "hidden_size": ("hidden_size",),
                "max_nodes": ("search__max_nodes",), "max_time": ("max_time",),
                "validation_size": ("validation_size",), "test_size": ("test_size",),
-               "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",)}
+               "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",),
+               "future_covariate": ("future_covariates",)}
 
 LookbackOpt = Annotated[Optional[str], typer.Option(
     "--lookback", "-l", metavar="INTEGER|auto", help="Past steps the model reads (default: the "
@@ -127,6 +129,10 @@ def fit(
     linear_skip: Annotated[bool, typer.Option(
         "--linear-skip/--no-linear-skip", help="Add a linear highway from each normalised window "
         "to its forecast.")] = False,
+    future_covariate: Annotated[Optional[list[str]], typer.Option(
+        "--future-covariate", help="A column whose future values are known (prices, holidays; "
+        "repeat for several): the recurrent models read its values over the horizon, which "
+        "`predict` then takes with --future FILE.", show_default=False)] = None,
     model: Annotated[FitModel, typer.Option(
         help="What to fit: the searched cell (autocell) or a reference model.")] = FitModel("autocell"),
     backbone: Annotated[Optional[Backbone], typer.Option(
@@ -184,6 +190,7 @@ def fit(
                     "max_time": max_time, "segment_length": segment_length,
                     "normalization": value_of(normalization),
                     "covariates": value_of(covariates), "linear_skip": linear_skip,
+                    "future_covariates": list(dict.fromkeys(future_covariate or [])) or None,
                     "random_state": seed, "baselines": baselines_of(baseline),
                     "epochs": epochs, "search__epochs": search_epochs,
                     "hidden_size": hidden_size, "search__max_nodes": max_nodes}
@@ -302,6 +309,10 @@ def predict(
         "--series", help="Long data: a series the picture shows (repeat; default: the first "
         f"{PLOTTED_SERIES}).", show_default=False)] = None,
     level: LevelOpt = None,
+    future: Annotated[Optional[Path], typer.Option(
+        "--future", help="CSV file of the known-future covariates' values over the horizon "
+        "(a model fitted with --future-covariate): the same layout as the data, wide (a time "
+        "column) or long (id and time columns).", show_default=False)] = None,
     dataset: DatasetOpt = None,
     id_column: IdColumnOpt = None,
     time_column: TimeColumnOpt = "auto",
@@ -349,6 +360,9 @@ def predict(
         if missing is not None:
             estimator.set_params(missing=missing.value)
         keywords = spec.keywords()
+        if future is not None:
+            keywords["future"] = replace(spec, path=future, dataset=None, columns=None,
+                                         target=None, last=None).load_future()
         if fitted is not None:
             ids = plotted_series(frame, spec.long_names.id, series) if plot is not None else None
             table = (estimator.predict_interval(frame, coverages, **keywords) if coverages
