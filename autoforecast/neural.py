@@ -80,7 +80,9 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
     ("others": the columns that are not targets are appended to every target's segments;
     "all": the other targets too; "none"), ``linear_skip`` (a highway from each normalised
     window to its normalised forecast, started at the least-squares map in that space),
-    ``hidden_size`` (the cell's input and state size).
+    ``hidden_size`` (the cell's input and state size), ``future_covariates`` (None, or the
+    columns whose values over the horizon are known: the decoding step reads them, and
+    ``predict(future=...)`` gives them; :mod:`autoforecast.future`).
 
     Training: ``epochs``, ``batch_size`` (windows; each holds one sequence per target),
     ``lr``, ``weight_decay``, ``patience`` (early-stopping epochs without improvement on the
@@ -101,7 +103,8 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
 
     Fitted: ``module_`` (on the CPU), ``lookback_``, ``normalization_`` (the normalisation
     used; with "auto", ``normalization_scores_``: each one's error), ``segment_length_``,
-    ``covariate_idx_`` (columns appended to every target's segments), ``history_`` (one dict
+    ``covariate_idx_`` (columns appended to every target's segments), ``future_idx_`` (the
+    known-future columns), ``history_`` (one dict
     per epoch), ``best_epoch_``, ``device_``, ``time_capped_``, ``n_targets_``, ``residuals_``.
     """
 
