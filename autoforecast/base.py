@@ -32,6 +32,7 @@ from .data import (NotEnoughDataError, SeriesData, SeriesScaler, check_series, f
 from .data.long import long_columns
 from .data.timeindex import infer_freq
 from .evaluation import backtest
+from .future import append_rows, long_future, wide_future
 from .intervals import (NotEnoughResidualsError, check_coverage, conformal_offsets,
                         interval_frame, recent)
 from .panel import LongFormatMixin, PanelScaler
@@ -95,19 +96,20 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         report and the refit); nothing by default."""
 
     # ------------------------------------------------------------------------- predict
-    def predict(self, X=None, *, id_col=None, time_col=None, target_col=None):
+    def predict(self, X=None, *, future=None, id_col=None, time_col=None, target_col=None):
         """Forecast the ``horizon`` steps after the end of ``X`` (default: of the fit data).
 
         A DataFrame ``X`` (or no ``X`` after a fit on a DataFrame) gives a DataFrame of the
         target columns indexed by the future timestamps; an array gives ``(horizon, n_targets)``.
         After a fit on a long frame: a long frame (columns id, time, target; a RangeIndex),
         each series continued from its own last time (``id_col`` etc. name ``X``'s columns
-        when they differ from the fit's).
+        when they differ from the fit's). ``future``: the known-future covariates' values over
+        the horizon, for a model fitted with ``future_covariates`` (:mod:`autoforecast.future`).
         """
         check_is_fitted(self, "scaler_")
         is_long, panel = self._long_input(X, id_col, time_col, target_col, "predict")
         if is_long:
-            return self._predict_long(panel)
+            return self._predict_long(panel, future=future)
         if X is None:
             data = SeriesData(self.last_window_, self.last_index_[-self.lookback_:],
                               list(getattr(self, "feature_names_in_", range(self.n_features_in_))),
@@ -116,12 +118,45 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         else:
             data = self._check_new_series(X, self.lookback_, "predict")
             index_for_future, n_rows = data.index, len(data.index)
-        forecast = self._forecast_origins(data, np.array([len(data.values)]))[0]  # (H, T)
+        times = future_index(index_for_future, self.horizon, self.freq_, n_rows)
+        origin = len(data.values)
+        data.values = self._with_future(data.values, times, future)
+        forecast = self._forecast_origins(data, np.array([origin]))[0]  # (H, T)
         if not data.is_frame:
             return forecast
-        return pd.DataFrame(forecast, columns=self.target_names_,
-                            index=future_index(index_for_future, self.horizon, self.freq_,
-                                               n_rows))
+        return pd.DataFrame(forecast, columns=self.target_names_, index=times)
+
+    # --------------------------------------------------------------- known-future covariates
+    def _fitted_columns(self) -> list:
+        """The fit's columns: a long frame's target and covariates, a wide frame's names, or
+        an array's positions."""
+        if getattr(self, "long_columns_", None) is not None:
+            return list(self.long_features_)
+        names = getattr(self, "feature_names_in_", None)
+        return list(names) if names is not None else list(range(self.n_features_in_))
+
+    def _future_names(self) -> list:
+        """The known-future covariates the fitted model reads (none by default)."""
+        columns = self._fitted_columns()
+        return [columns[i] for i in getattr(self, "future_idx_", [])]
+
+    def _with_future(self, values: np.ndarray, times, future, ids=None) -> np.ndarray:
+        """``values`` (n, F), or a long fit's windows (S, L, F), with the horizon's rows of the
+        known-future covariates after them; as they are for a model that reads none."""
+        names = self._future_names()
+        if not names:
+            if future is not None:
+                raise ValueError(
+                    f"future= gives known-future values, but this {type(self).__name__} reads "
+                    "none (future_covariates=None); leave it out, or fit with "
+                    "future_covariates=[...] naming its columns.")
+            return values
+        if ids is None:
+            rows = wide_future(future, times, names)
+        else:
+            rows = long_future(future, ids, times, names, self.long_columns_.id,
+                               self.long_columns_.time)
+        return append_rows(values, list(self.future_idx_), rows)
 
     def predict_at(self, X, origins) -> np.ndarray:
         """Forecasts from many origins of ``X`` at once: (n_origins, horizon, n_targets).
@@ -195,8 +230,8 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
                         adaptive=adaptive)
 
     # ----------------------------------------------------------------------- intervals
-    def predict_interval(self, X=None, coverage=0.9, symmetric=True, *, id_col=None,
-                         time_col=None, target_col=None):
+    def predict_interval(self, X=None, coverage=0.9, symmetric=True, *, future=None,
+                         id_col=None, time_col=None, target_col=None):
         """Prediction intervals around ``predict(X)``: the ``coverage`` (a fraction in (0, 1),
         or a list of them) of future values they should hold.
 
@@ -217,8 +252,8 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         coverages = check_coverage(coverage)
         is_long, panel = self._long_input(X, id_col, time_col, target_col, "predict_interval")
         if is_long:
-            return self._predict_long(panel, coverages, symmetric)
-        forecast = self.predict(X)
+            return self._predict_long(panel, coverages, symmetric, future)
+        forecast = self.predict(X, future=future)
         bounds = self.interval_bounds(X, None, np.asarray(forecast, dtype=np.float64)[None],
                                       coverages, symmetric)[0]  # (H, T, C, 2)
         if not isinstance(forecast, pd.DataFrame):

@@ -126,7 +126,8 @@ class AutoCellForecaster(NeuralForecaster):
                  linear_skip=False, epochs=RECIPE.epochs, batch_size=RECIPE.batch_size,
                  lr=RECIPE.lr, weight_decay=0.0, patience=RECIPE.patience,
                  baselines=("naive", "lstm", "arima"), refit=False, device="auto",
-                 max_time=None, random_state=None, verbose=0, n_jobs=None):
+                 max_time=None, random_state=None, verbose=0, n_jobs=None,
+                 future_covariates=None):
         self.lookback = lookback
         self.horizon = horizon
         self.target = target
@@ -151,6 +152,7 @@ class AutoCellForecaster(NeuralForecaster):
         self.random_state = random_state
         self.verbose = verbose
         self.n_jobs = n_jobs
+        self.future_covariates = future_covariates
 
     # ---------------------------------------------------------------------- fit
     # fit(X, y=None, callback=None): autoforecast.shell.EstimatorShell.fit
@@ -214,7 +216,7 @@ class AutoCellForecaster(NeuralForecaster):
         limit = self.search_settings_.subsample
         if limit != "all" and len(train) > limit:
             keep = np.linspace(0, len(train) - 1, limit).round().astype(int)
-            train = Windows(Z, train.origins[keep], self.lookback_, self.horizon, self.target_idx_)
+            train = self._windows(Z, train.origins[keep])
         start = self._linear_map(Z, split) if self.linear_skip else None
         return ForecastSearchTask(train, val, int(self.batch_size),
                                   SegmentNetFactory(self._network_config(), start))
@@ -300,7 +302,7 @@ class AutoCellForecaster(NeuralForecaster):
         if self.best_epoch_ < 0:
             return
         origins = self.split_.origins("all", self.lookback_, self.horizon)
-        windows = Windows(Z, origins, self.lookback_, self.horizon, self.target_idx_)
+        windows = self._windows(Z, origins)
         seed = self._seed()
         with seed_everything_local(seed):
             module = self.build_module()

@@ -23,6 +23,7 @@ from .data.normalization import check_normalization
 from .data.splits import n_rows_of
 from .data.timeindex import segment_length_for
 from .events import epoch_losses
+from .future import check_future_covariates, future_columns
 from .normalization_choice import NormalizationChoice
 from .ridge import linear_map
 from .settings import COVARIATES
@@ -79,7 +80,9 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
     ("others": the columns that are not targets are appended to every target's segments;
     "all": the other targets too; "none"), ``linear_skip`` (a highway from each normalised
     window to its normalised forecast, started at the least-squares map in that space),
-    ``hidden_size`` (the cell's input and state size).
+    ``hidden_size`` (the cell's input and state size), ``future_covariates`` (None, or the
+    columns whose values over the horizon are known: the decoding step reads them, and
+    ``predict(future=...)`` gives them; :mod:`autoforecast.future`).
 
     Training: ``epochs``, ``batch_size`` (windows; each holds one sequence per target),
     ``lr``, ``weight_decay``, ``patience`` (early-stopping epochs without improvement on the
@@ -100,7 +103,8 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
 
     Fitted: ``module_`` (on the CPU), ``lookback_``, ``normalization_`` (the normalisation
     used; with "auto", ``normalization_scores_``: each one's error), ``segment_length_``,
-    ``covariate_idx_`` (columns appended to every target's segments), ``history_`` (one dict
+    ``covariate_idx_`` (columns appended to every target's segments), ``future_idx_`` (the
+    known-future columns), ``history_`` (one dict
     per epoch), ``best_epoch_``, ``device_``, ``time_capped_``, ``n_targets_``, ``residuals_``.
     """
 
@@ -116,6 +120,7 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
         if self.segment_length != "auto":
             check_positive_int(self.segment_length, "segment_length")
         check_normalization(self.normalization)
+        check_future_covariates(self.future_covariates)
         if self.covariates not in COVARIATES:
             raise ValueError(f"`covariates` must be one of {COVARIATES}, got {self.covariates!r}.")
         for name in ("lr", "weight_decay"):
@@ -184,6 +189,8 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
         targets = set(self.target_idx_)
         self.covariate_idx_ = ([] if self.covariates == "none" else
                                [c for c in range(Z.shape[1]) if c not in targets])
+        self.future_idx_ = future_columns(self.future_covariates, self._fitted_columns(),
+                                          self.target_idx_)
 
     def _network_config(self) -> SegmentConfig:
         return SegmentConfig(
@@ -191,7 +198,8 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
             targets=tuple(int(t) for t in self.target_idx_),
             covariates=tuple(int(c) for c in self.covariate_idx_),
             other_targets=self.covariates == "all", normalization=self._normalization(),
-            hidden_size=int(self.hidden_size), linear_skip=bool(self.linear_skip))
+            hidden_size=int(self.hidden_size), linear_skip=bool(self.linear_skip),
+            future=tuple(int(c) for c in getattr(self, "future_idx_", ())))
 
     def build_module(self) -> nn.Module:
         """An untrained network, shaped by the fitted settings, around a new encoder (training
@@ -209,11 +217,26 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
     def _split_windows(self, Z, split) -> tuple[Windows, Windows | None]:
         """Training windows, and validation windows (None when the validation part is empty)."""
         def windows(part):
-            origins = split.origins(part, self.lookback_, self.horizon)
-            return Windows(Z, origins, self.lookback_, self.horizon, self.target_idx_)
+            return self._windows(Z, split.origins(part, self.lookback_, self.horizon))
 
         val = windows("val") if split.n_val else None
         return windows("train"), (val if val is not None and len(val) else None)
+
+    def _windows(self, Z, origins, horizon=None) -> Windows:
+        """The network's windows at ``origins`` of ``Z`` (targets over ``horizon``, default the
+        model's; 0: inputs only), each with the horizon's rows after it where the network reads
+        known-future covariates."""
+        horizon = int(self.horizon) if horizon is None else horizon
+        ahead = int(self.horizon) if getattr(self, "future_idx_", None) else 0
+        origins = np.asarray(origins)
+        if ahead and len(origins) and origins.max() + ahead > len(Z):
+            raise ValueError(
+                f"this model reads the known-future covariates {self._future_names()}, whose "
+                f"values over the horizon ({ahead} rows after each origin) must be in the data; "
+                f"the origin {int(origins.max())} of {len(Z)} rows leaves "
+                f"{len(Z) - int(origins.max())}. Forecast after the end of the data with "
+                "predict(future=...).")
+        return Windows(Z, origins, self.lookback_, horizon, self.target_idx_, ahead=ahead)
 
     def _train(self, module: nn.Module, train: Windows, val: Windows | None, seed: int):
         """Train ``module`` in place with the shared loop (training windows shuffled by
@@ -237,7 +260,7 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
     # ------------------------------------------------------------------------ predict
     def _forecast_scaled(self, Z, origins):
         device = self._predict_device()
-        windows = Windows(Z, origins, self.lookback_, 0)
+        windows = self._windows(Z, origins, horizon=0)
         module = self.module_.to(device)
         out = []
         try:

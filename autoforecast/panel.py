@@ -176,13 +176,17 @@ class LongFormatMixin:
                 f"were {self.long_features_[1:]}; pass the same columns.")
         return True, panel
 
-    def _predict_long(self, panel: Panel | None, coverages=None, symmetric=True) -> pd.DataFrame:
+    def _predict_long(self, panel: Panel | None, coverages=None, symmetric=True,
+                      future=None) -> pd.DataFrame:
         """The long forecast frame (with ``coverages``, the bounds as ``<target>_lo_<level>``,
-        ``<target>_hi_<level>``)."""
+        ``<target>_hi_<level>``); ``future``: the known-future covariates' values."""
         if self._per_series:
+            self._with_future(None, None, future)  # these read none: future= is an error
             ids, last, forecast, bounds = self._predict_each_series(panel, coverages, symmetric)
         else:
             ids, last, windows, mean, scale = self._global_windows(panel)
+            windows = self._with_future(windows, _future_times(last, self.long_freq_,
+                                                               int(self.horizon)), future, ids)
             forecast = self._forecast_windows(windows, mean, scale)  # (S, H)
             bounds = None
             if coverages is not None:
@@ -217,10 +221,11 @@ class LongFormatMixin:
         return mean, scale
 
     def _forecast_windows(self, windows: np.ndarray, mean, scale) -> np.ndarray:
-        """Forecasts (S, H) in the original units from raw windows (S, lookback, F)."""
-        n_series, lookback, n_features = windows.shape
+        """Forecasts (S, H) in the original units from raw windows (S, lookback_, F), each
+        followed by its horizon's rows where the model reads known-future covariates."""
+        n_series, length, n_features = windows.shape  # (lookback_, and the known future)
         Z = ((windows - mean[:, None]) / scale[:, None]).reshape(-1, n_features)
-        origins = lookback * np.arange(1, n_series + 1)
+        origins = length * np.arange(n_series) + self.lookback_
         scaled = np.asarray(self._forecast_scaled(Z, origins), dtype=np.float64)[..., 0]
         return scaled * scale[:, :1] + mean[:, :1]
 

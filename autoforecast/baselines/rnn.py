@@ -27,7 +27,7 @@ class RNNForecaster(NeuralForecaster):
                  linear_skip=False, target=None, validation_size=0.2, test_size=0.0,
                  missing="raise", epochs=RECIPE.epochs, batch_size=RECIPE.batch_size,
                  lr=RECIPE.lr, weight_decay=0.0, patience=RECIPE.patience, device="auto",
-                 max_time=None, random_state=None, verbose=0):
+                 max_time=None, random_state=None, verbose=0, future_covariates=None):
         self.lookback = lookback
         self.horizon = horizon
         self.hidden_size = hidden_size
@@ -50,6 +50,7 @@ class RNNForecaster(NeuralForecaster):
         self.max_time = max_time
         self.random_state = random_state
         self.verbose = verbose
+        self.future_covariates = future_covariates
 
     def _check_common_params(self) -> int | None:
         lookback = super()._check_common_params()

@@ -7,7 +7,10 @@
       -> projection to the cell's input size d (linear, ReLU)
       -> the cell over the n segments: the last state h (B T, d)
       -> parallel decoding: m = ceil(H / w) copies of h, each run one cell step on a learned
-         position embedding joined with a learned series embedding (d / 2 each)
+         position embedding joined with a learned series embedding (d / 2 each), plus, with
+         known-future covariates, a linear map of their normalised values in that segment's
+         w steps (the window then holds the H rows after it too: x (B, L + H, F), of which
+         the network reads only those columns)
       -> linear map of each state to its segment's w values, cut to H (+ optional highway)
       -> the inverse normalisation: (B, H, T)
 
@@ -44,6 +47,7 @@ class SegmentConfig:
     hidden_size: int = 64  # d: the cell's input and state size
     linear_skip: bool = False  # a highway from the normalised window to the forecast
     dropout: float = 0.1  # on the decoded states, before the output map
+    future: tuple[int, ...] = ()  # known-future columns: their horizon values reach the decoder
 
     @property
     def n_in(self) -> int:
@@ -132,16 +136,27 @@ class SegmentNet(nn.Module):
         if self.skip is not None:
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
+        # known-future covariates: each output segment's w steps of them, added to its query
+        # (zero at first: the untrained network ignores them)
+        self.future = nn.Linear(c.segment * len(c.future), d) if c.future else None
+        if self.future is not None:
+            nn.init.zeros_(self.future.weight)
+            nn.init.zeros_(self.future.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.config
         batch, n_series = x.shape[0], len(c.targets)
+        future = None
+        if c.future:  # x (B, L + H, F): the window, then the horizon's rows
+            x, ahead = x[:, : c.lookback], x[:, c.lookback:]
         norm = Normalizer(c.normalization, x)
         z = norm.forward(x)  # (B, L, F)
+        if c.future:
+            future = self._future_segments(norm.forward(ahead)[:, :, list(c.future)])
         seqs = self._segments(z)  # (B T, n, w (1 + K))
         with norm_slot(self.encoder, 0):
             _, state = self.encoder(self.project(seqs))
-        y = self._decode(state, batch)  # (B T, m w)
+        y = self._decode(state, batch, future)  # (B T, m w)
         y = y[:, : c.horizon].view(batch, n_series, c.horizon)
         if self.skip is not None:  # on each target's own normalised window
             y = y + self.skip(z[:, :, list(c.targets)].transpose(1, 2))
@@ -158,12 +173,24 @@ class SegmentNet(nn.Module):
         segs = per_series.reshape(batch, len(c.targets), c.n_in, c.segment, -1)
         return segs.transpose(3, 4).reshape(batch * len(c.targets), c.n_in, -1)
 
-    def _decode(self, state, batch: int):
+    def _future_segments(self, future):
+        """The known-future values (B, H, K) as one row per output segment (B, m, w K), the
+        horizon right-padded to m w steps by repeating its last step."""
+        c = self.config
+        pad = c.n_out * c.segment - future.shape[1]
+        if pad:
+            future = torch.cat([future, future[:, -1:].expand(-1, pad, -1)], 1)
+        return future.reshape(future.shape[0], c.n_out, -1)
+
+    def _decode(self, state, batch: int, future=None):
         c, d = self.config, self.config.hidden_size
         n_series, m = len(c.targets), c.n_out
         query = torch.cat([self.position[None].expand(n_series, -1, -1),
                            self.series[:, None].expand(-1, m, -1)], -1)  # (T, m, d)
-        query = query[None].expand(batch, -1, -1, -1).reshape(batch * n_series * m, 1, d)
+        query = query[None].expand(batch, -1, -1, -1)  # (B, T, m, d)
+        if future is not None:  # each segment's known-future values, for every target
+            query = query + self.future(future)[:, None]
+        query = query.reshape(batch * n_series * m, 1, d)
         with norm_slot(self.encoder, 1):
             outputs, _ = self.encoder(query, repeat_state(state, m))  # (B T m, 1, d)
         return self.out(outputs[:, -1]).view(batch * n_series, m * c.segment)

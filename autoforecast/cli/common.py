@@ -65,6 +65,13 @@ CLI_PHRASES = (
     (r"set the time column as the index", "name the time column with --time-column"),
     (r"Pass the separator: read_series_csv\(path, sep=[^)]*\), or (?P<flag>--sep .+?) on the "
      r"command line\.", r"Pass the separator: \g<flag>."),
+    (r"\b(id|time)_col(?:umn)?=(?=['\w])", r"--\1-column "),
+    (r"\b(id|time)_col(?:umn)?=", r"--\1-column"),
+    (r"\btarget_col=(?=['\w])", "--target "),
+    (r"\btarget_col=", "--target"),
+    (r"predict\(future=\.\.\.\)", "`predict --future FILE`"),
+    (r"`future_covariates`", "--future-covariate"),
+    (r"\bfuture=(?=[\s(])", "--future"),
     (r"\bX's\b", "the data's"),
     (r"\bX (contains|must|has)\b", r"the data \1"),
 )
@@ -284,12 +291,12 @@ def is_report(event: ProgressEvent) -> bool:
     return event.stage.endswith("report")
 
 
-def fit_with_progress(estimator, frame, output: Output):
-    """``estimator.fit(frame)`` with its progress events drawn (every estimator reports), and
-    its :class:`~autoforecast.data.InputWarning` s as notes."""
+def fit_with_progress(estimator, frame, output: Output, **keywords):
+    """``estimator.fit(frame, **keywords)`` with its progress events drawn (every estimator
+    reports), and its :class:`~autoforecast.data.InputWarning` s as notes."""
     max_time = getattr(estimator, "max_time", None)
     with notes_from_warnings(output), ProgressView(output, max_time) as view:
-        return estimator.fit(frame, callback=view)
+        return estimator.fit(frame, callback=view, **keywords)
 
 
 def frame_table(frame, title: str | None = None, digits: int = 4) -> Table:
@@ -340,6 +347,11 @@ MissingOpt = Annotated[Missing, typer.Option(
     "or interpolate.")]
 
 
+IdColumnOpt = Annotated[Optional[str], typer.Option(
+    "--id-column", help="Long data (one row per series and time): the series id column "
+    "(default: unique_id, recognised with a time column ds).", show_default=False)]
+
+
 @dataclass
 class DataSpec:
     path: Optional[Path]
@@ -349,15 +361,21 @@ class DataSpec:
     columns: Optional[list] = None
     last: Optional[int] = None
     sep: str = ","
+    id_column: Optional[str] = None  # long data: its id column (None: recognised)
+    target: Optional[str] = None  # long data: its target column (None: y)
+    long: Optional[bool] = None  # True/False: long or wide whatever the file; None: recognised
 
     def load(self):
-        """The series as a DataFrame, from the file or the shipped data set."""
+        """The series as a DataFrame, from the file or the shipped data set: wide (indexed by
+        time), or long (:attr:`long_names` then names its columns)."""
         from ..data import read_series_csv
         from ..datasets import load_dataset
 
         if (self.path is None) == (self.dataset is None):
             fail("give either a CSV file or --dataset NAME (not both, not neither); "
                  "`autoforecast datasets` lists the shipped data sets.")
+        if self.long_names is not None:
+            return self._load_long()
         if self.dataset is not None:
             frame = load_dataset(self.dataset)
             if self.columns:
@@ -368,14 +386,97 @@ class DataSpec:
                 frame = frame[list(self.columns)]
         else:
             time_column = None if self.time_column.lower() == "none" else self.time_column
-            sep = "\t" if self.sep == "\\t" else self.sep
             frame = read_series_csv(self.path, time_column=time_column, columns=self.columns,
-                                    time_format=self.time_format, sep=sep)
+                                    time_format=self.time_format, sep=self._sep)
         return frame.iloc[-self.last:] if self.last else frame
+
+    @property
+    def _sep(self) -> str:
+        return "\t" if self.sep == "\\t" else self.sep
+
+    @property
+    def long_names(self):
+        """The long data's columns (:class:`~autoforecast.data.long.LongColumns`), or None for
+        wide data: long when ``long`` says so, else when ``--id-column`` is given or the file
+        has the columns ``unique_id`` and ``ds``."""
+        from ..data import is_long_csv
+        from ..data.long import ID_COL, TIME_COL, TARGET_COL, LongColumns
+
+        time = self.time_column if self.time_column.lower() not in ("auto", "none") else TIME_COL
+        names = LongColumns(self.id_column or ID_COL, time, self.target or TARGET_COL)
+        if self.long is not None:
+            return names if self.long else None
+        if self.id_column is None and (self.path is None or not is_long_csv(
+                self.path, names.id, names.time, self._sep)):
+            return None
+        if self.dataset is not None:
+            fail("--id-column is for a CSV file in long format (one row per series and time); "
+                 "the shipped data sets are wide.")
+        return names
+
+    def _load_long(self):
+        from ..data import read_long_csv
+
+        names = self.long_names
+        if self.time_column.lower() == "none":
+            fail("long data needs a time column (--time-column NAME, default ds).")
+        frame = read_long_csv(self.path, names.id, names.time, time_format=self.time_format,
+                              sep=self._sep)
+        if names.target not in frame.columns:
+            fail(f"{self.path} has no target column {names.target!r}; its columns are "
+                 f"{', '.join(map(str, frame.columns))}. Name it with --target.")
+        if self.columns is not None:  # the covariates to keep (the target is always kept)
+            keep = [names.target] + [c for c in self.columns if c != names.target]
+            missing = [c for c in keep if c not in frame.columns]
+            if missing:
+                fail(f"{self.path} has no column(s) {missing}; its columns are "
+                     f"{', '.join(map(str, frame.columns))}.")
+            frame = frame[[names.id, names.time, *keep]]
+        if self.last:
+            frame = (frame.sort_values([names.id, names.time], kind="stable")
+                     .groupby(names.id, sort=False).tail(self.last).reset_index(drop=True))
+        return frame
+
+    def load_future(self):
+        """The known-future values (``--future FILE``) in the data's layout: long with its id
+        and time columns, or wide indexed by time (no target column needed)."""
+        from ..data import read_long_csv, read_series_csv
+
+        names = self.long_names
+        if names is not None:
+            return read_long_csv(self.path, names.id, names.time, time_format=self.time_format,
+                                 sep=self._sep)
+        time_column = None if self.time_column.lower() == "none" else self.time_column
+        return read_series_csv(self.path, time_column=time_column, time_format=self.time_format,
+                               sep=self._sep)
+
+    def keywords(self) -> dict:
+        """The keyword arguments of ``fit`` and ``predict`` that name a long frame's columns
+        (none for wide data)."""
+        names = self.long_names
+        if names is None:
+            return {}
+        return {"id_col": names.id, "time_col": names.time, "target_col": names.target}
+
+    def describe(self, frame) -> str:
+        """The data's size, as a note says it."""
+        names = self.long_names
+        if names is None:
+            return f"{frame.shape[0]} rows x {frame.shape[1]} columns"
+        return (f"{frame[names.id].nunique()} series, {frame.shape[0]} rows (long data: "
+                f"{names.id}, {names.time}, target {names.target})")
 
     @property
     def name(self) -> str:
         return str(self.path) if self.path is not None else f"data set {self.dataset!r}"
+
+
+def long_target(targets: Optional[list]) -> Optional[str]:
+    """Long data's one target column from ``--target`` (None: the default, y)."""
+    if targets and len(targets) > 1:
+        fail(f"long data has one target column; give one --target, got {len(targets)} "
+             f"({', '.join(targets)}).")
+    return targets[0] if targets else None
 
 
 # --------------------------------------------------------------------------------- intervals

@@ -11,14 +11,14 @@ import typer
 
 from ..files import atomic_path
 from ..models import model_names
-from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt,
+from .common import (ColumnsOpt, DataArg, DatasetOpt, Device, DeviceOpt, IdColumnOpt, LastOpt,
                      Missing, MissingOpt, Output, SepOpt, ProgressView, QuietOpt,
                      SeedOpt, TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
                      check_options_apply, check_writable, coverages_of, fail, given_options,
                      notes_from_warnings, user_errors)
 from ..presets import preset
-from .fitting import (FIT_OPTIONS, Budget, BudgetOpt, LookbackOpt, TargetOpt, lookback_for,
-                      lookback_of)
+from .fitting import (FIT_OPTIONS, Budget, BudgetOpt, LookbackOpt, TargetOpt, data_spec,
+                      lookback_for, lookback_of)
 
 DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
 # The estimator parameters each option of `evaluate` sets: one that none of the models compared
@@ -52,6 +52,7 @@ def evaluate(
     dataset: DatasetOpt = None,
     target: TargetOpt = None,
     column: ColumnsOpt = None,
+    id_column: IdColumnOpt = None,
     time_column: TimeColumnOpt = "auto",
     time_format: TimeFormatOpt = None,
     sep: SepOpt = ",",
@@ -81,6 +82,7 @@ def evaluate(
     """Backtest models on the last part of the series and print a comparison table, with the
     empirical coverage and mean width of each model's prediction intervals (--level)."""
     from ..data import write_frame_csv  # the library loads torch: only when a command runs
+    from ..data.long import ID_COL, TARGET_COL, TIME_COL
     from ..evaluation import compare_models, n_test_rows
 
     output = Output.from_flags(ctx, quiet, verbose)
@@ -95,9 +97,15 @@ def evaluate(
         check_device(device.value)
         coverages = coverages_of(level or [90.0], output)
         lookback = lookback_of(lookback)
-        frame = DataSpec(data, dataset, time_column, time_format, column, last, sep).load()
+        spec = data_spec(data, dataset, time_column, time_format, column, last, sep, id_column,
+                         target)
+        frame = spec.load()
+        long = spec.long_names
+        if long is not None:  # compare_models reads a long frame by its default names
+            frame = frame.rename(columns={long.id: ID_COL, long.time: TIME_COL,
+                                          long.target: TARGET_COL})
         settings = {**preset(budget.value), "lookback": lookback, "horizon": horizon,
-                    "target": target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
+                    "target": None if long is not None else target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
                     "device": device.value, "random_state": seed}
         settings.update(epochs=epochs, hidden_size=hidden_size)
         models = {name: build_model(name, {**settings,
@@ -108,8 +116,11 @@ def evaluate(
             table = compare_models(models, frame, test_rows, reference,
                                    callback=lambda event: _show(event, view, output),
                                    coverage=coverages)
-        n_test = n_test_rows(len(frame), test_rows)
-        output.table(table, f"backtest on the last {n_test} rows, horizon {horizon}; "
+        tested = (f"the last {n_test_rows(len(frame), test_rows)} rows" if long is None else
+                  f"the last {f'{test_rows} rows' if test_size >= 1 else f'{100 * test_size:g} %'} "
+                  "of each of "
+                  f"{frame[ID_COL].nunique()} series")
+        output.table(table, f"backtest on {tested}, horizon {horizon}; "
                             f"skill_*: {reference} against each; coverage_*, width_*: the "
                             "prediction intervals' (NaN: too few calibration residuals)")
         if csv is not None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, LastOpt,
-                     LevelOpt, Missing, MissingOpt, Output, SepOpt, QuietOpt, SeedOpt,
+from .common import (ColumnsOpt, DataArg, DatasetOpt, DataSpec, Device, DeviceOpt, IdColumnOpt,
+                     LastOpt, LevelOpt, Missing, MissingOpt, Output, SepOpt, QuietOpt, SeedOpt,
                      TimeColumnOpt, TimeFormatOpt, VerboseOpt, build_model, check_device,
                      check_options_apply, check_writable, coverages_of, fail, fit_with_progress,
-                     given_options, user_errors)
+                     given_options, long_target, user_errors)
 from ..models import model_class, model_names
 from ..presets import FORECASTER_PRESETS, preset
 from ..settings import BACKBONES, COVARIATES, DERIVATIONS, MODES, NORMALIZATIONS
@@ -54,7 +55,8 @@ FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("search__backbone",),
                "search_epochs": ("search__epochs",), "hidden_size": ("hidden_size",),
                "max_nodes": ("search__max_nodes",), "max_time": ("max_time",),
                "validation_size": ("validation_size",), "test_size": ("test_size",),
-               "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",)}
+               "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",),
+               "future_covariate": ("future_covariates",)}
 
 LookbackOpt = Annotated[Optional[str], typer.Option(
     "--lookback", "-l", metavar="INTEGER|auto", help="Past steps the model reads (default: the "
@@ -93,7 +95,8 @@ def lookback_for(name: str, lookback, output: Output):
 OutOpt = Annotated[Optional[Path], typer.Option(
     "--out", "-o", help="Write the fitted model here (joblib file).", show_default=False)]
 TargetOpt = Annotated[Optional[list[str]], typer.Option(
-    "--target", "-t", help="Column to forecast (repeat for several; default: all).",
+    "--target", "-t", help="Column to forecast (repeat for several; default: all; long data: "
+    "its one target column, default y).",
     show_default=False)]
 
 
@@ -104,6 +107,7 @@ def fit(
     dataset: DatasetOpt = None,
     target: TargetOpt = None,
     column: ColumnsOpt = None,
+    id_column: IdColumnOpt = None,
     time_column: TimeColumnOpt = "auto",
     time_format: TimeFormatOpt = None,
     sep: SepOpt = ",",
@@ -125,6 +129,10 @@ def fit(
     linear_skip: Annotated[bool, typer.Option(
         "--linear-skip/--no-linear-skip", help="Add a linear highway from each normalised window "
         "to its forecast.")] = False,
+    future_covariate: Annotated[Optional[list[str]], typer.Option(
+        "--future-covariate", help="A column whose future values are known (prices, holidays; "
+        "repeat for several): the recurrent models read its values over the horizon, which "
+        "`predict` then takes with --future FILE.", show_default=False)] = None,
     model: Annotated[FitModel, typer.Option(
         help="What to fit: the searched cell (autocell) or a reference model.")] = FitModel("autocell"),
     backbone: Annotated[Optional[Backbone], typer.Option(
@@ -168,27 +176,30 @@ def fit(
         check_device(device.value)
         given = given_options(ctx, ["validation_size", "test_size"])
         lookback = lookback_for(model.value, lookback_of(lookback), output)
-        spec = DataSpec(data, dataset, time_column, time_format, column, last, sep)
+        spec = data_spec(data, dataset, time_column, time_format, column, last, sep, id_column,
+                         target)
         frame = spec.load()
-        check_regular_times(frame, spec.name)
+        long = spec.long_names is not None
+        if not long:
+            check_regular_times(frame, spec.name)
         settings = {**preset(budget.value), "lookback": lookback, "horizon": horizon,
-                    "target": target or None, "validation_size": validation_size,
+                    "target": None if long else target or None, "validation_size": validation_size,
                     "test_size": test_size, "missing": missing.value,
                     "search__backbone": value_of(backbone), "search__mode": value_of(mode),
                     "search__derivation": value_of(derivation), "device": device.value,
                     "max_time": max_time, "segment_length": segment_length,
                     "normalization": value_of(normalization),
                     "covariates": value_of(covariates), "linear_skip": linear_skip,
+                    "future_covariates": list(dict.fromkeys(future_covariate or [])) or None,
                     "random_state": seed, "baselines": baselines_of(baseline),
                     "epochs": epochs, "search__epochs": search_epochs,
                     "hidden_size": hidden_size, "search__max_nodes": max_nodes}
         if model.value != "autocell":  # no skill report: the model's own parts, unless asked
             settings.update({k: None for k in ("validation_size", "test_size") if k not in given})
         estimator = build_model(model.value, settings)
-        output.note(f"fitting {type(estimator).__name__} on {spec.name}: {frame.shape[0]} rows x "
-                    f"{frame.shape[1]} columns, horizon {horizon}, lookback "
-                    f"{lookback or 'the model default'}")
-        fit_with_progress(estimator, frame, output)
+        output.note(f"fitting {type(estimator).__name__} on {spec.name}: {spec.describe(frame)}, "
+                    f"horizon {horizon}, lookback {lookback or 'the model default'}")
+        fit_with_progress(estimator, frame, output, **spec.keywords())
         held_out = held_out_note(estimator)
         if held_out:
             output.note(held_out)
@@ -202,6 +213,16 @@ def fit(
             output.note("note: the model was not saved (no --out); pass --out FILE to keep it.")
 
 
+def data_spec(data, dataset, time_column, time_format, column, last, sep, id_column,
+              target) -> DataSpec:
+    """The data of `fit` and `evaluate`: wide, or long (recognised, or ``--id-column``), whose
+    ``--target`` is one column."""
+    spec = DataSpec(data, dataset, time_column, time_format, column, last, sep, id_column)
+    if spec.long_names is not None:
+        spec.target = long_target(target)
+    return spec
+
+
 def held_out_note(estimator) -> str | None:
     """What a model was not trained on, and why (None: it saw every row, or its skill report
     shows the held-out part)."""
@@ -213,15 +234,19 @@ def held_out_note(estimator) -> str | None:
         use = ("for validation (the search and early stopping)"
                if hasattr(estimator, "search") else
                "for validation (early stopping)" if hasattr(estimator, "patience") else "unused")
-        parts.append(f"the next {split.n_val} (--validation-size "
+        each = " (the last ones of each series)" if hasattr(split, "splits") else ""
+        parts.append(f"the next {split.n_val}{each} (--validation-size "
                      f"{estimator.validation_size:g}) {use}")
     if split.n_test:
         parts.append(f"the last {split.n_test} (--test-size {estimator.test_size:g}) held out, "
                      "unused: no skill report is made")
     if not parts:
         return None
-    return (f"note: {type(estimator).__name__} was trained on the first {split.train_end} of "
-            f"{split.n_rows} rows; {'; '.join(parts)}.")
+    splits = getattr(split, "splits", None)  # a long frame's: one split per series
+    trained = (f"the first {split.train_end} of {split.n_rows} rows" if splits is None else
+               f"the first {sum(s.train_end for s in splits)} of {split.n_rows} rows, the "
+               f"first part of each of its {len(splits)} series")
+    return f"note: {type(estimator).__name__} was trained on {trained}; {'; '.join(parts)}."
 
 
 def check_regular_times(frame, name: str) -> None:
@@ -278,9 +303,18 @@ def predict(
     plot: Annotated[Optional[Path], typer.Option(
         help="Draw the recent history and the forecast to this picture (.png, .svg, .pdf).",
         show_default=False)] = None,
-    history: Annotated[int, typer.Option(min=1, help="Rows of history the picture shows.")] = 200,
+    history: Annotated[int, typer.Option(min=1, help="Rows of history the picture shows (of "
+                                         "each series).")] = 200,
+    series: Annotated[Optional[list[str]], typer.Option(
+        "--series", help="Long data: a series the picture shows (repeat; default: the first "
+        f"{PLOTTED_SERIES}).", show_default=False)] = None,
     level: LevelOpt = None,
+    future: Annotated[Optional[Path], typer.Option(
+        "--future", help="CSV file of the known-future covariates' values over the horizon "
+        "(a model fitted with --future-covariate): the same layout as the data, wide (a time "
+        "column) or long (id and time columns).", show_default=False)] = None,
     dataset: DatasetOpt = None,
+    id_column: IdColumnOpt = None,
     time_column: TimeColumnOpt = "auto",
     time_format: TimeFormatOpt = None,
     sep: SepOpt = ",",
@@ -303,15 +337,46 @@ def predict(
         check_picture_paths(plot)
         coverages = coverages_of(level, output)
         estimator = load(model)
-        columns = getattr(estimator, "feature_names_in_", None)
-        spec = DataSpec(data, dataset, time_column, time_format,
-                        [str(c) for c in columns] if columns is not None else None, sep=sep)
+        fitted = getattr(estimator, "long_columns_", None)  # the long frame's columns, or None
+        if fitted is None and series:
+            fail("--series picks series of long data; this model was fitted on a wide series "
+                 "(its picture shows every target).")
+        if fitted is not None:
+            spec = DataSpec(data, dataset, time_column if time_column != "auto" else fitted.time,
+                            time_format, estimator.long_features_[1:], sep=sep,
+                            id_column=id_column or fitted.id, target=fitted.target, long=True)
+        else:
+            columns = getattr(estimator, "feature_names_in_", None)
+            spec = DataSpec(data, dataset, time_column, time_format,
+                            [str(c) for c in columns] if columns is not None else None, sep=sep,
+                            id_column=id_column)
+            if spec.long_names is not None:
+                fail(f"{spec.name} is long data (columns {spec.long_names.id}, "
+                     f"{spec.long_names.time}), but this {type(estimator).__name__} was fitted "
+                     "on a wide series; refit it on the long file to forecast its series.")
         frame = spec.load()
-        check_regular_times(frame, spec.name)
+        if spec.long_names is None:
+            check_regular_times(frame, spec.name)
         if missing is not None:
             estimator.set_params(missing=missing.value)
-        forecast = estimator.predict(frame)
-        bands = estimator.predict_interval(frame, coverages) if coverages else None
+        keywords = spec.keywords()
+        if future is not None:
+            keywords["future"] = replace(spec, path=future, dataset=None, columns=None,
+                                         target=None, last=None).load_future()
+        if fitted is not None:
+            ids = plotted_series(frame, spec.long_names.id, series) if plot is not None else None
+            table = (estimator.predict_interval(frame, coverages, **keywords) if coverages
+                     else estimator.predict(frame, **keywords))
+            write_long(table, spec.long_names, out, output)
+            if plot is not None:
+                from .plots import draw_long_forecast, save_figure
+
+                save_figure(draw_long_forecast(frame, table, spec.long_names, ids, history,
+                                               coverages), plot)
+                output.note(f"picture written to {plot}")
+            return
+        forecast = estimator.predict(frame, **keywords)
+        bands = estimator.predict_interval(frame, coverages, **keywords) if coverages else None
         label = frame.index.name or ("time" if hasattr(frame.index, "tz") else "step")
         table = with_interval_columns(forecast, bands)
         table.index.name = label
@@ -326,6 +391,36 @@ def predict(
             save_figure(draw_forecast(frame[forecast.columns].iloc[-history:], forecast, bands),
                         plot)
             output.note(f"picture written to {plot}")
+
+
+PLOTTED_SERIES = 4  # series a picture of long data shows without --series
+
+
+def plotted_series(frame, id_column: str, asked: Optional[list[str]]) -> list:
+    """The ids of the series to draw: those ``asked`` (matched as text), else the first
+    ``PLOTTED_SERIES`` in id order; an unknown one fails (before the forecast)."""
+    ids = sorted(frame[id_column].unique())
+    if not asked:
+        return ids[:PLOTTED_SERIES]
+    by_text = {str(key): key for key in ids}
+    unknown = [name for name in asked if name not in by_text]
+    if unknown:
+        shown = ", ".join(map(str, ids[:10])) + (", ..." if len(ids) > 10 else "")
+        fail(f"--series {unknown[0]}: no such series in the data ({len(ids)} series: {shown}).")
+    return [by_text[name] for name in dict.fromkeys(asked)]
+
+
+def write_long(table, names, out: Optional[Path], output: Output) -> None:
+    """A long forecast as CSV (columns id, time, target and the bounds): printed, or written
+    to ``out``."""
+    from ..data import write_frame_csv
+
+    if out is None:
+        output.result(table.to_csv(index=False).rstrip("\n"))
+        return
+    write_frame_csv(table.set_index(names.id), out)
+    output.note(f"forecast of {table[names.id].nunique()} series x "
+                f"{len(table) // max(table[names.id].nunique(), 1)} step(s) written to {out}")
 
 
 def with_interval_columns(forecast, bands):

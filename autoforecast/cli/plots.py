@@ -56,15 +56,38 @@ def draw_forecast(history: pd.DataFrame, forecast: pd.DataFrame, bands=None) -> 
     figure = Figure(figsize=(9, 2.6 * n), layout="constrained")
     axes = figure.subplots(n, 1, squeeze=False)[:, 0]
     for ax, column in zip(axes, forecast.columns):
-        ax.plot(history.index, history[column], color="0.3", lw=1, label="history")
+        past = history[column].dropna()  # (long data: each series on its own times)
+        ax.plot(past.index, past.to_numpy(), color="0.3", lw=1, label="history")
         if bands is not None:
             _shade(ax, bands, column)
-        joined = pd.concat([history[column].iloc[-1:], forecast[column]])
+        joined = pd.concat([past.iloc[-1:], forecast[column].dropna()])
         ax.plot(joined.index, joined.to_numpy(), color="tab:orange", lw=1.5, marker=".",
                 label="forecast")
         ax.set_title(str(column), loc="left", fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
     return figure
+
+
+def draw_long_forecast(frame: pd.DataFrame, table: pd.DataFrame, names, ids, history: int,
+                       coverages=()) -> Figure:
+    """:func:`draw_forecast` of long data: one panel per series of ``ids``, its last
+    ``history`` rows of ``frame`` and its rows of ``table`` (the long forecast, with
+    ``<target>_lo_<level>`` / ``<target>_hi_<level>`` for each of ``coverages``)."""
+    from ..intervals import level_label
+
+    def wide(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+        rows = rows[rows[names.id].isin(ids)]
+        return rows.pivot(index=names.time, columns=names.id, values=column)[list(ids)]
+
+    past = frame.sort_values([names.id, names.time]).groupby(names.id).tail(history)
+    bands = None
+    if coverages:
+        bands = pd.concat({(key, coverage, bound): wide(table, f"{names.target}_{side}_"
+                                                               f"{level_label(coverage)}")[key]
+                           for key in ids for coverage in coverages
+                           for side, bound in (("lo", "lower"), ("hi", "upper"))}, axis=1)
+        bands.columns.names = ["target", "coverage", "bound"]
+    return draw_forecast(wide(past, names.target), wide(table, names.target), bands)
 
 
 def _shade(ax, bands: pd.DataFrame, column) -> None:

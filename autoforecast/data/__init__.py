@@ -1,6 +1,6 @@
 """The data layer: validation, chronological splits, scaling, lazy windows, time indexes."""
 
-from .csv import read_series_csv, write_frame_csv
+from .csv import is_long_csv, read_long_csv, read_series_csv, write_frame_csv
 from .errors import InputWarning, MissingValuesError, NotEnoughDataError
 from .scaling import SeriesScaler
 from .splits import Split, resolve_split
@@ -20,6 +20,8 @@ __all__ = [
     "check_series",
     "future_index",
     "future_values",
+    "is_long_csv",
+    "read_long_csv",
     "read_series_csv",
     "resolve_split",
     "resolve_target",

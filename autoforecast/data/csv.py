@@ -51,6 +51,34 @@ def read_series_csv(path, time_column="auto", columns=None, *, time_format=None,
     return frame
 
 
+def read_long_csv(path, id_column="unique_id", time_column="ds", *, time_format=None,
+                  sep=",") -> pd.DataFrame:
+    """Read a long file from ``path``: one row per (series, time), an id column, a time column
+    (parsed as timestamps, or kept as integers) and value columns; a RangeIndex. The file's
+    own checks are :func:`read_series_csv`'s; the rest (duplicates, order, frequencies) is
+    left to the estimators' validation (:func:`autoforecast.data.long.check_long`)."""
+    path = Path(path)
+    frame = _read_raw(path, sep)
+    for role, name in (("id", id_column), ("time", time_column)):
+        if name not in frame.columns:
+            raise ValueError(
+                f"{path} has no {role} column {name!r}; its columns are "
+                f"{_listing(frame.columns)}. Name its {role} column with {role}_column=.")
+    times = _parse_index(pd.Index(frame[time_column]), time_column, path, time_format)
+    frame[time_column] = times.to_numpy()
+    return frame
+
+
+def is_long_csv(path, id_column="unique_id", time_column="ds", sep=",") -> bool:
+    """Whether the file at ``path`` has the columns ``id_column`` and ``time_column`` in its
+    header line (False when it cannot be read: the reader says why)."""
+    try:
+        header = pd.read_csv(path, sep=sep, nrows=0).columns
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return id_column in header and time_column in header
+
+
 def write_frame_csv(frame: pd.DataFrame, path, index_label=None) -> Path:
     """Write ``frame`` (with its index) to ``path`` atomically; returns the path."""
     with atomic_path(path, suffix=".csv") as tmp:

@@ -17,25 +17,30 @@ class Windows:
 
     An origin ``t`` pairs the inputs ``series[t - lookback : t]`` with the targets
     ``series[t : t + horizon, targets]``. Batches are ``x: (batch, lookback, n_features)`` and
-    ``y: (batch, horizon, n_targets)``; with ``horizon=0`` only inputs are produced.
+    ``y: (batch, horizon, n_targets)``; with ``horizon=0`` only inputs are produced. With
+    ``ahead > 0`` the inputs also hold the ``ahead`` rows after the origin, ``series[t - lookback
+    : t + ahead]`` (the known-future covariates' values; a network reads those columns alone).
     """
 
     def __init__(self, series, origins, lookback: int, horizon: int, targets=None,
-                 dtype=torch.float32):
+                 dtype=torch.float32, ahead: int = 0):
         self.series = torch.as_tensor(series, dtype=dtype)  # (n_rows, n_features)
         self.origins = np.asarray(origins, dtype=np.int64)
-        self.lookback, self.horizon = int(lookback), int(horizon)
+        self.lookback, self.horizon, self.ahead = int(lookback), int(horizon), int(ahead)
         n_features = self.series.shape[1]
         self.targets = np.arange(n_features) if targets is None else np.asarray(targets)
+        after = max(self.horizon, self.ahead)
         if len(self.origins) and (self.origins.min() < self.lookback
-                                  or self.origins.max() + self.horizon > len(self.series)):
+                                  or self.origins.max() + after > len(self.series)):
             raise ValueError(
-                f"window origins must lie in [{self.lookback}, {len(self.series) - self.horizon}] "
-                f"for lookback={self.lookback}, horizon={self.horizon} and "
-                f"{len(self.series)} rows; got [{self.origins.min()}, {self.origins.max()}]."
+                f"window origins must lie in [{self.lookback}, {len(self.series) - after}] "
+                f"for lookback={self.lookback}, horizon={self.horizon}"
+                + (f", {self.ahead} known-future rows" if self.ahead else "")
+                + f" and {len(self.series)} rows; got [{self.origins.min()}, "
+                f"{self.origins.max()}]."
             )
         # Views, no copies: (n_rows - lookback + 1, n_features, lookback) and likewise for targets.
-        self._inputs = self.series.unfold(0, self.lookback, 1)
+        self._inputs = self.series.unfold(0, self.lookback + self.ahead, 1)
         self._outputs = self.series.unfold(0, self.horizon, 1) if self.horizon else None
 
     def __getstate__(self):  # pickle the series once, not the strided views of it
@@ -45,14 +50,16 @@ class Windows:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._inputs = self.series.unfold(0, self.lookback, 1)
+        self.ahead = state.get("ahead", 0)
+        self._inputs = self.series.unfold(0, self.lookback + self.ahead, 1)
         self._outputs = self.series.unfold(0, self.horizon, 1) if self.horizon else None
 
     def __len__(self) -> int:
         return len(self.origins)
 
     def inputs(self, idx: np.ndarray) -> torch.Tensor:
-        """Input windows for positions ``idx`` of ``origins``: (batch, lookback, n_features)."""
+        """Input windows for positions ``idx`` of ``origins``: (batch, lookback + ahead,
+        n_features)."""
         starts = torch.from_numpy(self.origins[idx] - self.lookback)
         return self._inputs[starts].transpose(1, 2)
 
