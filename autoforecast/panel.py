@@ -21,6 +21,7 @@ raises :class:`autoforecast.data.NotEnoughDataError`.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -94,6 +95,8 @@ class LongFormatMixin:
 
     def _fit_global(self, panel: Panel) -> None:
         lookback = self._check_common_params()
+        self._resolve_calendar(panel.freq, panel.columns, "the long frame")
+        panel = self._calendar_panel(panel)
         self.lookback_ = (lookback if lookback is not None
                           else self._auto_lookback(int(np.median(panel.lengths))))
         splits = {}
@@ -132,6 +135,20 @@ class LongFormatMixin:
         first = next(iter(self.series_models_.values()))
         self.lookback_ = first.lookback_
         self.scaler_ = None  # each series' model has its own
+
+    def _calendar_panel(self, panel: Panel) -> Panel:
+        """``panel`` with the model's calendar columns (``calendar_``) after its own."""
+        if not getattr(self, "calendar_", []):
+            return panel
+        lengths = panel.lengths
+        if isinstance(panel.freq, pd.offsets.Tick):
+            steps = np.arange(len(panel.values)) - np.repeat(panel.starts[:-1], lengths)
+            times = (pd.DatetimeIndex(panel.first_times.repeat(lengths))
+                     + pd.to_timedelta(steps * panel.freq.nanos, unit="ns"))
+        else:
+            times = np.concatenate([np.asarray(panel.times(i)) for i in range(len(panel))])
+        return dataclasses.replace(panel, values=self._with_calendar(panel.values, times),
+                                   columns=list(panel.columns) + list(self.calendar_))
 
     def _drop_short(self, panel: Panel, keep: list) -> Panel:
         """``panel`` without the series not in ``keep`` (too short), with a warning that counts
@@ -202,6 +219,7 @@ class LongFormatMixin:
             ids, last, windows = self.series_ids_, self.last_times_, self.last_windows_
         else:
             _check_lengths(panel, self.lookback_, "predict")
+            panel = self._calendar_panel(panel)
             ids, last = panel.ids, panel.last_times()
             windows = np.stack([panel.series(i)[-self.lookback_:] for i in range(len(panel))])
         mean, scale = self._series_scaling(ids, panel)
@@ -209,7 +227,7 @@ class LongFormatMixin:
 
     def _series_scaling(self, ids, panel: Panel | None):
         known = {k: i for i, k in enumerate(self.series_ids_)}
-        mean = np.empty((len(ids), self.n_features_in_))
+        mean = np.empty((len(ids), self.scaler_.mean_.shape[1]))
         scale = np.empty_like(mean)
         for j, key in enumerate(ids):
             if key in known:
@@ -272,6 +290,7 @@ class LongFormatMixin:
         and with ``coverages`` their bounds (n_origins, horizon, 1, n_coverages, 2)."""
         horizon = int(self.horizon)
         tables, truths, forecasts, all_bounds = [], [], [], []
+        panel = panel if self._per_series else self._calendar_panel(panel)
         mean, scale = (None, None) if self._per_series else self._series_scaling(panel.ids, panel)
         for i, key in enumerate(panel.ids):
             values = panel.series(i)

@@ -101,6 +101,40 @@ def test_evaluate_on_long_data(long_csv):
     assert "naive" in result.stdout and "linear" in result.stdout
 
 
+def test_evaluate_reads_future_covariates(tmp_path):
+    frame = make_long(STARTS).assign(promo=lambda d: (np.arange(len(d)) % 5 == 0).astype(float))
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    tables = {}
+    for name, extra in (("none", []), ("promo", ["--future-covariate", "promo"]),
+                        ("both", ["--future-covariate", "promo", "--future-covariate",
+                                  "calendar"])):
+        tables[name] = tmp_path / f"{name}.csv"
+        result = invoke("evaluate", data, "-m", "gru", "-m", "naive", "--budget", "tiny", "-H",
+                        3, "-l", 6, "--test-size", 6, "--csv", tables[name], *extra)
+        assert result.exit_code == 0, result.output
+    mae = {name: pd.read_csv(path, index_col=0).loc["gru", "mae"] for name, path in tables.items()}
+    assert len(set(mae.values())) == 3  # the network read them (naive takes none: no error)
+    assert_one_line_error(invoke("evaluate", data, "-m", "gru", "--future-covariate", "price"),
+                          "--future-covariate names ['price']")
+    assert_one_line_error(invoke("evaluate", data, "-m", "naive", "--future-covariate", "promo"),
+                          "does not apply to --model naive")
+
+
+def test_calendar_features_need_no_future_file(tmp_path, csv):
+    model = tmp_path / "gru.joblib"
+    fit_ok(csv, "--model", "gru", "--budget", "tiny", "-H", 3, "-l", 6, "--future-covariate",
+           "calendar", "--out", model)
+    result = invoke("predict", model, csv)
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1 + 3
+    frame = make_long(STARTS)
+    integer = tmp_path / "integer.csv"
+    frame.assign(ds=frame.groupby("unique_id").cumcount() + 1).to_csv(integer, index=False)
+    assert_one_line_error(invoke("fit", integer, "--model", "gru", "-H", 3, "--future-covariate",
+                                 "calendar"), "integer times")
+
+
 def test_bad_long_input_is_one_line(tmp_path, long_csv, named_csv):
     frame = make_long(STARTS)
     duplicated = tmp_path / "dup.csv"
