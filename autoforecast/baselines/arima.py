@@ -265,14 +265,18 @@ class ARIMAForecaster(BaseForecaster):
         scale = self.scaler_.scale_[self.target_idx_]
         return self.scaler_.inverse_transform(mean, self.target_idx_), var * scale ** 2
 
-    def predict(self, X=None, **long_columns):
+    def predict(self, X=None, *, future=None, id_col=None, time_col=None, target_col=None):
         """Forecast the ``horizon`` steps after the end of ``X``; without ``X``, continue from
         the fit's final filtered state (models saved by 0.1: filter the last ``lookback`` rows).
-        ``long_columns``: ``id_col``, ``time_col``, ``target_col`` of a long ``X``."""
+        ``id_col``, ``time_col``, ``target_col``: the columns of a long ``X``; ``future``: as in
+        :meth:`BaseForecaster.predict` (ARIMA reads no known-future covariates)."""
         check_is_fitted(self, "scaler_")
-        if (X is not None or long_columns or getattr(self, "long_columns_", None) is not None
+        names = (id_col, time_col, target_col)
+        if (X is not None or future is not None or any(n is not None for n in names)
+                or getattr(self, "long_columns_", None) is not None
                 or any(f.final_state is None for f in self.fits_)):
-            return super().predict(X, **long_columns)
+            return super().predict(X, future=future, id_col=id_col, time_col=time_col,
+                                   target_col=target_col)
         scaled = np.stack([self._from_final_state(f)[0] for f in self.fits_], axis=-1)
         forecast = self.scaler_.inverse_transform(scaled[None], self.target_idx_)[0]  # (H, T)
         if not self.fitted_on_frame_:
