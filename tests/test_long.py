@@ -65,6 +65,23 @@ def test_different_frequencies_are_refused():
     assert "different frequencies" in message and "'a'" in message and "'b'" in message
 
 
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_the_step_is_read_in_the_timestamps_own_unit(unit):
+    """A two-row series has no inferred frequency: its step comes from its time difference,
+    which must be read in the column's unit (pandas 3 parses timestamps to microseconds)."""
+    two = pd.DataFrame({"unique_id": "z", "ds": pd.date_range("2021-01-01", periods=2,
+                                                                freq="h"), "y": [1.0, 2.0]})
+    df = pd.concat([make_long(), two], ignore_index=True)
+    df["ds"] = df.ds.astype(f"datetime64[{unit}]")
+    with pytest.warns(InputWarning, match=r"1 of 4 series dropped.*'z' \(2 rows\)"):
+        est = NaiveForecaster(lookback=2, horizon=3).fit(df)
+    assert est.long_freq_ == pd.offsets.Hour()
+    apart = two.assign(ds=pd.to_datetime(["2021-01-01 00:00", "2021-01-01 03:00"])
+                       .astype(f"datetime64[{unit}]"))
+    panel = check_long(apart, long_columns(apart), "ffill")  # alone: steps by 3 hours
+    assert panel.freq == pd.Timedelta(hours=3) and list(panel.lengths) == [2]
+
+
 def test_gaps_follow_the_missing_policy():
     df = make_long().drop(index=[10, 11])
     with pytest.raises(MissingValuesError, match="'a'.*2 missing time"):

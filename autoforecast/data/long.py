@@ -227,7 +227,8 @@ def _common_freq(ids, times: pd.Series, starts, names: LongColumns):
     """The frequency every series steps by (gaps allowed: a series' step is its smallest)."""
     t = times.to_numpy()
     if np.issubdtype(t.dtype, np.datetime64):
-        steps = _series_steps(t.view(np.int64), starts)
+        # nanoseconds whatever the unit (pandas 3 parses timestamps to microseconds)
+        steps = _series_steps(t.astype("datetime64[ns]").view(np.int64), starts)
         freq = {}
         for i, step in enumerate(steps):
             if step is None:
