@@ -82,6 +82,18 @@ def test_the_step_is_read_in_the_timestamps_own_unit(unit):
     assert panel.freq == pd.Timedelta(hours=3) and list(panel.lengths) == [2]
 
 
+def test_time_zone_aware_times_are_refused_with_the_conversion():
+    df = make_long()
+    df["ds"] = df.ds.dt.tz_localize("Europe/Paris")
+    message = error_of(df)
+    assert "time-zone aware" in message and "datetime64[us, Europe/Paris]" in message
+    assert "df['ds'].dt.tz_convert(None)" in message
+    with pytest.raises(ValueError, match="time-zone aware"):
+        LinearForecaster(lookback=4, horizon=2).fit(df)
+    df["ds"] = df.ds.dt.tz_convert(None)  # as suggested: then it fits
+    assert len(NaiveForecaster(lookback=2, horizon=2).fit(df).predict()) == 3 * 2
+
+
 def test_gaps_follow_the_missing_policy():
     df = make_long().drop(index=[10, 11])
     with pytest.raises(MissingValuesError, match="'a'.*2 missing time"):

@@ -182,6 +182,12 @@ def _kind(value) -> str:
 
 
 def _check_times(times: pd.Series, names: LongColumns) -> pd.Series:
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        raise ValueError(
+            f"the time column {names.time!r} is time-zone aware ({times.dtype}); the long format "
+            "takes naive timestamps. Drop the time zone first: `df[{0!r}] = "
+            "df[{0!r}].dt.tz_convert(None)` (as UTC), or `.dt.tz_localize(None)` (as local "
+            "wall-clock times).".format(names.time))
     if pd.api.types.is_datetime64_any_dtype(times):
         if times.isna().any():
             raise ValueError(f"the time column {names.time!r} holds {int(times.isna().sum())} "
