@@ -159,3 +159,12 @@ def test_future_covariates_on_the_command_line(tmp_path):
                           "--future-covariate names ['price']")
     assert_one_line_error(invoke("fit", data, "--model", "naive", "--future-covariate", "promo"),
                           "does not apply to --model naive")
+
+
+def test_autocell_on_long_data_notes_the_unused_test_part_once(long_csv):
+    result = fit_ok(long_csv, "-H", 2, "-l", 8, "--budget", "tiny")
+    assert result.stderr.count("--test-size") == 2  # the note and its advice, said once
+    assert ("its test part (the last --test-size 0.2 of each series, 30 rows in all) is held "
+            "out and used by nothing. Pass --test-size 0") in " ".join(result.stderr.split())
+    assert "compare models with `autoforecast evaluate`" in result.stderr
+    assert "baselines" not in result.stderr

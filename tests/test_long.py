@@ -254,7 +254,26 @@ def test_backtest_and_compare_models_on_a_long_frame():
 
 
 def test_autocell_fits_a_long_frame():
-    est = AutoCellForecaster(lookback=8, horizon=2, validation_size=6, test_size=0,
-                             segment_length=4, **TINY_SEARCH).fit(make_long())
+    events = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # test_size=0: nothing held out, nothing to warn of
+        est = AutoCellForecaster(lookback=8, horizon=2, validation_size=6, test_size=0,
+                                 segment_length=4, **TINY_SEARCH).fit(make_long(),
+                                                                      callback=events.append)
     assert est.report_ is None
     assert len(est.predict()) == 6
+    assert "baselines" not in {e.stage for e in events}
+
+
+def test_autocell_warns_that_a_long_frames_test_part_is_unused():
+    """On a long frame there is no skill report: a test part held out without a refit is
+    used by nothing, which a warning says (once), and no baseline is announced or fitted."""
+    events = []
+    with pytest.warns(InputWarning, match=r"test part \(the last test_size=6 of each series, "
+                      r"18 rows in all\) is held out and used by nothing.*test_size=0") as caught:
+        est = AutoCellForecaster(lookback=8, horizon=2, validation_size=6, test_size=6,
+                                 segment_length=4, **TINY_SEARCH).fit(make_long(),
+                                                                      callback=events.append)
+    assert sum("test part" in str(w.message) for w in caught) == 1
+    assert est.report_ is None and est.baselines_ == {}
+    assert "baselines" not in {e.stage for e in events}

@@ -63,6 +63,8 @@ CLI_PHRASES = (
     (r"refit with a larger validation_size \(e\.g\. 0\.2\)\.",
      "fit with a larger --validation-size or on a longer series, or ask for a lower --level."),
     (r"set the time column as the index", "name the time column with --time-column"),
+    (r"compare models on a long frame with compare_models or backtest",
+     "compare models with `autoforecast evaluate`"),
     (r"Pass the separator: read_series_csv\(path, sep=[^)]*\), or (?P<flag>--sep .+?) on the "
      r"command line\.", r"Pass the separator: \g<flag>."),
     (r"\b(id|time)_col(?:umn)?=(?=['\w])", r"--\1-column "),
