@@ -120,6 +120,9 @@ def test_bad_long_input_is_one_line(tmp_path, long_csv, named_csv):
                                  tmp_path / "p.png"), "--series zz: no such series")
     assert_one_line_error(invoke("predict", model, named_csv), "no id column 'unique_id'",
                           "--id-column")
+    assert_one_line_error(invoke("predict", model, "--dataset", "appliances"),
+                          "this model was fitted on a CSV file in long format",
+                          "the shipped data sets are wide")
 
 
 def test_wide_and_long_models_do_not_mix(tmp_path, long_csv, csv):
