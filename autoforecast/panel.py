@@ -136,7 +136,8 @@ class LongFormatMixin:
     def _drop_short(self, panel: Panel, keep: list) -> Panel:
         """``panel`` without the series not in ``keep`` (too short), with a warning that counts
         and names them; an error when none is left."""
-        short = [i for i in range(len(panel)) if i not in set(keep)]
+        kept = set(keep)
+        short = [i for i in range(len(panel)) if i not in kept]
         need = (f"lookback={self.lookback} + horizon={self.horizon} and the split sizes "
                 f"(validation_size={self.validation_size!r}, test_size={self.test_size!r})")
         named = ", ".join(f"{panel.ids[i]!r} ({panel.lengths[i]} rows)" for i in short[:MAX_NAMED])

@@ -105,6 +105,44 @@ def test_gaps_follow_the_missing_policy():
     assert panel.values[9, 0] == full.y[9] and panel.values[12, 0] == full.y[12]
 
 
+def test_gaps_are_placed_in_one_pass_per_series(monkeypatch):
+    """At a calendar frequency, a gap's rows are placed by one search per series, not one date
+    range per row (10,000 series of 1,000 rows would take minutes)."""
+    from autoforecast.data import long
+
+    months = pd.date_range("2020-01-01", periods=12, freq="MS")
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 10),
+                       "ds": np.r_[months[[0, 1, 2, 4, 5, 6, 7, 8, 10, 11]], months[:10]],
+                       "y": np.arange(20.0)})
+    calls, real = [], pd.date_range
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(long.pd, "date_range", counted)
+    panel = check_long(df, long_columns(df), "ffill")
+    assert list(panel.lengths) == [12, 10] and panel.freq == pd.offsets.MonthBegin()
+    np.testing.assert_array_equal(panel.series(0)[:, 0], [0, 1, 2, 2, 3, 4, 5, 6, 7, 7, 8, 9])
+    assert len(calls) <= 2 * len(panel)  # a series' length and its gaps' places
+    with pytest.raises(MissingValuesError, match="first between 2020-03-01 00:00:00 and "
+                                                 "2020-05-01 00:00:00"):
+        check_long(df, long_columns(df))
+
+
+def test_dropping_short_series_is_linear_in_the_number_of_series():
+    import time
+
+    n = 20_000
+    panel = check_long(pd.DataFrame({"unique_id": np.repeat(np.arange(n), 2),
+                                     "ds": np.tile([0, 1], n), "y": 1.0}),
+                       long_columns(pd.DataFrame(columns=["unique_id", "ds", "y"])))
+    started = time.perf_counter()
+    with pytest.warns(InputWarning, match="1 of 20000 series dropped"):
+        kept = NaiveForecaster()._drop_short(panel, list(range(1, n)))
+    assert len(kept) == n - 1 and time.perf_counter() - started < 2  # was 10 s
+
+
 def test_unsorted_rows_are_sorted():
     df = make_long()
     shuffled = df.sample(frac=1.0, random_state=0)
