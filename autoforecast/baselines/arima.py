@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseForecaster, check_positive_int
 from ..data import future_index
-from ..intervals import gaussian_offsets, recent
+from ..intervals import gaussian_offsets
 from .arima_filter import filter_states, forecast_from_states, forecast_series, matrices
 from .arima_fits import Spec, fit_spec
 from .arima_period import period_from_freq
@@ -206,7 +206,7 @@ class ARIMAForecaster(BaseForecaster):
     def _calibration_residuals(self, Z, split) -> np.ndarray:
         """With ``interval_method="conformal"``: the errors on the validation part's windows of
         each series' model re-estimated on the training part; else none (model-based bands)."""
-        origins = recent(split.origins("val", self.lookback_, self.horizon))
+        origins = split.recent_origins("val", self.lookback_, self.horizon)
         if self.interval_method != "conformal" or not len(origins):
             return self._residuals_at(Z, origins[:0])
         means = [forecast_series(Z[: split.val_end, j], fit.spec(),
