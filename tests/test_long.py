@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import warnings
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.model_selection import TimeSeriesSplit, cross_val_score
 
 from autoforecast import (ARIMAForecaster, AutoCellForecaster, GRUForecaster, LinearForecaster,
@@ -221,6 +223,15 @@ def test_a_batch_holds_at_most_batch_size_windows_of_one_series_each():
         check_long(make_long(), long_columns(make_long())).values, [60, 50, 40]), est.split_)
     sizes = [len(x) for x, _ in train.batches(5)]
     assert max(sizes) == 5 and sum(sizes) == len(train)
+    starts = np.asarray(est.split_.starts)  # each window's rows (inputs and targets) lie in
+    first = train.origins - est.lookback_   # one series: they start and end in the same one
+    end = train.origins + est.horizon - 1
+    assert (np.searchsorted(starts, first, "right") == np.searchsorted(starts, end, "right")).all()
+    x, y = next(train.batches(len(train)))
+    values = check_long(make_long(), long_columns(make_long())).values[:, 0]
+    scaled = est.scaler_.transform(values[:, None], [60, 50, 40])[:, 0]
+    np.testing.assert_allclose(y[:, :, 0], scaled[train.origins[:, None] + np.arange(est.horizon)],
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_each_series_is_scaled_on_its_own():
@@ -231,6 +242,23 @@ def test_each_series_is_scaled_on_its_own():
     np.testing.assert_allclose(b.y[b.unique_id == "b"], a.y[a.unique_id == "b"] * 1000 + 5,
                                rtol=1e-9)
     np.testing.assert_allclose(b.y[b.unique_id != "b"], a.y[a.unique_id != "b"], rtol=1e-9)
+
+
+def test_the_panel_scaler_reads_no_validation_or_test_row():
+    df = make_long()
+    est = LinearForecaster(lookback=6, horizon=2, validation_size=0.2, test_size=0.2).fit(df)
+    position = df.groupby("unique_id").cumcount().to_numpy()
+    train_end = np.array([s.train_end for s in est.split_.splits])
+    held = position >= train_end[df.unique_id.map({"a": 0, "b": 1, "c": 2}).to_numpy()]
+    assert held.sum() == sum(n - s.train_end for n, s in zip([60, 50, 40], est.split_.splits))
+    wild = df.assign(y=np.where(held, 1e4 * np.sin(position), df.y))
+    other = clone(est).fit(wild)
+    np.testing.assert_array_equal(other.scaler_.mean_, est.scaler_.mean_)
+    np.testing.assert_array_equal(other.scaler_.scale_, est.scaler_.scale_)
+    for key, n in zip("abc", train_end):  # the training rows' statistics
+        rows = df.y[df.unique_id == key].to_numpy()[:n]
+        np.testing.assert_allclose(est.scaler_.mean_[ord(key) - ord("a"), 0], rows.mean())
+        np.testing.assert_allclose(est.scaler_.scale_[ord(key) - ord("a"), 0], rows.std())
 
 
 # ------------------------------------------------------------------------------ predict
@@ -257,7 +285,8 @@ def test_predict_and_intervals_continue_each_series(make):
 def test_arima_fits_per_series_and_n_jobs_does_not_change_them():
     df = make_long()
     one = ARIMAForecaster(lookback=10, horizon=2, order=(1, 0, 0), n_jobs=1).fit(df)
-    two = ARIMAForecaster(lookback=10, horizon=2, order=(1, 0, 0), n_jobs=2).fit(df)
+    with joblib.parallel_config(backend="threading"):  # two workers, without process start-up
+        two = ARIMAForecaster(lookback=10, horizon=2, order=(1, 0, 0), n_jobs=2).fit(df)
     assert sorted(one.series_models_) == ["a", "b", "c"]
     assert one.series_models_["b"].split_.n_rows == 50
     pd.testing.assert_frame_equal(one.predict(), two.predict())
