@@ -19,14 +19,12 @@ Everything else (validation, splits, scaling, indexes, scoring) lives here, once
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from ._version import __version__
 from .calendar import calendar_columns, calendar_values, check_no_clash, wants_calendar
 from .data import (NotEnoughDataError, SeriesData, SeriesScaler, check_series, future_index,
                    future_values, resolve_split, resolve_target)
@@ -35,7 +33,7 @@ from .data.timeindex import infer_freq
 from .evaluation import backtest
 from .future import append_rows, long_future, wide_future
 from .intervals import (NotEnoughResidualsError, check_coverage, conformal_offsets,
-                        interval_frame, recent)
+                        interval_frame)
 from .panel import LongFormatMixin, PanelScaler
 from .shell import EstimatorShell
 
@@ -311,8 +309,7 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         """Residuals ``truth - forecast`` (n_windows, horizon, n_targets), original units, of
         the most recent windows of the fit data before the test part: out of sample only for a
         forecaster that learns nothing (the naive ones); others override this."""
-        origins = np.arange(self.lookback_, split.val_end - int(self.horizon) + 1)
-        return self._residuals_at(Z, recent(origins))
+        return self._residuals_at(Z, split.recent_origins("fit", self.lookback_, self.horizon))
 
     def residual_source(self) -> str:
         """Where the residuals come from and how to get more (ends a too-few error)."""

@@ -103,8 +103,14 @@ def evaluate(
         frame = spec.load()
         long = spec.long_names
         if long is not None:  # compare_models reads a long frame by its default names
-            frame = frame.rename(columns={long.id: ID_COL, long.time: TIME_COL,
-                                          long.target: TARGET_COL})
+            renames = {long.id: ID_COL, long.time: TIME_COL, long.target: TARGET_COL}
+            taken = [f"{new!r} (for {old!r})" for old, new in renames.items()
+                     if old != new and new in frame.columns and new not in renames]
+            if taken:
+                fail(f"evaluate reads long data by the names {ID_COL}, {TIME_COL}, {TARGET_COL}, "
+                     f"and {spec.name} already has another column named {', '.join(taken)}; "
+                     "rename or drop that column in the file (or leave it out with --column).")
+            frame = frame.rename(columns=renames)
         settings = {**preset(budget.value), "lookback": lookback, "horizon": horizon,
                     "target": None if long is not None else target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
                     "device": device.value, "random_state": seed}

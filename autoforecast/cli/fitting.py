@@ -248,7 +248,8 @@ def held_out_note(estimator) -> str | None:
         each = " (the last ones of each series)" if hasattr(split, "splits") else ""
         parts.append(f"the next {split.n_val}{each} (--validation-size "
                      f"{estimator.validation_size:g}) {use}")
-    if split.n_test:
+    warned = hasattr(estimator, "search") and hasattr(split, "splits")  # autocell, long: a note
+    if split.n_test and not warned:
         parts.append(f"the last {split.n_test} (--test-size {estimator.test_size:g}) held out, "
                      "unused: no skill report is made")
     if not parts:
