@@ -19,14 +19,13 @@ Everything else (validation, splits, scaling, indexes, scoring) lives here, once
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from ._version import __version__
+from .calendar import calendar_columns, calendar_values, check_no_clash, wants_calendar
 from .data import (NotEnoughDataError, SeriesData, SeriesScaler, check_series, future_index,
                    future_values, resolve_split, resolve_target)
 from .data.long import long_columns
@@ -34,7 +33,7 @@ from .data.timeindex import infer_freq
 from .evaluation import backtest
 from .future import append_rows, long_future, wide_future
 from .intervals import (NotEnoughResidualsError, check_coverage, conformal_offsets,
-                        interval_frame, recent)
+                        interval_frame)
 from .panel import LongFormatMixin, PanelScaler
 from .shell import EstimatorShell
 
@@ -69,6 +68,8 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         self.target_idx_ = resolve_target(self.target, data.columns, data.is_frame)
         self.target_names_ = [data.columns[i] for i in self.target_idx_]
         self.freq_ = infer_freq(data.index)  # before the fit: segments and ARIMA's season use it
+        self._resolve_calendar(self.freq_, data.columns)
+        data.values = self._with_calendar(data.values, data.index)
         self.lookback_ = lookback if lookback is not None else self._auto_lookback(len(data.values))
         self.split_ = resolve_split(len(data.values), self.lookback_, self.horizon,
                                     self.validation_size, self.test_size)
@@ -112,8 +113,7 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
             return self._predict_long(panel, future=future)
         if X is None:
             data = SeriesData(self.last_window_, self.last_index_[-self.lookback_:],
-                              list(getattr(self, "feature_names_in_", range(self.n_features_in_))),
-                              self.fitted_on_frame_)
+                              self._fitted_columns(), self.fitted_on_frame_)
             index_for_future, n_rows = self.last_index_, self.split_.n_rows
         else:
             data = self._check_new_series(X, self.lookback_, "predict")
@@ -129,11 +129,29 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
     # --------------------------------------------------------------- known-future covariates
     def _fitted_columns(self) -> list:
         """The fit's columns: a long frame's target and covariates, a wide frame's names, or
-        an array's positions."""
+        an array's positions; then the calendar columns the model computes, if any."""
         if getattr(self, "long_columns_", None) is not None:
-            return list(self.long_features_)
-        names = getattr(self, "feature_names_in_", None)
-        return list(names) if names is not None else list(range(self.n_features_in_))
+            columns = list(self.long_features_)
+        else:
+            names = getattr(self, "feature_names_in_", None)
+            columns = list(names) if names is not None else list(range(self.n_features_in_))
+        return columns + list(getattr(self, "calendar_", []))
+
+    def _resolve_calendar(self, freq, columns, where: str = "the data") -> None:
+        """``calendar_``: the calendar columns (:mod:`autoforecast.calendar`) the model adds to
+        the data, for data at ``freq`` with ``columns``; none unless future_covariates asks."""
+        self.calendar_ = []
+        if wants_calendar(getattr(self, "future_covariates", None)):
+            self.calendar_ = calendar_columns(freq, where)
+            check_no_clash(list(columns), self.calendar_)
+
+    def _with_calendar(self, values: np.ndarray, times) -> np.ndarray:
+        """``values`` (n, F) with the calendar columns at ``times`` after them (unchanged for
+        a model without them)."""
+        calendar = getattr(self, "calendar_", [])
+        if not calendar:
+            return values
+        return np.hstack([values, calendar_values(times, calendar)])
 
     def _future_names(self) -> list:
         """The known-future covariates the fitted model reads (none by default)."""
@@ -144,18 +162,28 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         """``values`` (n, F), or a long fit's windows (S, L, F), with the horizon's rows of the
         known-future covariates after them; as they are for a model that reads none."""
         names = self._future_names()
-        if not names:
+        calendar = list(getattr(self, "calendar_", []))
+        given = [n for n in names if n not in calendar]  # those future= must give
+        if not given:
             if future is not None:
+                reads = (f"only the calendar features {calendar}, computed from the forecast's "
+                         "times" if names else "none (future_covariates=None)")
                 raise ValueError(
                     f"future= gives known-future values, but this {type(self).__name__} reads "
-                    "none (future_covariates=None); leave it out, or fit with "
-                    "future_covariates=[...] naming its columns.")
-            return values
-        if ids is None:
-            rows = wide_future(future, times, names)
-        else:
-            rows = long_future(future, ids, times, names, self.long_columns_.id,
-                               self.long_columns_.time)
+                    f"{reads}; leave it out, or fit with future_covariates=[...] naming its "
+                    "columns.")
+            if not names:
+                return values
+        shape = (len(times),) if ids is None else (len(ids), len(times) // len(ids))
+        rows = np.empty(shape + (len(names),))
+        if given:
+            rows[..., [names.index(n) for n in given]] = (
+                wide_future(future, times, given) if ids is None else
+                long_future(future, ids, times, given, self.long_columns_.id,
+                            self.long_columns_.time))
+        if calendar:
+            rows[..., [names.index(n) for n in calendar]] = calendar_values(
+                times, calendar).reshape(shape + (len(calendar),))
         return append_rows(values, list(self.future_idx_), rows)
 
     def predict_at(self, X, origins) -> np.ndarray:
@@ -193,6 +221,7 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
 
     def _check_new_series(self, X, min_rows: int, method: str) -> SeriesData:
         data = check_series(self, X, reset=False, missing=self.missing)
+        data.values = self._with_calendar(data.values, data.index)
         if len(data.values) < min_rows:
             raise NotEnoughDataError(
                 f"{method} needs X with at least {min_rows} rows (lookback={self.lookback_}"
@@ -280,8 +309,7 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         """Residuals ``truth - forecast`` (n_windows, horizon, n_targets), original units, of
         the most recent windows of the fit data before the test part: out of sample only for a
         forecaster that learns nothing (the naive ones); others override this."""
-        origins = np.arange(self.lookback_, split.val_end - int(self.horizon) + 1)
-        return self._residuals_at(Z, recent(origins))
+        return self._residuals_at(Z, split.recent_origins("fit", self.lookback_, self.horizon))
 
     def residual_source(self) -> str:
         """Where the residuals come from and how to get more (ends a too-few error)."""

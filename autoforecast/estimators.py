@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -24,6 +25,7 @@ from torch import nn
 from .cells.base import n_parameters
 from .cells.segments import SegmentNet, SegmentNetFactory
 from .data import EpochBatches, NotEnoughDataError, SeriesData, Windows, future_values
+from .data.errors import InputWarning
 from .data.splits import PanelSplit
 from .evaluation import REPORT_COVERAGE, interval_bounds_or_none, skill_table
 from .events import epoch_losses, search_reached
@@ -183,7 +185,15 @@ class AutoCellForecaster(NeuralForecaster):
     def _finish_fit(self, Z, split) -> None:
         """After the calibration residuals (taken from the validated model, before a refit):
         the report on the test part, then the refit on all rows."""
-        if split.n_test and self.baselines:
+        long = isinstance(split, PanelSplit)
+        if long and split.n_test and not self.refit:
+            warnings.warn(
+                f"{type(self).__name__} on a long frame makes no skill report, so its test part "
+                f"(the last test_size={self.test_size!r} of each series, {split.n_test} rows in "
+                "all) is held out and used by nothing. Pass test_size=0 to train on those rows, "
+                "and compare models on a long frame with compare_models or backtest.",
+                InputWarning, stacklevel=6)  # fit's caller
+        if split.n_test and self.baselines and not long:
             names = ", ".join(self.baselines)
             self._emit("baselines", 0, len(self.baselines), f"fitting the baselines: {names}",
                        reached=f"fitting the baselines ({names})")

@@ -297,7 +297,8 @@ def backtest_long_models(models: dict, X, test_size, callback=None, coverages=()
         started = time.perf_counter()
         estimator.fit(head, callback=_prefixed(callback, name))
         seconds[name] = time.perf_counter() - started
-        fitted = {key: i for i, key in enumerate(panel.ids) if key in set(estimator.series_ids_)}
+        known = set(estimator.series_ids_)
+        fitted = {key: i for i, key in enumerate(panel.ids) if key in known}
         if len(fitted) < len(panel):
             raise ValueError(f"{name} dropped {len(panel) - len(fitted)} series as too short; "
                              "compare_models scores every model on the same series: drop the "

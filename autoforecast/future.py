@@ -14,12 +14,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .calendar import CALENDAR
+
 
 def check_future_covariates(value) -> None:
-    """``future_covariates`` is None or a non-empty list (or tuple) of column names."""
-    if value is not None and (isinstance(value, str) or not isinstance(value, (list, tuple))
-                              or not value):
-        raise ValueError(f"`future_covariates` must be None or a non-empty list of column names, "
+    """``future_covariates`` is None, "calendar", or a non-empty list (or tuple) of column
+    names, of which one may be "calendar" (:mod:`autoforecast.calendar`)."""
+    if value is not None and value != CALENDAR and (
+            isinstance(value, str) or not isinstance(value, (list, tuple)) or not value):
+        raise ValueError(f"`future_covariates` must be None, \"calendar\" or a non-empty list of "
+                         f"column names (\"calendar\" among them for the calendar features), "
                          f"got {value!r}; e.g. future_covariates=[{value!r}].")
 
 

@@ -32,8 +32,6 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from .data.splits import MAX_RESIDUAL_WINDOWS  # the most recent calibration windows kept
-
 BOUNDS = ("lower", "upper")
 COLUMN_LEVELS = ("target", "coverage", "bound")
 
@@ -159,8 +157,3 @@ def add_bound_columns(table: pd.DataFrame, bounds, coverages, prefix: str = "") 
     for i, level in enumerate(coverages or []):
         for k, side in enumerate(("lo", "hi")):
             table[f"{prefix}{side}_{level_label(level)}"] = bounds[..., i, k].ravel()
-
-
-def recent(origins: np.ndarray) -> np.ndarray:
-    """The most recent :data:`MAX_RESIDUAL_WINDOWS` origins (a model's stored residuals)."""
-    return origins[-MAX_RESIDUAL_WINDOWS:]

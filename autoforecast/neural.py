@@ -23,6 +23,7 @@ from .data.normalization import check_normalization
 from .data.splits import n_rows_of
 from .data.timeindex import segment_length_for
 from .events import epoch_losses
+from .calendar import named
 from .future import check_future_covariates, future_columns
 from .normalization_choice import NormalizationChoice
 from .ridge import linear_map
@@ -190,8 +191,8 @@ class NeuralForecaster(NormalizationChoice, BaseForecaster):
         targets = set(self.target_idx_)
         self.covariate_idx_ = ([] if self.covariates == "none" else
                                [c for c in range(Z.shape[1]) if c not in targets])
-        self.future_idx_ = future_columns(self.future_covariates, self._fitted_columns(),
-                                          self.target_idx_)
+        self.future_idx_ = future_columns(named(self.future_covariates, self.calendar_),
+                                          self._fitted_columns(), self.target_idx_)
 
     def _network_config(self) -> SegmentConfig:
         return SegmentConfig(

@@ -3,7 +3,7 @@
 The rule (docs/method.md, section 7): the training part's windows are split in time; the last
 ``INNER_FRACTION`` of them (at least one) are an inner validation, and the windows fitted are
 those before them whose targets end before the first inner-validation window's targets
-begin; of each, evenly spaced windows give at most ``max_samples(lookback)`` (window,
+begin (on a long frame, each series' training windows are split so, on their own); of each, evenly spaced windows give at most ``max_samples(lookback)`` (window,
 series) samples, so that long or wide data cost seconds too. For each of "last", "revin" and
 "none", the channel-shared least-squares map (as :func:`autoforecast.ridge.linear_map` fits
 it, ridge ``CHOICE_ALPHA``) is fitted on those windows in that normalised space, and its
@@ -41,16 +41,27 @@ def inner_split(origins: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarr
     return fit[fit + horizon <= val[0]] if len(val) else fit, val
 
 
-def choose_normalization(series, origins, lookback: int, horizon: int,
+def inner_origins(split, lookback: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`inner_split` of ``split``'s training origins: of each series' on its own for a
+    long frame's :class:`autoforecast.data.splits.PanelSplit` (not the last series alone)."""
+    parts = getattr(split, "splits", None)
+    if parts is None:
+        return inner_split(split.origins("train", lookback, horizon), horizon)
+    pairs = [inner_split(s.origins("train", lookback, horizon) + start, horizon)
+             for s, start in zip(parts, split.starts)]
+    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+
+
+def choose_normalization(series, split, lookback: int, horizon: int,
                          batch_size: int = 4096) -> tuple[str, dict]:
     """The normalisation whose least-squares map forecasts the inner validation best, and every
     candidate's mean squared error there: ``(name, {name: mse})``. ``series`` (n_rows,
-    n_targets) is the scaled series; ``origins`` the training part's window origins."""
-    fit, val = inner_split(np.asarray(origins), horizon)
+    n_targets) is the scaled series; ``split`` its parts (a ``Split`` or ``PanelSplit``)."""
+    fit, val = inner_origins(split, lookback, horizon)
     if not len(fit):
         raise NotEnoughDataError(
             f'normalization="auto" needs training windows to fit on before its inner validation '
-            f"(the last {INNER_FRACTION:.0%} of the training windows), got {len(origins)} "
+            f"(the last {INNER_FRACTION:.0%} of the training windows), got {len(fit) + len(val)} "
             f"training window(s) for horizon={horizon}. Pass a longer series, or a "
             'normalization other than "auto" (e.g. "last").')
     columns = np.arange(series.shape[1])
@@ -102,9 +113,8 @@ class NormalizationChoice:
         if self.normalization != "auto":
             self.normalization_ = self.normalization
             return
-        origins = split.origins("train", self.lookback_, self.horizon)
         self.normalization_, self.normalization_scores_ = choose_normalization(
-            Z[:, self.target_idx_], origins, self.lookback_, int(self.horizon))
+            Z[:, self.target_idx_], split, self.lookback_, int(self.horizon))
 
     def _normalization(self) -> str:
         """The normalisation the fit used: ``normalization_``; a model saved before it existed

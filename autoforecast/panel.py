@@ -21,6 +21,7 @@ raises :class:`autoforecast.data.NotEnoughDataError`.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -41,6 +42,7 @@ class PanelScaler:
     standard deviation of that series' training rows (a constant column keeps a scale of 1)."""
 
     def fit(self, panel: Panel, train_rows) -> PanelScaler:
+        """Each series' statistics from its first ``train_rows[i]`` rows (None: all of them)."""
         means, scales = [], []
         for i, n in enumerate(train_rows):
             rows = panel.series(i)[:n]
@@ -50,10 +52,9 @@ class PanelScaler:
         self.mean_, self.scale_ = np.array(means), np.array(scales)  # (n_series, n_features)
         return self
 
-    def transform(self, values: np.ndarray, lengths, mean=None, scale=None) -> np.ndarray:
-        mean = self.mean_ if mean is None else mean
-        scale = self.scale_ if scale is None else scale
-        return (values - np.repeat(mean, lengths, axis=0)) / np.repeat(scale, lengths, axis=0)
+    def transform(self, values: np.ndarray, lengths) -> np.ndarray:
+        return ((values - np.repeat(self.mean_, lengths, axis=0))
+                / np.repeat(self.scale_, lengths, axis=0))
 
 
 class LongFormatMixin:
@@ -94,6 +95,8 @@ class LongFormatMixin:
 
     def _fit_global(self, panel: Panel) -> None:
         lookback = self._check_common_params()
+        self._resolve_calendar(panel.freq, panel.columns, "the long frame")
+        panel = self._calendar_panel(panel)
         self.lookback_ = (lookback if lookback is not None
                           else self._auto_lookback(int(np.median(panel.lengths))))
         splits = {}
@@ -133,10 +136,25 @@ class LongFormatMixin:
         self.lookback_ = first.lookback_
         self.scaler_ = None  # each series' model has its own
 
+    def _calendar_panel(self, panel: Panel) -> Panel:
+        """``panel`` with the model's calendar columns (``calendar_``) after its own."""
+        if not getattr(self, "calendar_", []):
+            return panel
+        lengths = panel.lengths
+        if isinstance(panel.freq, pd.offsets.Tick):
+            steps = np.arange(len(panel.values)) - np.repeat(panel.starts[:-1], lengths)
+            times = (pd.DatetimeIndex(panel.first_times.repeat(lengths))
+                     + pd.to_timedelta(steps * panel.freq.nanos, unit="ns"))
+        else:
+            times = np.concatenate([np.asarray(panel.times(i)) for i in range(len(panel))])
+        return dataclasses.replace(panel, values=self._with_calendar(panel.values, times),
+                                   columns=list(panel.columns) + list(self.calendar_))
+
     def _drop_short(self, panel: Panel, keep: list) -> Panel:
         """``panel`` without the series not in ``keep`` (too short), with a warning that counts
         and names them; an error when none is left."""
-        short = [i for i in range(len(panel)) if i not in set(keep)]
+        kept = set(keep)
+        short = [i for i in range(len(panel)) if i not in kept]
         need = (f"lookback={self.lookback} + horizon={self.horizon} and the split sizes "
                 f"(validation_size={self.validation_size!r}, test_size={self.test_size!r})")
         named = ", ".join(f"{panel.ids[i]!r} ({panel.lengths[i]} rows)" for i in short[:MAX_NAMED])
@@ -202,22 +220,26 @@ class LongFormatMixin:
             ids, last, windows = self.series_ids_, self.last_times_, self.last_windows_
         else:
             _check_lengths(panel, self.lookback_, "predict")
+            panel = self._calendar_panel(panel)
             ids, last = panel.ids, panel.last_times()
             windows = np.stack([panel.series(i)[-self.lookback_:] for i in range(len(panel))])
         mean, scale = self._series_scaling(ids, panel)
         return ids, last, windows, mean, scale
 
     def _series_scaling(self, ids, panel: Panel | None):
+        """Each series' mean and scale (S, F): a known series' from the fit, a new one's from
+        its own rows (:class:`PanelScaler` on all of them)."""
         known = {k: i for i, k in enumerate(self.series_ids_)}
-        mean = np.empty((len(ids), self.n_features_in_))
+        rows = [known.get(key) for key in ids]
+        mean = np.empty((len(ids), self.scaler_.mean_.shape[1]))  # with calendar columns
         scale = np.empty_like(mean)
-        for j, key in enumerate(ids):
-            if key in known:
-                mean[j], scale[j] = self.scaler_.mean_[known[key]], self.scaler_.scale_[known[key]]
-            else:  # a series the model has not seen: its own rows' statistics
-                rows = panel.series(j)
-                std = rows.std(axis=0)
-                mean[j], scale[j] = rows.mean(axis=0), np.where(std > 0, std, 1.0)
+        new = [j for j, i in enumerate(rows) if i is None]
+        if new:  # series the model has not seen
+            own = PanelScaler().fit(_subset(panel, new), [None] * len(new))
+            mean[new], scale[new] = own.mean_, own.scale_
+        seen = [j for j, i in enumerate(rows) if i is not None]
+        mean[seen] = self.scaler_.mean_[[rows[j] for j in seen]]
+        scale[seen] = self.scaler_.scale_[[rows[j] for j in seen]]
         return mean, scale
 
     def _forecast_windows(self, windows: np.ndarray, mean, scale) -> np.ndarray:
@@ -272,6 +294,7 @@ class LongFormatMixin:
         and with ``coverages`` their bounds (n_origins, horizon, 1, n_coverages, 2)."""
         horizon = int(self.horizon)
         tables, truths, forecasts, all_bounds = [], [], [], []
+        panel = panel if self._per_series else self._calendar_panel(panel)
         mean, scale = (None, None) if self._per_series else self._series_scaling(panel.ids, panel)
         for i, key in enumerate(panel.ids):
             values = panel.series(i)

@@ -35,8 +35,8 @@ from common import RESULTS, ROOT, markdown_table, row_states  # noqa: E402
 
 FRAGMENTS = Path(__file__).parent / "fragments"
 ARCHIVED = RESULTS / "archive"
-PAGE, INTERVALS, ARCHIVE = (ROOT / "docs" / f"benchmarks{suffix}.md"
-                             for suffix in ("", "_intervals", "_archive"))
+PAGE, INTERVALS, ARCHIVE, M4 = (ROOT / "docs" / f"benchmarks{suffix}.md"
+                                 for suffix in ("", "_intervals", "_archive", "_m4"))
 
 NETWORK_METRIC = {"etth1": "mse", "exchange": "rse", "appliances": "rse", "beijing": "rse"}
 # one run each, no training: their rows are in full in the opening table, not the detailed ones
@@ -65,6 +65,24 @@ TARGETS = {
     "beijing": ("autocell the best row of the table", None, False),
 }
 SAMPLING_TASK, SAMPLING_COUNT = "etth1_96", 4  # the search against sampling: on 4 of 6 tasks
+
+# ------------------------------------------------------------------- M4 Hourly (issue 23)
+M4_ROWS = RESULTS / "m4_hourly.csv"
+M4_ORDER = ["autocell", "gru", "lstm", "arima", "nlinear", "snaive", "naive2"]
+# The organisers' evaluation file on the hourly subset (../shared/data/README.md, "M4
+# Hourly"): (entry, sMAPE, MASE, OWA)
+M4_PUBLISHED = [("best hourly entry (Doornik)", 8.913, 0.801, 0.410),
+                ("winner (Smyl's ES-RNN)", 9.328, 0.893, 0.440),
+                ("runner-up (FFORMA)", 11.506, 0.819, 0.484),
+                ("seasonal naive", 13.912, 1.193, 0.627),
+                ("best pure machine-learning entry", 14.006, 1.213, 0.634),
+                ("MLP benchmark", 13.842, 2.607, 0.921),
+                ("Naive2", 18.383, 2.395, 1.000),
+                ("Theta", 18.138, 2.455, 1.006),
+                ("RNN benchmark", 14.698, 3.048, 1.036)]
+M4_WINNER, M4_BEST_HOURLY, M4_SNAIVE = 0.440, 0.410, 0.627
+M4_FIT_LIMIT_S = 20 * 60  # one autocell fit of the 414 series, on 2 cores
+
 
 # --------------------------------------------------------- 0.2 and 0.3's rows (the archive)
 NETWORK_ORDER = ["two_input_grow", "two_input_grow_nocov", "darts", "random", "gru", "gru_nocov",
@@ -401,6 +419,111 @@ def archive_sections() -> list[str]:
     return lines
 
 
+# ---------------------------------------------------------------------------- M4 Hourly
+def m4_trial(model: str) -> bool:
+    """A trial row (``<model>_first<N>``: the first N series; ``<model>@...``: a variant)."""
+    return "_first" in model or "@" in model
+
+
+def m4_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per model of the table (trials left out): the means over seeds of sMAPE, MASE,
+    OWA and fit_s, the slowest fit (``slowest_s``), the seeds, the commits and the code state
+    of its rows."""
+    rows = rows[~rows.model.astype(str).map(m4_trial)]
+    out = {}
+    for model in _ordered(rows.model, M4_ORDER):
+        group = rows[rows.model == model]
+        out[model] = {name: pd.to_numeric(group[name], errors="coerce").mean()
+                      for name in ("smape", "mase", "owa", "fit_s")}
+        out[model] |= {"slowest_s": pd.to_numeric(group.fit_s, errors="coerce").max(),
+                       "seeds": len(group), "commit": _commits(group.commit),
+                       "code": _joined(group.code) if "code" in group else ""}
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+def _below(summary: pd.DataFrame, bound, what: str) -> tuple[str, str]:
+    """(autocell's OWA, met?) against ``bound`` (None: not run yet)."""
+    if "autocell" not in summary.index:
+        return "not run yet", "not run yet"
+    owa = summary.loc["autocell", "owa"]
+    if bound is None:
+        return f"{owa:.3f}", f"not run yet ({what})"
+    return f"{owa:.3f}", f"{'yes' if owa < bound else 'no'}, {owa - bound:+.3f} vs {what}"
+
+
+def m4_targets(summary: pd.DataFrame) -> list[dict]:
+    """Issue 23's targets, each with autocell's figure and met?/missed, from ``summary``."""
+    def ours(model):
+        return summary.loc[model, "owa"] if model in summary.index else None
+
+    snaive = ours("snaive")
+    rows = [("OWA below the winner's 0.440", M4_WINNER, f"{M4_WINNER:.3f}"),
+            ("OWA below the best hourly entry's 0.410 (the aim)", M4_BEST_HOURLY,
+             f"{M4_BEST_HOURLY:.3f}"),
+            ("OWA below the seasonal naive", snaive if snaive is not None else M4_SNAIVE,
+             f"snaive {(snaive if snaive is not None else M4_SNAIVE):.3f}"),
+            ("OWA below our ARIMA", ours("arima"),
+             "arima" + (f" {ours('arima'):.3f}" if ours("arima") is not None else ""))]
+    table = [dict(zip(("target", "autocell", "met?"), (name, *_below(summary, bound, what))))
+             for name, bound, what in rows]
+    fit = "not run yet"
+    seconds = "not run yet"
+    if "autocell" in summary.index:
+        slowest = summary.loc["autocell", "slowest_s"]  # every seed's fit within it
+        seconds = f"{slowest:.0f} s (the slowest seed)"
+        fit = (f"{'yes' if slowest <= M4_FIT_LIMIT_S else 'no'}, "
+               f"{slowest / 60:.1f} of {M4_FIT_LIMIT_S // 60} min")
+    table.append({"target": "one fit of the 414 series within 20 minutes on 2 cores (fit_s)",
+                  "autocell": seconds, "met?": fit})
+    return table
+
+
+def m4_section(rows: pd.DataFrame) -> list[str]:
+    """The M4 Hourly tables: ours (means over seeds), the published rows, the targets and a
+    note of the trial rows."""
+    summary = m4_summary(rows)
+    ours = [{"model": model, "sMAPE": _fmt3(r.smape), "MASE": _fmt3(r.mase),
+             "OWA": _fmt3(r.owa), "fit_s": _fmt(r.fit_s), "seeds": int(r.seeds),
+             "commit": r.commit, "code": r.code} for model, r in summary.iterrows()]
+    published = [{"published entry": name, "sMAPE": f"{a:.3f}", "MASE": f"{b:.3f}",
+                  "OWA": f"{c:.3f}"} for name, a, b, c in M4_PUBLISHED]
+    lines = ["## M4 Hourly: the rows (`benchmarks/results/m4_hourly.csv`)", "",
+             "Means over seeds (how many in `seeds`); `fit_s`: seconds of one fit of all 414 "
+             "series (the mean over seeds); `commit`: the code the rows ran at, `code` as "
+             "explained on [benchmarks.md](benchmarks.md). OWA is against our Naive2 row. "
+             "Lower is better in every column.", "",
+             markdown_table(ours, ["model", "sMAPE", "MASE", "OWA", "fit_s", "seeds", "commit",
+                                   "code"]) if ours else "No rows yet.", "",
+             "The published rows (the organisers' evaluation file on the hourly subset), "
+             "best OWA first:", "",
+             markdown_table(published, ["published entry", "sMAPE", "MASE", "OWA"]), "",
+             "Issue 23's targets, computed from the rows (`met?` gives autocell's margin):", "",
+             markdown_table(m4_targets(summary), ["target", "autocell", "met?"]), ""]
+    trials = rows[rows.model.astype(str).map(m4_trial)]
+    if len(trials):
+        lines += ["Trial rows, not in the table (`_first<N>`: the first N series, OWA against "
+                  "Naive2 on those; `@`: a variant): " + "; ".join(
+                      f"`{r.model}` OWA {r.owa:.3f}"
+                      + (f" on {int(r.n_series)} series" if hasattr(r, "n_series") and
+                         not pd.isna(r.n_series) else "") + f", {_fmt(r.fit_s)} s"
+                      for r in trials.itertuples()) + ".", ""]
+    return lines
+
+
+def _fmt3(value) -> str:
+    return "" if pd.isna(value) else f"{value:.3f}"
+
+
+def m4_page() -> str:
+    rows = _states(pd.read_csv(M4_ROWS)) if M4_ROWS.exists() else pd.DataFrame(
+        columns=["model", "seed", "smape", "mase", "owa", "fit_s", "commit", "code"])
+    lines = ["# Benchmarks: M4 Hourly", "",
+             "Part of [benchmarks.md](benchmarks.md); regenerated by `python "
+             "benchmarks/report.py` from `benchmarks/results/m4_hourly.csv` (`bench_m4.py`).",
+             "", *m4_section(rows), _fragment("m4.md")]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
 # ------------------------------------------------------------------------------- the pages
 def hashed(tasks: dict[str, pd.DataFrame]) -> str:
     """How many of the network rows record a behaviour hash (the others: the commit rule)."""
@@ -472,7 +595,9 @@ def page(tasks: dict[str, pd.DataFrame], trials: dict[str, pd.DataFrame]) -> str
              "## Prediction intervals (`bench_intervals.py`, issue 16)", "",
              "Coverage and width of the 80 / 90 / 95 % intervals on the test parts of ETTh1 "
              "(H = 96) and exchange-rate (h = 24): [benchmarks_intervals.md]"
-             "(benchmarks_intervals.md).", "", _fragment("other.md")]
+             "(benchmarks_intervals.md).", "",
+             "M4 Hourly (414 series, issue 23), beside the published rows and with the issue's "
+             "targets: [benchmarks_m4.md](benchmarks_m4.md).", "", _fragment("other.md")]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -524,7 +649,7 @@ def archive_page(tasks: dict[str, pd.DataFrame]) -> str:
 def main() -> None:
     tasks = frames(RESULTS, "network")
     for path, text in ((PAGE, page(tasks, frames(RESULTS, "recipe"))),
-                       (INTERVALS, intervals_page()),
+                       (INTERVALS, intervals_page()), (M4, m4_page()),
                        (ARCHIVE, archive_page(frames(ARCHIVED, "network")))):
         path.write_text(text)
         print(f"wrote {path.relative_to(ROOT)} ({text.count(chr(10))} lines)")

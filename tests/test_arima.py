@@ -222,3 +222,22 @@ def test_searched_seasonal_model_round_trips_through_the_safe_format(tmp_path):
     assert back.search_trace_ == est.search_trace_ and back.fallbacks_ == est.fallbacks_
     pd.testing.assert_frame_equal(back.predict(), est.predict())
     np.testing.assert_array_equal(back.fits_[0].final_cov, est.fits_[0].final_cov)
+
+
+def test_model_based_band_midpoint_is_predict_wide_and_long():
+    """predict_interval() centres its Gaussian bands on predict(), which continues from the
+    final filtered state (not on a forecast from the last lookback rows), wide and long."""
+    e = RNG(0).normal(size=161)
+    z = np.cumsum(np.sin(np.arange(160) / 4) + e[1:] + 0.8 * e[:-1])  # a strong MA term
+    est = ARIMAForecaster(lookback=10, horizon=4, order=(2, 1, 1)).fit(hourly(z))
+    bands = est.predict_interval(coverage=0.9).to_numpy()
+    np.testing.assert_allclose(bands.mean(axis=1), est.predict().to_numpy()[:, 0],
+                               rtol=1e-12, atol=1e-12)
+    long = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 80),
+                         "ds": np.tile(pd.date_range("2024-01-01", periods=80, freq="h"), 2),
+                         "y": z})
+    est = ARIMAForecaster(lookback=10, horizon=4, order=(2, 1, 1)).fit(long)
+    bands, out = est.predict_interval(coverage=0.9), est.predict()
+    np.testing.assert_allclose((bands.y_lo_90 + bands.y_hi_90) / 2, out.y, rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_allclose(bands.y, out.y, rtol=1e-12, atol=1e-12)

@@ -152,3 +152,39 @@ def test_the_targets_and_the_search_against_sampling_are_computed_from_the_rows(
     close = rows.assign(mse=error, rse=error)
     text = "\n".join(report.sampling({task: (close, rows.iloc[:0]) for task in report.TARGETS}))
     assert text.count("| no |") == 6 and "**not met**" in text
+
+
+def test_the_m4_section_averages_seeds_keeps_trials_apart_and_judges_the_targets(report):
+    rows = pd.DataFrame([
+        {"model": m, "seed": s, "smape": sm, "mase": ms, "owa": o, "fit_s": f, "commit": c,
+         "n_series": n, "code": "current"}
+        for m, s, sm, ms, o, f, c, n in [
+            ("naive2", 0, 18.38, 2.395, 1.0, 0.2, "aaa", 414),
+            ("snaive", 0, 13.91, 1.193, 0.63, 0.0, "aaa", 414),
+            ("arima", 0, 12.0, 1.0, 0.55, 900.0, "bbb", 414),
+            ("autocell", 0, 10.0, 0.9, 0.43, 1000.0, "ccc", 414),
+            ("autocell", 1, 10.4, 0.9, 0.45, 1300.0, "ccc", 414),
+            ("autocell_first20", 0, 5.9, 1.1, 1.04, 34.5, "ddd", 20),
+            ("gru@max60", 0, 9.0, 1.0, 0.9, 60.0, "ddd", 414)]])
+    summary = report.m4_summary(rows)
+    assert list(summary.index) == ["autocell", "arima", "snaive", "naive2"]  # no trial row
+    assert summary.loc["autocell", "owa"] == pytest.approx(0.44)
+    assert summary.loc["autocell", "seeds"] == 2 and summary.loc["autocell", "commit"] == "ccc"
+    text = "\n".join(report.m4_section(rows))
+    assert "| autocell | 10.200 | 0.900 | 0.440 | 1150 | 2 | ccc | current |" in text
+    assert "| winner (Smyl's ES-RNN) | 9.328 | 0.893 | 0.440 |" in text
+    assert "| OWA below the winner's 0.440 | 0.440 | no, +0.000 vs 0.440 |" in text
+    assert "yes, -0.190 vs snaive 0.630" in text and "yes, -0.110 vs arima 0.550" in text
+    assert "no, 21.7 of 20 min" in text  # the slowest seed, 1300 s
+    assert "`autocell_first20` OWA 1.040 on 20 series" in text and "`gru@max60`" in text
+    table = text[text.index("| model |"):text.index("The published rows")]
+    assert "first20" not in table and "@" not in table
+    empty = "\n".join(report.m4_section(rows[rows.model.isin(["naive2", "snaive"])]))
+    assert empty.count("not run yet") >= 8
+
+
+def test_the_m4_page_is_linked_from_the_main_page_in_one_line():
+    lines = (ROOT / "docs" / "benchmarks.md").read_text().splitlines()
+    assert len([line for line in lines if "(benchmarks_m4.md)" in line]) == 1
+    page = (ROOT / "docs" / "benchmarks_m4.md").read_text()
+    assert "| published entry |" in page and "| target | autocell | met? |" in page

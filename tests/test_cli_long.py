@@ -101,6 +101,40 @@ def test_evaluate_on_long_data(long_csv):
     assert "naive" in result.stdout and "linear" in result.stdout
 
 
+def test_evaluate_reads_future_covariates(tmp_path):
+    frame = make_long(STARTS).assign(promo=lambda d: (np.arange(len(d)) % 5 == 0).astype(float))
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    tables = {}
+    for name, extra in (("none", []), ("promo", ["--future-covariate", "promo"]),
+                        ("both", ["--future-covariate", "promo", "--future-covariate",
+                                  "calendar"])):
+        tables[name] = tmp_path / f"{name}.csv"
+        result = invoke("evaluate", data, "-m", "gru", "-m", "naive", "--budget", "tiny", "-H",
+                        3, "-l", 6, "--test-size", 6, "--csv", tables[name], *extra)
+        assert result.exit_code == 0, result.output
+    mae = {name: pd.read_csv(path, index_col=0).loc["gru", "mae"] for name, path in tables.items()}
+    assert len(set(mae.values())) == 3  # the network read them (naive takes none: no error)
+    assert_one_line_error(invoke("evaluate", data, "-m", "gru", "--future-covariate", "price"),
+                          "--future-covariate names ['price']")
+    assert_one_line_error(invoke("evaluate", data, "-m", "naive", "--future-covariate", "promo"),
+                          "does not apply to --model naive")
+
+
+def test_calendar_features_need_no_future_file(tmp_path, csv):
+    model = tmp_path / "gru.joblib"
+    fit_ok(csv, "--model", "gru", "--budget", "tiny", "-H", 3, "-l", 6, "--future-covariate",
+           "calendar", "--out", model)
+    result = invoke("predict", model, csv)
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1 + 3
+    frame = make_long(STARTS)
+    integer = tmp_path / "integer.csv"
+    frame.assign(ds=frame.groupby("unique_id").cumcount() + 1).to_csv(integer, index=False)
+    assert_one_line_error(invoke("fit", integer, "--model", "gru", "-H", 3, "--future-covariate",
+                                 "calendar"), "integer times")
+
+
 def test_bad_long_input_is_one_line(tmp_path, long_csv, named_csv):
     frame = make_long(STARTS)
     duplicated = tmp_path / "dup.csv"
@@ -120,6 +154,9 @@ def test_bad_long_input_is_one_line(tmp_path, long_csv, named_csv):
                                  tmp_path / "p.png"), "--series zz: no such series")
     assert_one_line_error(invoke("predict", model, named_csv), "no id column 'unique_id'",
                           "--id-column")
+    assert_one_line_error(invoke("predict", model, "--dataset", "appliances"),
+                          "this model was fitted on a CSV file in long format",
+                          "the shipped data sets are wide")
 
 
 def test_wide_and_long_models_do_not_mix(tmp_path, long_csv, csv):
@@ -159,3 +196,28 @@ def test_future_covariates_on_the_command_line(tmp_path):
                           "--future-covariate names ['price']")
     assert_one_line_error(invoke("fit", data, "--model", "naive", "--future-covariate", "promo"),
                           "does not apply to --model naive")
+
+
+def test_autocell_on_long_data_notes_the_unused_test_part_once(long_csv):
+    result = fit_ok(long_csv, "-H", 2, "-l", 8, "--budget", "tiny")
+    assert result.stderr.count("--test-size") == 2  # the note and its advice, said once
+    assert ("its test part (the last --test-size 0.2 of each series, 30 rows in all) is held "
+            "out and used by nothing. Pass --test-size 0") in " ".join(result.stderr.split())
+    assert "compare models with `autoforecast evaluate`" in result.stderr
+    assert "baselines" not in result.stderr
+
+
+def test_evaluate_refuses_a_covariate_named_like_a_default_column(tmp_path):
+    """evaluate renames the id, time and target columns to unique_id, ds, y: a covariate
+    already named y would be duplicated, so it is refused, and --column can leave it out."""
+    path = tmp_path / "clash.csv"
+    frame = make_long(STARTS).rename(columns={"unique_id": "store", "ds": "week", "y": "sales"})
+    frame.assign(y=np.arange(len(frame), dtype=float)).to_csv(path, index=False)
+    names = ("--id-column", "store", "--time-column", "week", "--target", "sales")
+    result = invoke("evaluate", path, *names, "-m", "naive", "-H", 2, "--test-size", 4)
+    assert_one_line_error(result, "already has another column named 'y' (for 'sales')",
+                          "--column")
+    result = invoke("evaluate", path, *names, "-c", "sales", "-m", "naive", "-H", 2,
+                    "--test-size", 4)
+    assert result.exit_code == 0, result.output
+    assert "backtest on the last 4 rows of each of 3 series" in result.stdout

@@ -136,6 +136,10 @@ def test_split_sizes_rows_and_fractions():
     assert (split.train_end, split.val_end, split.n_rows) == (70, 90, 100)
     assert split.origins("val", 5, 2)[0] == 70 and split.origins("val", 5, 2)[-1] == 88
     assert split.origins("train", 5, 2)[0] == 5 and split.origins("train", 5, 2)[-1] == 68
+    fit = split.origins("fit", 5, 2)  # the training and validation rows: a naive's residuals
+    assert (fit[0], fit[-1], len(fit)) == (5, 88, 84)
+    naive = NaiveForecaster(lookback=5, horizon=2, validation_size=0.2, test_size=10)
+    assert len(naive.fit(np.arange(100.0)[:, None]).residuals_) == 84
     with pytest.raises(ValueError, match="fraction must be in"):
         resolve_split(100, 5, 2, 1.5, 0)
 

@@ -51,7 +51,27 @@ def test_the_decoder_reads_the_future_values(fitted):
     assert not np.allclose(one.to_numpy(), other.to_numpy())
     bands = est.predict_interval(future=future, coverage=0.8)
     assert bands.shape == (H, 2)
-    assert est.score(df) == pytest.approx(est.score(df))  # origins inside the data: no future=
+    assert np.isfinite(est.score(df))  # origins inside the data: no future= needed
+
+
+def test_future_values_line_up_with_the_rows_they_stand_for(fitted):
+    """predict(future=the next H rows) is the forecast from the origin before those rows in
+    a frame that holds them (predict_at), wide and long (the last backtest origin)."""
+    est, df = fitted
+    with torch_weights(est):
+        np.testing.assert_allclose(est.predict(future=df.iloc[-H:][["promo"]]).to_numpy(),
+                                   est.predict_at(df, [len(df) - H])[0], rtol=1e-5, atol=1e-6)
+    long = pd.concat([df.reset_index(names="ds").assign(unique_id=k, y=df.y.to_numpy() + 5 * i)
+                      for i, k in enumerate("ab")], ignore_index=True)
+    last = long.groupby("unique_id").cumcount(ascending=False) < H
+    est = gru(target=None).fit(long[~last])
+    with torch_weights(est):
+        forecast = est.predict(future=long[last][["unique_id", "ds", "promo"]])
+        table = est.backtest(long)
+    final = table[table.origin == table.groupby("unique_id").origin.transform("max")]
+    np.testing.assert_allclose(forecast.y.to_numpy(), final.forecast.to_numpy(), rtol=1e-5,
+                               atol=1e-6)
+    assert (forecast.ds.to_numpy() == final.time.to_numpy()).all()
 
 
 class torch_weights:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import warnings
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.model_selection import TimeSeriesSplit, cross_val_score
 
 from autoforecast import (ARIMAForecaster, AutoCellForecaster, GRUForecaster, LinearForecaster,
@@ -65,6 +67,35 @@ def test_different_frequencies_are_refused():
     assert "different frequencies" in message and "'a'" in message and "'b'" in message
 
 
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_the_step_is_read_in_the_timestamps_own_unit(unit):
+    """A two-row series has no inferred frequency: its step comes from its time difference,
+    which must be read in the column's unit (pandas 3 parses timestamps to microseconds)."""
+    two = pd.DataFrame({"unique_id": "z", "ds": pd.date_range("2021-01-01", periods=2,
+                                                                freq="h"), "y": [1.0, 2.0]})
+    df = pd.concat([make_long(), two], ignore_index=True)
+    df["ds"] = df.ds.astype(f"datetime64[{unit}]")
+    with pytest.warns(InputWarning, match=r"1 of 4 series dropped.*'z' \(2 rows\)"):
+        est = NaiveForecaster(lookback=2, horizon=3).fit(df)
+    assert est.long_freq_ == pd.offsets.Hour()
+    apart = two.assign(ds=pd.to_datetime(["2021-01-01 00:00", "2021-01-01 03:00"])
+                       .astype(f"datetime64[{unit}]"))
+    panel = check_long(apart, long_columns(apart), "ffill")  # alone: steps by 3 hours
+    assert panel.freq == pd.Timedelta(hours=3) and list(panel.lengths) == [2]
+
+
+def test_time_zone_aware_times_are_refused_with_the_conversion():
+    df = make_long()
+    df["ds"] = df.ds.dt.tz_localize("Europe/Paris")
+    message = error_of(df)
+    assert "time-zone aware" in message and "datetime64[us, Europe/Paris]" in message
+    assert "df['ds'].dt.tz_convert(None)" in message
+    with pytest.raises(ValueError, match="time-zone aware"):
+        LinearForecaster(lookback=4, horizon=2).fit(df)
+    df["ds"] = df.ds.dt.tz_convert(None)  # as suggested: then it fits
+    assert len(NaiveForecaster(lookback=2, horizon=2).fit(df).predict()) == 3 * 2
+
+
 def test_gaps_follow_the_missing_policy():
     df = make_long().drop(index=[10, 11])
     with pytest.raises(MissingValuesError, match="'a'.*2 missing time"):
@@ -74,6 +105,44 @@ def test_gaps_follow_the_missing_policy():
     full = make_long()
     assert np.isfinite(panel.values).all()
     assert panel.values[9, 0] == full.y[9] and panel.values[12, 0] == full.y[12]
+
+
+def test_gaps_are_placed_in_one_pass_per_series(monkeypatch):
+    """At a calendar frequency, a gap's rows are placed by one search per series, not one date
+    range per row (10,000 series of 1,000 rows would take minutes)."""
+    from autoforecast.data import long
+
+    months = pd.date_range("2020-01-01", periods=12, freq="MS")
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 10),
+                       "ds": np.r_[months[[0, 1, 2, 4, 5, 6, 7, 8, 10, 11]], months[:10]],
+                       "y": np.arange(20.0)})
+    calls, real = [], pd.date_range
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(long.pd, "date_range", counted)
+    panel = check_long(df, long_columns(df), "ffill")
+    assert list(panel.lengths) == [12, 10] and panel.freq == pd.offsets.MonthBegin()
+    np.testing.assert_array_equal(panel.series(0)[:, 0], [0, 1, 2, 2, 3, 4, 5, 6, 7, 7, 8, 9])
+    assert len(calls) <= 2 * len(panel)  # a series' length and its gaps' places
+    with pytest.raises(MissingValuesError, match="first between 2020-03-01 00:00:00 and "
+                                                 "2020-05-01 00:00:00"):
+        check_long(df, long_columns(df))
+
+
+def test_dropping_short_series_is_linear_in_the_number_of_series():
+    import time
+
+    n = 20_000
+    panel = check_long(pd.DataFrame({"unique_id": np.repeat(np.arange(n), 2),
+                                     "ds": np.tile([0, 1], n), "y": 1.0}),
+                       long_columns(pd.DataFrame(columns=["unique_id", "ds", "y"])))
+    started = time.perf_counter()
+    with pytest.warns(InputWarning, match="1 of 20000 series dropped"):
+        kept = NaiveForecaster()._drop_short(panel, list(range(1, n)))
+    assert len(kept) == n - 1 and time.perf_counter() - started < 2  # was 10 s
 
 
 def test_unsorted_rows_are_sorted():
@@ -154,6 +223,15 @@ def test_a_batch_holds_at_most_batch_size_windows_of_one_series_each():
         check_long(make_long(), long_columns(make_long())).values, [60, 50, 40]), est.split_)
     sizes = [len(x) for x, _ in train.batches(5)]
     assert max(sizes) == 5 and sum(sizes) == len(train)
+    starts = np.asarray(est.split_.starts)  # each window's rows (inputs and targets) lie in
+    first = train.origins - est.lookback_   # one series: they start and end in the same one
+    end = train.origins + est.horizon - 1
+    assert (np.searchsorted(starts, first, "right") == np.searchsorted(starts, end, "right")).all()
+    x, y = next(train.batches(len(train)))
+    values = check_long(make_long(), long_columns(make_long())).values[:, 0]
+    scaled = est.scaler_.transform(values[:, None], [60, 50, 40])[:, 0]
+    np.testing.assert_allclose(y[:, :, 0], scaled[train.origins[:, None] + np.arange(est.horizon)],
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_each_series_is_scaled_on_its_own():
@@ -164,6 +242,23 @@ def test_each_series_is_scaled_on_its_own():
     np.testing.assert_allclose(b.y[b.unique_id == "b"], a.y[a.unique_id == "b"] * 1000 + 5,
                                rtol=1e-9)
     np.testing.assert_allclose(b.y[b.unique_id != "b"], a.y[a.unique_id != "b"], rtol=1e-9)
+
+
+def test_the_panel_scaler_reads_no_validation_or_test_row():
+    df = make_long()
+    est = LinearForecaster(lookback=6, horizon=2, validation_size=0.2, test_size=0.2).fit(df)
+    position = df.groupby("unique_id").cumcount().to_numpy()
+    train_end = np.array([s.train_end for s in est.split_.splits])
+    held = position >= train_end[df.unique_id.map({"a": 0, "b": 1, "c": 2}).to_numpy()]
+    assert held.sum() == sum(n - s.train_end for n, s in zip([60, 50, 40], est.split_.splits))
+    wild = df.assign(y=np.where(held, 1e4 * np.sin(position), df.y))
+    other = clone(est).fit(wild)
+    np.testing.assert_array_equal(other.scaler_.mean_, est.scaler_.mean_)
+    np.testing.assert_array_equal(other.scaler_.scale_, est.scaler_.scale_)
+    for key, n in zip("abc", train_end):  # the training rows' statistics
+        rows = df.y[df.unique_id == key].to_numpy()[:n]
+        np.testing.assert_allclose(est.scaler_.mean_[ord(key) - ord("a"), 0], rows.mean())
+        np.testing.assert_allclose(est.scaler_.scale_[ord(key) - ord("a"), 0], rows.std())
 
 
 # ------------------------------------------------------------------------------ predict
@@ -190,7 +285,8 @@ def test_predict_and_intervals_continue_each_series(make):
 def test_arima_fits_per_series_and_n_jobs_does_not_change_them():
     df = make_long()
     one = ARIMAForecaster(lookback=10, horizon=2, order=(1, 0, 0), n_jobs=1).fit(df)
-    two = ARIMAForecaster(lookback=10, horizon=2, order=(1, 0, 0), n_jobs=2).fit(df)
+    with joblib.parallel_config(backend="threading"):  # two workers, without process start-up
+        two = ARIMAForecaster(lookback=10, horizon=2, order=(1, 0, 0), n_jobs=2).fit(df)
     assert sorted(one.series_models_) == ["a", "b", "c"]
     assert one.series_models_["b"].split_.n_rows == 50
     pd.testing.assert_frame_equal(one.predict(), two.predict())
@@ -225,7 +321,26 @@ def test_backtest_and_compare_models_on_a_long_frame():
 
 
 def test_autocell_fits_a_long_frame():
-    est = AutoCellForecaster(lookback=8, horizon=2, validation_size=6, test_size=0,
-                             segment_length=4, **TINY_SEARCH).fit(make_long())
+    events = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # test_size=0: nothing held out, nothing to warn of
+        est = AutoCellForecaster(lookback=8, horizon=2, validation_size=6, test_size=0,
+                                 segment_length=4, **TINY_SEARCH).fit(make_long(),
+                                                                      callback=events.append)
     assert est.report_ is None
     assert len(est.predict()) == 6
+    assert "baselines" not in {e.stage for e in events}
+
+
+def test_autocell_warns_that_a_long_frames_test_part_is_unused():
+    """On a long frame there is no skill report: a test part held out without a refit is
+    used by nothing, which a warning says (once), and no baseline is announced or fitted."""
+    events = []
+    with pytest.warns(InputWarning, match=r"test part \(the last test_size=6 of each series, "
+                      r"18 rows in all\) is held out and used by nothing.*test_size=0") as caught:
+        est = AutoCellForecaster(lookback=8, horizon=2, validation_size=6, test_size=6,
+                                 segment_length=4, **TINY_SEARCH).fit(make_long(),
+                                                                      callback=events.append)
+    assert sum("test part" in str(w.message) for w in caught) == 1
+    assert est.report_ is None and est.baselines_ == {}
+    assert "baselines" not in {e.stage for e in events}

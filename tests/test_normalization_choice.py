@@ -13,7 +13,8 @@ from sklearn.base import clone
 from autoforecast import (AutoCellForecaster, GRUForecaster, LinearForecaster, LSTMForecaster,
                           SearchSettings, load, save)
 from autoforecast.cells.segments import SegmentConfig, SegmentNet, TorchRNN
-from autoforecast.normalization_choice import inner_split, max_samples
+from autoforecast.data.splits import PanelSplit, resolve_split
+from autoforecast.normalization_choice import inner_origins, inner_split, max_samples
 from autoforecast.settings import NORMALIZATIONS
 
 SPLITS = dict(normalization="auto", validation_size=0.2, test_size=0.2)
@@ -66,6 +67,25 @@ def test_the_inner_validation_is_the_last_fifth_of_the_training_windows_after_a_
     with pytest.raises(ValueError, match=r'normalization="auto" needs training windows.*'
                                          r'"last"'):
         LinearForecaster(lookback=4, horizon=3, normalization="auto").fit(stationary(n=9))
+
+
+def test_on_a_long_frame_each_series_is_split_on_its_own():
+    """The inner validation is the last fifth of each series' training windows, not the last
+    fifth of all of them (the last series in id order)."""
+    lengths = (60, 40, 50)
+    split = PanelSplit(tuple(np.r_[0, np.cumsum(lengths)]),
+                       tuple(resolve_split(n, 4, 3, 0.2, 0.2) for n in lengths))
+    fit, val = inner_origins(split, 4, 3)
+    for start, part in zip(np.r_[0, np.cumsum(lengths)], split.splits):
+        f, v = inner_split(part.origins("train", 4, 3) + start, 3)
+        assert set(f) <= set(fit) and set(v) <= set(val) and len(v)
+    assert len(fit) + len(val) < len(split.origins("train", 4, 3))  # gaps in each series
+    # on an estimator: shifts in two series, noise in the last one; the first two count too
+    rows = [pd.DataFrame({"unique_id": key, "ds": np.arange(500), "y": values})
+            for key, values in (("a", level_shifts(0)[:, 0]), ("b", level_shifts(1)[:, 0]),
+                                ("z", stationary(0, n=500)[:, 0]))]
+    est = LinearForecaster(lookback=12, horizon=4, **SPLITS).fit(pd.concat(rows))
+    assert est.normalization_ == "last"
 
 
 @pytest.mark.parametrize("make", [

@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseForecaster, check_positive_int
 from ..data import future_index
-from ..intervals import gaussian_offsets, recent
+from ..intervals import gaussian_offsets
 from .arima_filter import filter_states, forecast_from_states, forecast_series, matrices
 from .arima_fits import Spec, fit_spec
 from .arima_period import period_from_freq
@@ -206,7 +206,7 @@ class ARIMAForecaster(BaseForecaster):
     def _calibration_residuals(self, Z, split) -> np.ndarray:
         """With ``interval_method="conformal"``: the errors on the validation part's windows of
         each series' model re-estimated on the training part; else none (model-based bands)."""
-        origins = recent(split.origins("val", self.lookback_, self.horizon))
+        origins = split.recent_origins("val", self.lookback_, self.horizon)
         if self.interval_method != "conformal" or not len(origins):
             return self._residuals_at(Z, origins[:0])
         means = [forecast_series(Z[: split.val_end, j], fit.spec(),
@@ -265,14 +265,18 @@ class ARIMAForecaster(BaseForecaster):
         scale = self.scaler_.scale_[self.target_idx_]
         return self.scaler_.inverse_transform(mean, self.target_idx_), var * scale ** 2
 
-    def predict(self, X=None, **long_columns):
+    def predict(self, X=None, *, future=None, id_col=None, time_col=None, target_col=None):
         """Forecast the ``horizon`` steps after the end of ``X``; without ``X``, continue from
         the fit's final filtered state (models saved by 0.1: filter the last ``lookback`` rows).
-        ``long_columns``: ``id_col``, ``time_col``, ``target_col`` of a long ``X``."""
+        ``id_col``, ``time_col``, ``target_col``: the columns of a long ``X``; ``future``: as in
+        :meth:`BaseForecaster.predict` (ARIMA reads no known-future covariates)."""
         check_is_fitted(self, "scaler_")
-        if (X is not None or long_columns or getattr(self, "long_columns_", None) is not None
+        names = (id_col, time_col, target_col)
+        if (X is not None or future is not None or any(n is not None for n in names)
+                or getattr(self, "long_columns_", None) is not None
                 or any(f.final_state is None for f in self.fits_)):
-            return super().predict(X, **long_columns)
+            return super().predict(X, future=future, id_col=id_col, time_col=time_col,
+                                   target_col=target_col)
         scaled = np.stack([self._from_final_state(f)[0] for f in self.fits_], axis=-1)
         forecast = self.scaler_.inverse_transform(scaled[None], self.target_idx_)[0]  # (H, T)
         if not self.fitted_on_frame_:

@@ -63,6 +63,8 @@ CLI_PHRASES = (
     (r"refit with a larger validation_size \(e\.g\. 0\.2\)\.",
      "fit with a larger --validation-size or on a longer series, or ask for a lower --level."),
     (r"set the time column as the index", "name the time column with --time-column"),
+    (r"compare models on a long frame with compare_models or backtest",
+     "compare models with `autoforecast evaluate`"),
     (r"Pass the separator: read_series_csv\(path, sep=[^)]*\), or (?P<flag>--sep .+?) on the "
      r"command line\.", r"Pass the separator: \g<flag>."),
     (r"\b(id|time)_col(?:umn)?=(?=['\w])", r"--\1-column "),
@@ -404,14 +406,15 @@ class DataSpec:
 
         time = self.time_column if self.time_column.lower() not in ("auto", "none") else TIME_COL
         names = LongColumns(self.id_column or ID_COL, time, self.target or TARGET_COL)
-        if self.long is not None:
-            return names if self.long else None
-        if self.id_column is None and (self.path is None or not is_long_csv(
-                self.path, names.id, names.time, self._sep)):
+        long = self.long if self.long is not None else (
+            self.id_column is not None or (self.path is not None and is_long_csv(
+                self.path, names.id, names.time, self._sep)))
+        if not long:
             return None
         if self.dataset is not None:
-            fail("--id-column is for a CSV file in long format (one row per series and time); "
-                 "the shipped data sets are wide.")
+            fail(("--id-column is for" if self.long is None else "this model was fitted on")
+                 + " a CSV file in long format (one row per series and time); the shipped data "
+                 "sets are wide. Give a long CSV file instead of --dataset.")
         return names
 
     def _load_long(self):

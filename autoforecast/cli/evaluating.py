@@ -17,15 +17,15 @@ from .common import (ColumnsOpt, DataArg, DatasetOpt, Device, DeviceOpt, IdColum
                      check_options_apply, check_writable, coverages_of, fail, given_options,
                      notes_from_warnings, user_errors)
 from ..presets import preset
-from .fitting import (FIT_OPTIONS, Budget, BudgetOpt, LookbackOpt, TargetOpt, data_spec,
-                      lookback_for, lookback_of)
+from .fitting import (FIT_OPTIONS, Budget, BudgetOpt, FutureCovariateOpt, LookbackOpt,
+                      TargetOpt, data_spec, future_covariates_of, lookback_for, lookback_of)
 
 DEFAULT_MODELS = ["autocell", "lstm", "arima", "naive"]
 # The estimator parameters each option of `evaluate` sets: one that none of the models compared
 # takes is refused.
 EVALUATE_OPTIONS = {"budget": FIT_OPTIONS["budget"], "epochs": ("epochs",),
                     "hidden_size": ("hidden_size",), "seed": ("random_state",),
-                    "device": ("device",)}
+                    "device": ("device",), "future_covariate": FIT_OPTIONS["future_covariate"]}
 
 
 def markdown_table(table: pd.DataFrame, digits: int = 4) -> str:
@@ -58,6 +58,7 @@ def evaluate(
     sep: SepOpt = ",",
     horizon: Annotated[int, typer.Option("--horizon", "-H", min=1, help="Steps to forecast.")] = 1,
     lookback: LookbackOpt = None,
+    future_covariate: FutureCovariateOpt = None,
     test_size: Annotated[float, typer.Option(
         min=0.0, help="Last part backtested: a fraction (0.2) or a number of rows.")] = 0.2,
     budget: BudgetOpt = Budget("small"),
@@ -102,12 +103,19 @@ def evaluate(
         frame = spec.load()
         long = spec.long_names
         if long is not None:  # compare_models reads a long frame by its default names
-            frame = frame.rename(columns={long.id: ID_COL, long.time: TIME_COL,
-                                          long.target: TARGET_COL})
+            renames = {long.id: ID_COL, long.time: TIME_COL, long.target: TARGET_COL}
+            taken = [f"{new!r} (for {old!r})" for old, new in renames.items()
+                     if old != new and new in frame.columns and new not in renames]
+            if taken:
+                fail(f"evaluate reads long data by the names {ID_COL}, {TIME_COL}, {TARGET_COL}, "
+                     f"and {spec.name} already has another column named {', '.join(taken)}; "
+                     "rename or drop that column in the file (or leave it out with --column).")
+            frame = frame.rename(columns=renames)
         settings = {**preset(budget.value), "lookback": lookback, "horizon": horizon,
                     "target": None if long is not None else target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
                     "device": device.value, "random_state": seed}
-        settings.update(epochs=epochs, hidden_size=hidden_size)
+        settings.update(epochs=epochs, hidden_size=hidden_size,
+                        future_covariates=future_covariates_of(future_covariate))
         models = {name: build_model(name, {**settings,
                                            "lookback": lookback_for(name, lookback, output)})
                   for name in names}

@@ -58,6 +58,20 @@ FIT_OPTIONS = {"lookback": ("lookback",), "backbone": ("search__backbone",),
                "baseline": ("baselines",), "seed": ("random_state",), "device": ("device",),
                "future_covariate": ("future_covariates",)}
 
+FutureCovariateOpt = Annotated[Optional[list[str]], typer.Option(
+    "--future-covariate", help="A column whose future values are known (prices, holidays; "
+    "repeat for several): the recurrent models (autocell, gru, lstm) read its values over the "
+    "horizon, which `predict` takes with --future FILE and `evaluate` from the data. "
+    "'calendar': sin/cos features of the time index (hour of day, day of week, ... by its "
+    "frequency), which are computed, not given.",
+    show_default=False)]
+
+
+def future_covariates_of(values: Optional[list[str]]) -> list[str] | None:
+    """The ``--future-covariate`` options as ``future_covariates`` (None: none given)."""
+    return list(dict.fromkeys(values or [])) or None
+
+
 LookbackOpt = Annotated[Optional[str], typer.Option(
     "--lookback", "-l", metavar="INTEGER|auto", help="Past steps the model reads (default: the "
     "model's own; 'auto' for the recurrent models: 30 segments, as far as the data allow; the "
@@ -129,10 +143,7 @@ def fit(
     linear_skip: Annotated[bool, typer.Option(
         "--linear-skip/--no-linear-skip", help="Add a linear highway from each normalised window "
         "to its forecast.")] = False,
-    future_covariate: Annotated[Optional[list[str]], typer.Option(
-        "--future-covariate", help="A column whose future values are known (prices, holidays; "
-        "repeat for several): the recurrent models read its values over the horizon, which "
-        "`predict` then takes with --future FILE.", show_default=False)] = None,
+    future_covariate: FutureCovariateOpt = None,
     model: Annotated[FitModel, typer.Option(
         help="What to fit: the searched cell (autocell) or a reference model.")] = FitModel("autocell"),
     backbone: Annotated[Optional[Backbone], typer.Option(
@@ -190,7 +201,7 @@ def fit(
                     "max_time": max_time, "segment_length": segment_length,
                     "normalization": value_of(normalization),
                     "covariates": value_of(covariates), "linear_skip": linear_skip,
-                    "future_covariates": list(dict.fromkeys(future_covariate or [])) or None,
+                    "future_covariates": future_covariates_of(future_covariate),
                     "random_state": seed, "baselines": baselines_of(baseline),
                     "epochs": epochs, "search__epochs": search_epochs,
                     "hidden_size": hidden_size, "search__max_nodes": max_nodes}
@@ -237,7 +248,8 @@ def held_out_note(estimator) -> str | None:
         each = " (the last ones of each series)" if hasattr(split, "splits") else ""
         parts.append(f"the next {split.n_val}{each} (--validation-size "
                      f"{estimator.validation_size:g}) {use}")
-    if split.n_test:
+    warned = hasattr(estimator, "search") and hasattr(split, "splits")  # autocell, long: a note
+    if split.n_test and not warned:
         parts.append(f"the last {split.n_test} (--test-size {estimator.test_size:g}) held out, "
                      "unused: no skill report is made")
     if not parts:

@@ -35,17 +35,18 @@ class Split:
         """Window origins whose ``horizon`` targets all lie in ``part``.
 
         An origin ``t`` means: inputs are rows ``[t - lookback, t)``, targets ``[t, t + horizon)``.
-        ``part`` is "train", "val", "test" or "all" (every origin).
+        ``part`` is "train", "val", "test", "fit" (the training and validation parts) or
+        "all" (every origin).
         """
         start, stop = {
             "train": (lookback, self.train_end),
             "val": (self.train_end, self.val_end),
             "test": (self.val_end, self.n_rows),
+            "fit": (lookback, self.val_end),
             "all": (lookback, self.n_rows),
         }[part]
         start = max(start, lookback)
         return np.arange(start, stop - horizon + 1, dtype=np.int64)
-
 
     def recent_origins(self, part: str, lookback: int, horizon: int) -> np.ndarray:
         """The part's most recent origins, as many as a model keeps residuals of."""
