@@ -245,7 +245,8 @@ def backtest_models(models: dict, X, n_test: int, callback=None, coverages=()):
     for step, (name, estimator) in enumerate(models.items(), start=1):
         started = time.perf_counter()
         head = X.iloc[:train_end] if isinstance(X, (pd.DataFrame, pd.Series)) else X[:train_end]
-        estimator.fit(head, callback=_prefixed(callback, name))
+        estimator.fit(head, callback=_prefixed(callback, name), id_col=names.id,
+                      time_col=names.time, target_col=names.target)
         seconds[name] = time.perf_counter() - started
         _, origins, truth, forecasts[name] = backtest_arrays(estimator, X, start=start)
         if coverages:
@@ -259,32 +260,36 @@ def backtest_models(models: dict, X, n_test: int, callback=None, coverages=()):
 
 
 def compare_models(models: dict, X, test_size=0.2, reference=None, callback=None,
-                   coverage=None) -> pd.DataFrame:
+                   coverage=None, *, id_col=None, time_col=None,
+                   target_col=None) -> pd.DataFrame:
     """Backtest ``models`` ({name: unfitted forecaster}) on the last ``test_size`` of ``X`` (a
     fraction or a number of rows), each fitted on the rows before it: the skill table of
     :func:`skill_table` against ``reference`` (default: the first model), with fit times, and
     with ``coverage`` (a fraction or a list) the coverage and width of each model's intervals
     (``coverage_90``, ``width_90``). On a long frame (``unique_id``, ``ds``, ``y``) the test
     part is the last ``test_size`` of each series (each fitted on the rows before it), all
-    series' forecasts pooled."""
+    series' forecasts pooled; ``id_col``, ``time_col``, ``target_col`` name its columns as
+    ``fit``'s do."""
     reference = next(iter(models)) if reference is None else reference
     if reference not in models:
         raise ValueError(f"reference={reference!r} is not among the models compared "
                          f"({', '.join(models)}).")
     coverages = check_coverage(coverage) if coverage is not None else []
-    if long_columns(X) is not None:
+    names = long_columns(X, id_col, time_col, target_col)
+    if names is not None:
         truth, forecasts, seconds, bounds = backtest_long_models(models, X, test_size, callback,
-                                                                 coverages)
+                                                                 coverages, names)
         return skill_table(truth, forecasts, reference, seconds, bounds, coverages)
     n_test = n_test_rows(len(X), test_size)
     truth, forecasts, seconds, bounds = backtest_models(models, X, n_test, callback, coverages)
     return skill_table(truth, forecasts, reference, seconds, bounds, coverages)
 
 
-def backtest_long_models(models: dict, X, test_size, callback=None, coverages=()):
-    """:func:`backtest_models` on a long frame: each series' last ``test_size`` (rows, or a
-    fraction of that series) is its test part; each model is fitted on the rows before it."""
-    names = long_columns(X)
+def backtest_long_models(models: dict, X, test_size, callback=None, coverages=(), names=None):
+    """:func:`backtest_models` on a long frame (its columns ``names``, default the Nixtla
+    ones): each series' last ``test_size`` (rows, or a fraction of that series) is its test
+    part; each model is fitted on the rows before it."""
+    names = long_columns(X) if names is None else names
     panel = check_long(X, names, "raise" if not models else next(iter(models.values())).missing)
     n_tests = np.array([n_test_rows(int(n), test_size) for n in panel.lengths])
     head = pd.concat([pd.DataFrame({names.id: [key] * int(n - k), names.time:
@@ -295,7 +300,8 @@ def backtest_long_models(models: dict, X, test_size, callback=None, coverages=()
     truth, forecasts, seconds, bounds = None, {}, {}, {}
     for step, (name, estimator) in enumerate(models.items(), start=1):
         started = time.perf_counter()
-        estimator.fit(head, callback=_prefixed(callback, name))
+        estimator.fit(head, callback=_prefixed(callback, name), id_col=names.id,
+                      time_col=names.time, target_col=names.target)
         seconds[name] = time.perf_counter() - started
         known = set(estimator.series_ids_)
         fitted = {key: i for i, key in enumerate(panel.ids) if key in known}

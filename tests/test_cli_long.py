@@ -207,17 +207,14 @@ def test_autocell_on_long_data_notes_the_unused_test_part_once(long_csv):
     assert "baselines" not in result.stderr
 
 
-def test_evaluate_refuses_a_covariate_named_like_a_default_column(tmp_path):
-    """evaluate renames the id, time and target columns to unique_id, ds, y: a covariate
-    already named y would be duplicated, so it is refused, and --column can leave it out."""
-    path = tmp_path / "clash.csv"
+def test_evaluate_reads_long_data_by_its_own_names(tmp_path):
+    """evaluate passes the id, time and target names to compare_models: a covariate named
+    like a default column (here y) is just a covariate."""
+    path = tmp_path / "named.csv"
     frame = make_long(STARTS).rename(columns={"unique_id": "store", "ds": "week", "y": "sales"})
     frame.assign(y=np.arange(len(frame), dtype=float)).to_csv(path, index=False)
     names = ("--id-column", "store", "--time-column", "week", "--target", "sales")
-    result = invoke("evaluate", path, *names, "-m", "naive", "-H", 2, "--test-size", 4)
-    assert_one_line_error(result, "already has another column named 'y' (for 'sales')",
-                          "--column")
-    result = invoke("evaluate", path, *names, "-c", "sales", "-m", "naive", "-H", 2,
-                    "--test-size", 4)
+    result = invoke("evaluate", path, *names, "-m", "naive", "-m", "linear", "-H", 2,
+                    "-l", 4, "--test-size", 4)
     assert result.exit_code == 0, result.output
     assert "backtest on the last 4 rows of each of 3 series" in result.stdout

@@ -318,6 +318,13 @@ def test_backtest_and_compare_models_on_a_long_frame():
                              "linear": LinearForecaster(lookback=6, horizon=2)},
                             df, test_size=6, coverage=0.9)
     assert list(report.index) == ["naive", "linear"] and report.rmse.notna().all()
+    named = df.rename(columns={"unique_id": "store", "ds": "week", "y": "sales"})
+    again = compare_models({"naive": NaiveForecaster(horizon=2),
+                            "linear": LinearForecaster(lookback=6, horizon=2)},
+                           named, test_size=6, coverage=0.9, id_col="store", time_col="week",
+                           target_col="sales")
+    scores = ["mae", "rmse", "coverage_90", "width_90"]
+    pd.testing.assert_frame_equal(again[scores], report[scores])  # the names change nothing
 
 
 def test_autocell_fits_a_long_frame():

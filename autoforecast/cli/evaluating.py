@@ -83,7 +83,6 @@ def evaluate(
     """Backtest models on the last part of the series and print a comparison table, with the
     empirical coverage and mean width of each model's prediction intervals (--level)."""
     from ..data import write_frame_csv  # the library loads torch: only when a command runs
-    from ..data.long import ID_COL, TARGET_COL, TIME_COL
     from ..evaluation import compare_models, n_test_rows
 
     output = Output.from_flags(ctx, quiet, verbose)
@@ -102,15 +101,6 @@ def evaluate(
                          target)
         frame = spec.load()
         long = spec.long_names
-        if long is not None:  # compare_models reads a long frame by its default names
-            renames = {long.id: ID_COL, long.time: TIME_COL, long.target: TARGET_COL}
-            taken = [f"{new!r} (for {old!r})" for old, new in renames.items()
-                     if old != new and new in frame.columns and new not in renames]
-            if taken:
-                fail(f"evaluate reads long data by the names {ID_COL}, {TIME_COL}, {TARGET_COL}, "
-                     f"and {spec.name} already has another column named {', '.join(taken)}; "
-                     "rename or drop that column in the file (or leave it out with --column).")
-            frame = frame.rename(columns=renames)
         settings = {**preset(budget.value), "lookback": lookback, "horizon": horizon,
                     "target": None if long is not None else target or None, "test_size": 0.0, "baselines": (), "missing": missing.value,
                     "device": device.value, "random_state": seed}
@@ -123,11 +113,11 @@ def evaluate(
         with notes_from_warnings(output), ProgressView(output) as view:
             table = compare_models(models, frame, test_rows, reference,
                                    callback=lambda event: _show(event, view, output),
-                                   coverage=coverages)
+                                   coverage=coverages, **spec.keywords())
         tested = (f"the last {n_test_rows(len(frame), test_rows)} rows" if long is None else
                   f"the last {f'{test_rows} rows' if test_size >= 1 else f'{100 * test_size:g} %'} "
                   "of each of "
-                  f"{frame[ID_COL].nunique()} series")
+                  f"{frame[long.id].nunique()} series")
         output.table(table, f"backtest on {tested}, horizon {horizon}; "
                             f"skill_*: {reference} against each; coverage_*, width_*: the "
                             "prediction intervals' (NaN: too few calibration residuals)")
