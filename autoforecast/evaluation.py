@@ -245,8 +245,7 @@ def backtest_models(models: dict, X, n_test: int, callback=None, coverages=()):
     for step, (name, estimator) in enumerate(models.items(), start=1):
         started = time.perf_counter()
         head = X.iloc[:train_end] if isinstance(X, (pd.DataFrame, pd.Series)) else X[:train_end]
-        estimator.fit(head, callback=_prefixed(callback, name), id_col=names.id,
-                      time_col=names.time, target_col=names.target)
+        estimator.fit(head, callback=_prefixed(callback, name))
         seconds[name] = time.perf_counter() - started
         _, origins, truth, forecasts[name] = backtest_arrays(estimator, X, start=start)
         if coverages:
