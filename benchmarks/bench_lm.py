@@ -26,8 +26,8 @@ DropConnect on each model's recurrent matrices, the LSTM's ``weight_hh`` and the
 matrices that read h, one rate for both), optimiser (``--optimizer nt-asgd --lr 30``; NT-ASGD
 starts averaging after 5 epochs without improvement, AWD-LSTM's rule, fixed since 0.3), the
 search (``--backbone darts --max-nodes 8``, ``--search-tokens``, ``--search-epochs``,
-``--init-nodes``, ``--grow-every``, ``--derivation``: the fields of the estimator's
-``SearchSettings``). A run is named by ``--label`` (default: the options given, e.g.
+``--init-nodes``, ``--grow-every``, ``--derivation``, ``--carry 1``, ``--n-candidates``,
+``--selection-epochs``: the fields of the estimator's ``SearchSettings``). A run is named by ``--label`` (default: the options given, e.g.
 ``dropout_h=0.2,optimizer=nt-asgd``, or ``default``).
 
 Rows measured before 0.3 with the former ``--lstm-weight-drop`` / ``--cell-weight-drop`` (the
@@ -92,6 +92,9 @@ ABLATION = [("backbone", str, "two_input or darts"), ("max_nodes", int, "largest
             ("search_epochs", int, "epochs of the search"),
             ("search_tokens", int, "training (and validation) tokens the search runs on"),
             ("derivation", str, "argmax or prefer_nondegenerate"),
+            ("carry", int, "1: the two-input cell's carry path (docs/method.md, section 8)"),
+            ("n_candidates", int, "cells derived from the search, the best on validation kept"),
+            ("selection_epochs", int, "epochs each candidate is retrained when there are several"),
             ("dropout_e", float, "word dropout"), ("dropout_x", float, "locked input dropout"),
             ("dropout_h", float, "the cell's locked state dropout"),
             ("dropout_o", float, "locked output dropout"),
@@ -100,6 +103,8 @@ ABLATION = [("backbone", str, "two_input or darts"), ("max_nodes", int, "largest
             ("optimizer", str, "adam or nt-asgd"), ("lr", float, "learning rate"),
             ("patience", int, "early stopping, epochs (0: none)"),
             ("weight_decay", float, "L2 penalty")]
+# search settings that were never constructor parameters (SearchSettings fields only)
+SEARCH_ONLY = ("carry", "n_candidates")
 FIELDS = ("parameters", "recurrent_parameters", "parameter_gap", "hidden_size", "genotype",
           "val_perplexity", "test_perplexity", "epochs", "best_epoch", "train_tokens",
           "train_seconds", "tokens_per_second", "val_ppl_by_epoch", "train_seconds_by_epoch",
@@ -127,7 +132,9 @@ def configure(args) -> tuple[dict, dict, str]:
     given = {name: getattr(args, name) for name, _, _ in ABLATION if getattr(args, name) is not None}
     search = preset.get("search", {}) | {RENAMED_PARAMS[k].removeprefix("search__"): v
                                          for k, v in given.items() if k in RENAMED_PARAMS}
-    settings = SETTINGS | {k: v for k, v in given.items() if k not in RENAMED_PARAMS}
+    search |= {k: (bool(v) if k == "carry" else v) for k, v in given.items() if k in SEARCH_ONLY}
+    settings = SETTINGS | {k: v for k, v in given.items()
+                           if k not in RENAMED_PARAMS and k not in SEARCH_ONLY}
     settings |= dict(embedding_size=preset["size"], hidden_size=preset["size"],
                      epochs=preset["epochs"], max_time=preset["max_time"])
     if settings["patience"] == 0:
