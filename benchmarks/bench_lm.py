@@ -60,7 +60,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import RESULTS, ResultLog  # noqa: E402
+from common import LANGUAGE_MODEL_FIXTURES, RESULTS, ResultLog  # noqa: E402
 
 from autoforecast import SearchSettings, load, save  # noqa: E402
 from autoforecast.cells.base import n_parameters  # noqa: E402
@@ -228,7 +228,8 @@ def main():
     parts = load_parts(preset["lines"])
     name = f"{args.preset}_{label}_s{args.seed}".replace("/", "_").replace(" ", "")
     model_file = RESULTS / "checkpoints" / f"lm_{name}.joblib"
-    log = ResultLog(RESULTS / f"lm_ptb_{args.preset}.csv", ("run", "label", "seed"))
+    log = ResultLog(RESULTS / f"lm_ptb_{args.preset}.csv", ("run", "label", "seed"),
+                    fixtures=LANGUAGE_MODEL_FIXTURES)
     key = dict(label=label, seed=args.seed)
     if not all(log.done(run=run, **key) for run in ("autocell", "lstm")):
         for run, row in run_models(parts, settings, args.seed, RESULTS / "checkpoints" / name,

@@ -10,8 +10,8 @@ The data are read from ``$AUTOFORECAST_DATA`` or ``../shared/data`` beside the r
 
 Every results row records the code it was measured with (``commit``: the git commit, with
 ``+changes`` when the package had uncommitted changes; ``version``: the package's) and the
-behaviour it measured (``behaviour``: the short hash of the pinned fixtures that cover its
-model, :func:`fixtures_for`). :func:`row_state` tells a report whether that behaviour changed
+behaviour it measured (``behaviour``: the short hash of the pinned fixtures, files or entries
+of them, that cover its model, :func:`fixtures_for`). :func:`row_state` tells a report whether that behaviour changed
 since (the fixtures' contents differ now: the row is ``stale``); rows written before the
 ``behaviour`` column existed are judged by their commit (:func:`code_state`).
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -43,24 +44,36 @@ MEASURED_CODE = "autoforecast"  # rows without a behaviour hash: changes here ma
 PINNED = ROOT / "tests" / "pinned"  # the fixtures tests/test_pinned.py recomputes
 
 # The pinned fixtures whose values cover each model family's behaviour, by the start of the model
-# name (before any "@setting" variant; first match wins): network.json pins the recurrent
-# forecasters in the forecasting network (searched two-input and DARTS cells, random cells,
-# GRU, LSTM) as 0.2 ran them, carry.json the default fits with the carry path (0.3),
-# values.json the naive and linear forecasters (and the searches on the planted task and the
-# tiny language model), issue15_arima.json ARIMA; none for M4's own benchmark forecasts
-# (naive2, snaive). A model matching none of them
-# depends on every fixture (a change of any pinned behaviour makes its rows stale).
+# name (before any "@setting" variant; first match wins). A fixture is a file of tests/pinned
+# ("issue15_arima.json": all of it) or one entry of a JSON file ("network.json:gru";
+# "carry.json:forecasters/autocell": keys joined by "/"), so that re-pinning one model stales
+# its own rows only. network.json pins the recurrent forecasters in the forecasting network
+# (searched two-input and DARTS cells, random cells, GRU, LSTM) as 0.2 ran them, carry.json
+# the default fits with the carry path (0.3), values.json the naive and linear forecasters (and
+# the searches on the planted task and the tiny language model), issue15_arima.json ARIMA; none
+# for M4's own benchmark forecasts (naive2, snaive). A model matching none of them depends on
+# every fixture file (a change of any pinned behaviour makes its rows stale).
 BEHAVIOUR_FIXTURES = (
     # M4's Naive2 and seasonal naive (bench_m4.py) are computed by the benchmark, not by the
     # library's estimators: no pinned behaviour covers them (before "naive", which they start with)
     (("naive2", "snaive"), ()),
-    # the searched and random two-input cells: the network, and the carry path (on by default
-    # since 0.3, its default fits pinned in carry.json)
-    (("two_input", "random", "autocell"), ("network.json", "carry.json")),
-    (("darts", "gru", "lstm"), ("network.json",)),
-    (("naive", "seasonal_naive", "linear", "nlinear"), ("values.json",)),
+    # the random control (before "autocell"-like names: "random_fixed" is one of its labels)
+    (("random",), ("network.json:autocell_random", "carry.json:forecasters/autocell_random")),
+    # the searched two-input cells: the network, and the carry path (on by default since 0.3,
+    # its default fits pinned in carry.json)
+    (("two_input", "autocell"), ("network.json:autocell", "network.json:autocell_refit",
+                                  "carry.json:forecasters/autocell",
+                                  "carry.json:forecasters/autocell_refit")),
+    (("darts",), ("network.json:autocell_darts",)),
+    (("gru",), ("network.json:gru",)),
+    (("lstm",), ("network.json:lstm",)),
+    (("naive", "seasonal_naive", "linear", "nlinear"), (
+        "values.json:forecasters/naive", "values.json:forecasters/seasonal_naive",
+        "values.json:forecasters/linear", "values.json:forecasters/linear_auto")),
     (("arima",), ("issue15_arima.json",)),
 )
+# the language model's rows (bench_lm.py: named by run, not by model)
+LANGUAGE_MODEL_FIXTURES = ("values.json:language_model", "carry.json:language_model")
 
 
 def _git(*args: str) -> str | None:
@@ -93,8 +106,9 @@ def code_state(commit: str) -> str:
 
 
 def fixtures_for(model) -> tuple[str, ...]:
-    """The pinned fixture files (names in ``tests/pinned``) whose values cover ``model``'s
-    behaviour (``BEHAVIOUR_FIXTURES``); every fixture for a model none of them covers."""
+    """The pinned fixtures (files of ``tests/pinned`` or entries of them) whose values cover
+    ``model``'s behaviour (``BEHAVIOUR_FIXTURES``); every fixture file for a model none of
+    them covers."""
     name = "" if model is None else str(model).split("@")[0]
     for prefixes, fixtures in BEHAVIOUR_FIXTURES:
         if name and name.startswith(prefixes):
@@ -103,14 +117,30 @@ def fixtures_for(model) -> tuple[str, ...]:
 
 
 def behaviour_hash(fixtures) -> str:
-    """The short hash of the contents of the fixture files ``fixtures`` (names in
-    ``tests/pinned``) as they are now; a missing file hashes as missing."""
+    """The short hash of the fixtures ``fixtures`` (``BEHAVIOUR_FIXTURES``' names: a file of
+    ``tests/pinned``, or ``file:key/key`` one entry of a JSON file) as they are now; a missing
+    file or entry hashes as missing."""
     digest = hashlib.sha256()
     for name in sorted(fixtures):
-        path = PINNED / name
-        content = path.read_bytes().replace(b"\r\n", b"\n") if path.exists() else b"<missing>"
-        digest.update(name.encode() + b"\0" + content + b"\0")
+        digest.update(name.encode() + b"\0" + _fixture_bytes(name) + b"\0")
     return digest.hexdigest()[:10]
+
+
+def _fixture_bytes(name: str) -> bytes:
+    """A whole file's bytes (line ends as LF); an entry's JSON, keys sorted."""
+    file, _, entry = name.partition(":")
+    path = PINNED / file
+    if not path.exists():
+        return b"<missing>"
+    content = path.read_bytes().replace(b"\r\n", b"\n")
+    if not entry:
+        return content
+    value = json.loads(content)
+    for key in entry.split("/"):
+        if not isinstance(value, dict) or key not in value:
+            return b"<missing>"
+        value = value[key]
+    return json.dumps(value, sort_keys=True).encode()
 
 
 def _text(value) -> str:
@@ -120,22 +150,24 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def row_state(row) -> str:
+def row_state(row, fixtures=None) -> str:
     """Whether a results row measured the behaviour the package has now.
 
     With a ``behaviour`` hash: ``"current"`` when it equals the hash of the row's fixtures now
-    (:func:`fixtures_for` of its ``model``; every fixture for a row without one), ``"stale"``
-    when they changed since. Without one (rows written before the column existed): the commit
-    rule, :func:`code_state` (``"current"``, ``"older"`` or ``"unknown"``)."""
+    (``fixtures``, or :func:`fixtures_for` of its ``model``: every fixture for a row without
+    one), ``"stale"`` when they changed since. Without one (rows written before the column
+    existed): the commit rule, :func:`code_state` (``"current"``, ``"older"`` or
+    ``"unknown"``)."""
     behaviour = _text(row.get("behaviour"))
     if behaviour:
-        return "current" if behaviour == behaviour_hash(fixtures_for(row.get("model"))) else "stale"
+        fixtures = fixtures if fixtures is not None else fixtures_for(row.get("model"))
+        return "current" if behaviour == behaviour_hash(fixtures) else "stale"
     return code_state(_text(row.get("commit")))
 
 
-def row_states(frame):
+def row_states(frame, fixtures=None):
     """:func:`row_state` of every row of a DataFrame, as a list in its order."""
-    return [row_state(row) for row in frame.to_dict("records")]
+    return [row_state(row, fixtures) for row in frame.to_dict("records")]
 
 
 class ResultLog:

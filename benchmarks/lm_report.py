@@ -21,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import RESULTS, ROOT, markdown_table, row_state  # noqa: E402
+from common import LANGUAGE_MODEL_FIXTURES, RESULTS, ROOT, markdown_table, row_state  # noqa: E402
 
 COLUMNS = ["label", "seed", "cell val", "cell test", "lstm val", "lstm test",
            "lstm val, equal tokens", "cell tokens (M)", "lstm tokens (M)", "recurrent cell / lstm",
@@ -74,7 +74,7 @@ def table(preset: str) -> str:
             "epochs cell / lstm": f"{cell['epochs']:g} / {lstm['epochs']:g}",
             "tokens/s cell / lstm": speed, "search s": ("-" if pd.isna(cell["search_seconds"])
                                                   else f"{cell['search_seconds']:.0f}"),
-            "cell": f"`{cell['genotype']}`", "code": row_state(cell)})
+            "cell": f"`{cell['genotype']}`", "code": row_state(cell, LANGUAGE_MODEL_FIXTURES)})
     return markdown_table(lines, COLUMNS)
 
 

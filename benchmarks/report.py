@@ -126,15 +126,19 @@ LEGEND = (
     "**`code`: is a row stale?** A row is stale when the behaviour it measured changed, not "
     "when any file changed. Each row records `behaviour`, the hash of the pinned fixtures "
     "that cover its model, as they were when it ran (`benchmarks/common.py`, "
-    "`BEHAVIOUR_FIXTURES`: `tests/pinned/network.json` for the recurrent forecasters, searched "
-    "cells, random cells, GRU and LSTM; `values.json` for the naive and linear ones; "
-    "`issue15_arima.json` for ARIMA; `tests/test_pinned.py` recomputes them to 1e-5 relative). "
-    "`current`: those fixtures are unchanged since the run; `stale`: they changed, so the "
-    "behaviour changed: rerun the row. Rows written before the hash existed have none and are "
-    "judged by the old commit rule: `older` when anything under `autoforecast/` changed since "
-    "their `commit` (their behaviour may be the same), `current` at the same commit, `unknown` "
-    "without a commit. The fixtures pin small cases, not every setting a benchmark uses: "
-    "neither the normalised linear maps (`nlinear`) nor the interval calibration is pinned.")
+    "`BEHAVIOUR_FIXTURES`): the model's own entries of `tests/pinned/network.json` and "
+    "`carry.json` for the recurrent forecasters (searched cells, random cells, GRU and LSTM "
+    "each apart, so that re-pinning one stales its rows only), of `values.json` for the naive "
+    "and linear ones, `issue15_arima.json` for ARIMA; `tests/test_pinned.py` recomputes them "
+    "to 1e-5 relative. `current`: those fixtures are unchanged since the run; `stale`: they "
+    "changed, so the behaviour changed: rerun the row. Rows written before the hash existed "
+    "have none and are judged by the old commit rule: `older` when anything under "
+    "`autoforecast/` changed since their `commit` (their behaviour may be the same), `current` "
+    "at the same commit, `unknown` without a commit. The fixtures pin small cases with their "
+    "settings written out, not every setting a benchmark uses: neither the normalised linear "
+    "maps (`nlinear`) nor the interval calibration is pinned, nor the estimators' defaults "
+    "(a row that ran on the defaults of its day, such as a label without `@` settings, "
+    "stays `current` when a default changes).")
 
 
 # --------------------------------------------------------------------------------- the rows

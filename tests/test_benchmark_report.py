@@ -3,6 +3,7 @@ page ``benchmarks/report.py`` writes: a row is stale when the pinned fixtures co
 changed since it ran, not when any file changed. Offline, no model is run."""
 
 import csv
+import json
 import math
 from pathlib import Path
 
@@ -23,24 +24,48 @@ def common():
 
 @pytest.fixture
 def pinned(common, tmp_path, monkeypatch):
-    """A fixtures folder of three files, standing in for tests/pinned."""
-    for name in ("network.json", "values.json", "issue15_arima.json"):
-        (tmp_path / name).write_text(f'{{"{name}": 1}}\n')
+    """A fixtures folder of four files, standing in for tests/pinned: network.json with one
+    entry a recurrent model, carry.json and values.json with entries under "forecasters"."""
+    entries = {"autocell": 1, "autocell_refit": 2, "autocell_random": 3, "autocell_darts": 4,
+               "gru": 5, "lstm": 6}
+    (tmp_path / "network.json").write_text(json.dumps(entries) + "\n")
+    (tmp_path / "carry.json").write_text(json.dumps(
+        {"forecasters": {"autocell": 1, "autocell_random": 2}, "language_model": 3}) + "\n")
+    (tmp_path / "values.json").write_text(json.dumps(
+        {"forecasters": {"naive": 1, "linear": 2, "autocell_random": 3}, "language_model": 4}))
+    (tmp_path / "issue15_arima.json").write_text('{"issue15_arima.json": 1}\n')
     monkeypatch.setattr(common, "PINNED", tmp_path)
     return tmp_path
 
 
+def repin(pinned, file, *keys, value="re-pinned"):
+    """Change one entry of a fixture file, as re-pinning one model does."""
+    content = json.loads((pinned / file).read_text())
+    inner = content
+    for key in keys[:-1]:
+        inner = inner[key]
+    inner[keys[-1]] = value
+    (pinned / file).write_text(json.dumps(content) + "\n")
+
+
 def test_each_model_family_maps_to_the_fixtures_that_pin_it(common, pinned):
-    for model in ("two_input_grow", "two_input_grow@lr=0.002", "random", "autocell@lr=0.001"):
-        assert common.fixtures_for(model) == ("network.json", "carry.json"), model
-    for model in ("darts", "gru_nocov", "gru_gate", "lstm", "darts_fixed"):
-        assert common.fixtures_for(model) == ("network.json",), model
-    for model in ("naive", "linear336", "nlinear720", "linear"):
-        assert common.fixtures_for(model) == ("values.json",), model
+    searched = ("network.json:autocell", "network.json:autocell_refit",
+                "carry.json:forecasters/autocell", "carry.json:forecasters/autocell_refit")
+    for model in ("two_input_grow", "two_input_grow@lr=0.002", "autocell@lr=0.001", "autocell"):
+        assert common.fixtures_for(model) == searched, model
+    for model in ("random", "random_fixed", "random@seed=1"):
+        assert common.fixtures_for(model) == ("network.json:autocell_random",
+                                              "carry.json:forecasters/autocell_random"), model
+    for model, entry in (("darts", "autocell_darts"), ("darts_fixed", "autocell_darts"),
+                         ("gru_nocov", "gru"), ("gru_gate", "gru"), ("lstm", "lstm")):
+        assert common.fixtures_for(model) == (f"network.json:{entry}",), model
+    for model in ("naive", "linear336", "nlinear720", "linear", "seasonal_naive"):
+        assert common.fixtures_for(model)[0] == "values.json:forecasters/naive", model
     for model in ("arima", "arima_conformal"):
         assert common.fixtures_for(model) == ("issue15_arima.json",), model
-    every = ("issue15_arima.json", "network.json", "values.json")
-    assert common.fixtures_for("statsforecast") == every  # unknown: every fixture
+    assert common.fixtures_for("naive2") == common.fixtures_for("snaive") == ()
+    every = ("carry.json", "issue15_arima.json", "network.json", "values.json")
+    assert common.fixtures_for("statsforecast") == every  # unknown: every fixture file
     assert common.fixtures_for(None) == every
 
 
@@ -57,13 +82,41 @@ def test_the_hash_follows_the_contents_of_its_fixtures_only(common, pinned):
     assert common.behaviour_hash(("network.json",)) == changed
 
 
+def test_an_entry_hash_follows_that_entry_only(common, pinned):
+    gru, random = ("network.json:gru",), ("carry.json:forecasters/autocell_random",)
+    before = common.behaviour_hash(gru), common.behaviour_hash(random)
+    assert before[0] != before[1] and before[0] != common.behaviour_hash(("network.json",))
+    repin(pinned, "network.json", "lstm")
+    repin(pinned, "carry.json", "forecasters", "autocell")
+    assert (common.behaviour_hash(gru), common.behaviour_hash(random)) == before
+    (pinned / "network.json").write_text(json.dumps(json.loads(
+        (pinned / "network.json").read_text()), indent=4))  # the same values, spaced otherwise
+    assert common.behaviour_hash(gru) == before[0]
+    repin(pinned, "carry.json", "forecasters", "autocell_random")
+    assert common.behaviour_hash(random) != before[1]
+    missing = common.behaviour_hash(("network.json:none",))
+    assert missing == common.behaviour_hash(("network.json:none",))
+    assert missing != common.behaviour_hash(("network.json:gru/deeper",))  # named apart
+
+
 def test_a_row_is_stale_when_its_own_fixtures_changed_not_others(common, pinned):
+    models = ("gru", "two_input_grow@epochs=20", "random", "naive", "arima")
     rows = [{"model": m, "commit": "abc", "behaviour": common.behaviour_hash(
-        common.fixtures_for(m))} for m in ("gru", "two_input_grow@epochs=20", "naive", "arima")]
-    assert [common.row_state(r) for r in rows] == ["current"] * 4
-    (pinned / "network.json").write_text('{"network.json": "re-pinned"}\n')
-    assert [common.row_state(r) for r in rows] == ["stale", "stale", "current", "current"]
-    assert common.row_states(pd.DataFrame(rows)) == ["stale", "stale", "current", "current"]
+        common.fixtures_for(m))} for m in models]
+    assert [common.row_state(r) for r in rows] == ["current"] * 5
+    repin(pinned, "network.json", "autocell_random")  # the random control re-pinned
+    repin(pinned, "values.json", "forecasters", "autocell_random")
+    assert [common.row_state(r) for r in rows] == ["current", "current", "stale", "current",
+                                                   "current"]
+    repin(pinned, "network.json", "gru")
+    assert common.row_states(pd.DataFrame(rows)) == ["stale", "current", "stale", "current",
+                                                     "current"]
+    lm = {"run": "autocell", "commit": "abc",
+          "behaviour": common.behaviour_hash(common.LANGUAGE_MODEL_FIXTURES)}
+    assert common.row_state(lm, common.LANGUAGE_MODEL_FIXTURES) == "current"
+    assert common.row_state(lm) == "stale"  # by every fixture file, which changed
+    repin(pinned, "carry.json", "language_model")
+    assert common.row_states(pd.DataFrame([lm]), common.LANGUAGE_MODEL_FIXTURES) == ["stale"]
 
 
 def test_rows_without_a_hash_fall_back_to_the_commit_rule(common, pinned, monkeypatch):
@@ -90,11 +143,12 @@ def test_the_log_adds_the_behaviour_column_and_leaves_old_rows_empty(common, pin
     assert fields == ["task", "model", "seed", "mse", "commit", "version", "behaviour"]
     assert rows[0]["commit"] == "0123456789" and rows[0]["behaviour"] == ""  # none invented
     assert rows[1]["commit"] == "abc1234567+changes"
-    assert rows[1]["behaviour"] == common.behaviour_hash(("network.json",))
-    assert rows[2]["behaviour"] == common.behaviour_hash(("values.json",))
-    other = common.ResultLog(tmp_path / "results" / "lm.csv", ("run",), fixtures=("values.json",))
+    assert rows[1]["behaviour"] == common.behaviour_hash(("network.json:gru",))
+    assert rows[2]["behaviour"] == common.behaviour_hash(common.fixtures_for("naive"))
+    other = common.ResultLog(tmp_path / "results" / "lm.csv", ("run",),
+                             fixtures=common.LANGUAGE_MODEL_FIXTURES)
     other.append({"run": "autocell"})
-    assert other.rows[-1]["behaviour"] == common.behaviour_hash(("values.json",))
+    assert other.rows[-1]["behaviour"] == common.behaviour_hash(common.LANGUAGE_MODEL_FIXTURES)
 
 
 def test_the_generated_page_opens_with_one_table_and_stays_short():
