@@ -47,7 +47,7 @@ class SearchSettings:
       continuous after each growth).
     - ``init_nodes`` .. ``max_nodes``: the cell grows by function-preserving morphism from
       ``init_nodes`` nodes to ``max_nodes``, on ``growth`` (``"schedule"``: every
-      ``grow_every`` epochs; ``"plateau"``; ``"none"``: ``max_nodes`` from the start).
+      ``grow_every`` epochs; ``"plateau"``; ``"none"``: no growth, ``init_nodes`` throughout).
     - ``epochs``: epochs of each search; ``n_searches``: searches from different seeds;
       ``n_candidates``: distinct cells derived from each search (its argmax, then the cells
       that swap in the runner-up op or input at its least decided nodes); every candidate of

@@ -58,7 +58,8 @@ BEHAVIOUR_FIXTURES = (
     # library's estimators: no pinned behaviour covers them (before "naive", which they start with)
     (("naive2", "snaive"), ()),
     # the random control (before "autocell"-like names: "random_fixed" is one of its labels)
-    (("random",), ("network.json:autocell_random", "carry.json:forecasters/autocell_random")),
+    (("random",), ("network.json:autocell_random", "carry.json:forecasters/autocell_random",
+                   "carry.json:forecasters/autocell_random_grown")),
     # the searched two-input cells: the network, and the carry path (on by default since 0.3,
     # its default fits pinned in carry.json)
     (("two_input", "autocell"), ("network.json:autocell", "network.json:autocell_refit",

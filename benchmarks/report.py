@@ -88,7 +88,8 @@ M4_FIT_LIMIT_S = 20 * 60  # one autocell fit of the 414 series, on 2 cores
 
 
 # --------------------------------------------------------- 0.2 and 0.3's rows (the archive)
-NETWORK_ORDER = ["two_input_grow", "two_input_grow_nocov", "darts", "random", "gru", "gru_nocov",
+NETWORK_ORDER = ["two_input_grow", "two_input_grow_nocov", "darts", "random", "random_kmax",
+                 "gru", "gru_nocov",
                  "lstm", "gru_gate", "nlinear336", "nlinear720", "linear336", "linear720", "naive"]
 SUPERSEDED = "@lr=0.002"  # the first runs at Adam 2e-3, before the scripts' 6e-3
 _LINEAR_TARGET = "the searched cell's mean below the best linear row by more than its std"
@@ -628,7 +629,10 @@ def archive_page(tasks: dict[str, pd.DataFrame]) -> str:
              "patience 3, batch 256, Adam 6e-3; `random`: random two-input cells at "
              "`two_input_grow`'s budget), what `bench_network.py` now calls `gru_fixed`, "
              "`lstm_fixed` and `random_fixed`; today's `gru`, `lstm` and `random` are the "
-             "estimators' defaults (the main page).", "",
+             "estimators' defaults (the main page). `random_kmax`: issue 22's first control "
+             "rows (the estimators' defaults at b61dbd0), whose cells had `max_nodes` = 4 nodes "
+             "where the search's reach 3, so 17 % more parameters; today's `random` draws the "
+             "search's size.", "",
              *archive_overview(tasks),
              "The metric is the task's error (lower is better), the mean over seeds (± the "
              "sample std, how many in brackets), each family's best model where it has several; "

@@ -44,7 +44,7 @@ SEARCH_SETTINGS = dict(max_nodes=2, grow_every=1, epochs=2, n_searches=1, n_cand
 RANDOM_CANDIDATES = dict(n_candidates=2)
 NO_CARRY = dict(carry=False)  # the records of 0.1 and 0.2, which had no carry path
 # the searching forecasters pinned again with the estimators' default carry path, in carry.json
-CARRY = ("autocell", "autocell_random", "autocell_refit")
+CARRY = ("autocell", "autocell_random", "autocell_refit", "autocell_random_grown")
 LM_TEXT = ["the cat sat on the mat", "a dog ran to the park", "the cat ate a fish"] * 30
 
 
@@ -84,6 +84,11 @@ def forecasters(carry: bool = False) -> dict:
                                                             **RANDOM_CANDIDATES)),
         "autocell_refit": AutoCellForecaster(refit=True, **common, **(SEARCH | {"epochs": 3}),
                                              search=search()),
+        # a search that grows to 2 of its 3 nodes: the control draws 2-node cells (0.3's first
+        # control drew max_nodes); pinned in carry.json only
+        "autocell_random_grown": AutoCellForecaster(
+            **common, **SEARCH, search=search(strategy="random", max_nodes=3,
+                                              **RANDOM_CANDIDATES)),
     }
 
 

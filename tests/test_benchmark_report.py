@@ -55,7 +55,8 @@ def test_each_model_family_maps_to_the_fixtures_that_pin_it(common, pinned):
         assert common.fixtures_for(model) == searched, model
     for model in ("random", "random_fixed", "random@seed=1"):
         assert common.fixtures_for(model) == ("network.json:autocell_random",
-                                              "carry.json:forecasters/autocell_random"), model
+                                              "carry.json:forecasters/autocell_random",
+                                              "carry.json:forecasters/autocell_random_grown"), model
     for model, entry in (("darts", "autocell_darts"), ("darts_fixed", "autocell_darts"),
                          ("gru_nocov", "gru"), ("gru_gate", "gru"), ("lstm", "lstm")):
         assert common.fixtures_for(model) == (f"network.json:{entry}",), model

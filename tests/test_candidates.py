@@ -11,6 +11,7 @@ from autoforecast.cells.ops import BINARY_OPS, DARTS_OPS, SIDE_INPUTS
 from autoforecast.search import (Candidate, DartsNode, Genotype, SuperNet, TwoInputNode,
                                  run_searches, sample_candidates, sample_genotype)
 from autoforecast.search import parallel
+from autoforecast.search.growth import scheduled_nodes
 from autoforecast.search.selection import select
 from test_search_loop import Budget, Task, run, run_several, tiny
 
@@ -190,6 +191,30 @@ def test_the_random_control_retrains_the_searchs_count_per_seed_with_its_epochs(
     rng = np.random.default_rng(0)
     drawn = {sample_genotype("darts", 3, rng) for _ in range(50)}
     assert len(drawn) > 10 and all(n.input < i for g in drawn for i, n in enumerate(g.nodes, 1))
+
+
+@pytest.mark.parametrize("settings, nodes", [
+    (dict(), 3),  # the forecaster's defaults: 1 node, grown after epochs 2 and 4 of 6
+    (dict(epochs=4, grow_every=1), 4),  # the language model's: 1 -> 4
+    (dict(epochs=20), 4),  # the schedule would go on: max_nodes bounds it
+    (dict(epochs=1), 1),  # no growth after the last epoch
+    (dict(growth="none", init_nodes=2), 2),
+    (dict(growth="plateau"), 4),  # unknown before the search: max_nodes bounds it
+])
+def test_the_random_control_draws_cells_of_the_size_the_search_reaches(settings, nodes):
+    config = tiny(**{"strategy": "random", "init_nodes": 1, "max_nodes": 4, "epochs": 6,
+                     "grow_every": 2, "growth": "schedule", "n_candidates": 4} | settings)
+    assert scheduled_nodes(config) == nodes
+    cells = [c.genotype for c in sample_candidates(config, 0)]
+    assert len(set(cells)) == 4 and {len(g.nodes) for g in cells} == {nodes}
+
+
+def test_the_schedule_s_count_is_the_count_a_search_reaches():
+    for settings in (dict(epochs=6, grow_every=2), dict(epochs=5, grow_every=2),
+                     dict(epochs=3, grow_every=1)):
+        config = tiny(init_nodes=1, max_nodes=4, growth="schedule", **settings)
+        result = run_searches(config, Task(), 0)
+        assert len(result.genotype.nodes) == scheduled_nodes(config), settings
 
 
 @pytest.mark.parametrize("counts", [dict(n_searches=2, n_candidates=2, selection_epochs=0),

@@ -7,6 +7,19 @@ the triggers and modes are in :mod:`autoforecast.settings`.
 from __future__ import annotations
 
 
+def scheduled_nodes(config) -> int:
+    """The nodes a search of ``config`` (a :class:`SearchConfig`) ends with when no budget cuts
+    it short: on the schedule, ``init_nodes`` plus one growth after every ``grow_every``-th
+    epoch but the last, at most ``max_nodes``; without growth, ``init_nodes``; on a plateau,
+    ``max_nodes`` (its growths depend on the losses: ``max_nodes`` bounds them). The random
+    control draws cells of this size (:func:`~autoforecast.search.random_search.sample_candidates`)."""
+    if config.growth == "none":
+        return config.init_nodes
+    if config.growth == "plateau":
+        return config.max_nodes
+    return min(config.max_nodes, config.init_nodes + (config.epochs - 1) // config.grow_every)
+
+
 def should_grow_on_schedule(epoch: int, grow_every: int) -> bool:
     """Schedule trigger: after every ``grow_every``-th epoch (0-based ``epoch`` just finished)."""
     return (epoch + 1) % grow_every == 0
