@@ -30,6 +30,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_intervals import section as interval_section  # noqa: E402
+from bench_m4 import M4_PUBLISHED  # noqa: E402
 from bench_network import RECIPES  # noqa: E402
 from common import RESULTS, ROOT, markdown_table, row_states  # noqa: E402
 
@@ -69,17 +70,6 @@ SAMPLING_TASK, SAMPLING_COUNT = "etth1_96", 4  # the search against sampling: on
 # ------------------------------------------------------------------- M4 Hourly (issue 23)
 M4_ROWS = RESULTS / "m4_hourly.csv"
 M4_ORDER = ["autocell", "gru", "lstm", "arima", "nlinear", "snaive", "naive2"]
-# The organisers' evaluation file on the hourly subset (../shared/data/README.md, "M4
-# Hourly"): (entry, sMAPE, MASE, OWA)
-M4_PUBLISHED = [("best hourly entry (Doornik)", 8.913, 0.801, 0.410),
-                ("winner (Smyl's ES-RNN)", 9.328, 0.893, 0.440),
-                ("runner-up (FFORMA)", 11.506, 0.819, 0.484),
-                ("seasonal naive", 13.912, 1.193, 0.627),
-                ("best pure machine-learning entry", 14.006, 1.213, 0.634),
-                ("MLP benchmark", 13.842, 2.607, 0.921),
-                ("Naive2", 18.383, 2.395, 1.000),
-                ("Theta", 18.138, 2.455, 1.006),
-                ("RNN benchmark", 14.698, 3.048, 1.036)]
 _M4_OWA = {entry: owa for entry, _, _, owa in M4_PUBLISHED}
 M4_WINNER, M4_BEST_HOURLY, M4_SNAIVE = (_M4_OWA[e] for e in ("winner (Smyl's ES-RNN)",
                                                              "best hourly entry (Doornik)",
@@ -304,7 +294,7 @@ def recipe_sections(trials: dict[str, pd.DataFrame]) -> list[str]:
         seeds = group.pivot_table(index="task", columns="recipe", values="val_loss",
                                   aggfunc="count")
         means = means.reindex(sorted(means.index, key=_task_key))
-        records = [{"task": task, **{r: f"{_fmt(means.at[task, r])} ({seeds.at[task, r]})"
+        records = [{"task": task, **{r: f"{_fmt(means.at[task, r])} ({int(seeds.at[task, r])})"
                                      if pd.notna(means.at[task, r]) else "-"
                                      for r in means.columns}} for task in means.index]
         if "A" in means:
