@@ -29,6 +29,7 @@ from .cells.base import n_parameters
 from .cells.lm import (LanguageModelFactory, LanguageModelNet, LSTMEncoder, lm_loss,
                        lstm_hidden_for, stream_nll)
 from .data.text import SegmentBatches, Vocabulary, batchify, read_corpus, tokenizer_of
+from . import metrics
 from .events import search_reached
 from .neural import resolve_device
 from .optimizers import check_optimizer
@@ -268,8 +269,8 @@ class AutoCellLanguageModel(EstimatorShell):
         def on_epoch(record):
             done = record["epoch"] + 1
             self._emit(stage, done, self.epochs,
-                       f"train ppl {math.exp(record['train_loss']):.1f}, "
-                       f"val ppl {math.exp(record['val_loss']):.1f}",
+                       f"train ppl {metrics.perplexity(record['train_loss']):.1f}, "
+                       f"val ppl {metrics.perplexity(record['val_loss']):.1f}",
                        reached=f"{stage} epoch {done} of {self.epochs}", **record)
 
         with seed_everything_local(seed):
@@ -348,7 +349,7 @@ class AutoCellLanguageModel(EstimatorShell):
         if event.kind == "epoch":
             self._emit("search", event.epoch + 1, epochs,
                        f"run {event.search_index}: {event.n_nodes} nodes, val ppl "
-                       f"{math.exp(min(event.val_loss, 50)):.1f}, {event.genotype}",
+                       f"{metrics.perplexity(event.val_loss):.1f}, {event.genotype}",
                        reached=reached, train_loss=event.train_loss, val_loss=event.val_loss,
                        n_nodes=event.n_nodes)
         elif event.kind in ("grow", "prune", "search_done", "candidate", "selected"):
@@ -366,5 +367,5 @@ class AutoCellLanguageModel(EstimatorShell):
 def _perplexity(module, vocabulary, lines, bptt) -> float:
     ids = vocabulary.encode(lines)
     total, count = stream_nll(module, batchify(ids, EVAL_STREAMS), bptt)
-    return math.exp(total / count)
+    return metrics.perplexity(total / count)
 

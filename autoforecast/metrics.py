@@ -13,10 +13,13 @@ relative score (from sMAPEs and MASEs already computed, like ``skill_score`` fro
 
 ``METRICS`` maps names to the metrics that take exactly ``(y_true, y_pred)``; ``mase`` is not in
 it because it also needs the training data. ``HIGHER_IS_BETTER`` names the ones where a larger
-value is better (all others: lower is better).
+value is better (all others: lower is better). ``perplexity`` is the language model's: the exp
+of a mean negative log-likelihood, ``inf`` where that overflows.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -292,3 +295,12 @@ METRICS = {
 }
 
 HIGHER_IS_BETTER = frozenset({"corr"})
+
+
+def perplexity(mean_nll: float) -> float:
+    """exp of a mean negative log-likelihood per token (nats); ``inf`` where that overflows
+    (a diverging epoch's training loss), not an ``OverflowError``."""
+    try:
+        return math.exp(mean_nll)
+    except OverflowError:
+        return math.inf

@@ -69,6 +69,7 @@ from autoforecast.data.text import batchify, segments  # noqa: E402
 from autoforecast.datasets import load_ptb  # noqa: E402
 from autoforecast.events import stderr_renderer  # noqa: E402
 from autoforecast.language_model import AutoCellLanguageModel  # noqa: E402
+from autoforecast.metrics import perplexity  # noqa: E402
 from autoforecast.renames import RENAMED_PARAMS  # noqa: E402
 from autoforecast.search import Genotype  # noqa: E402
 from autoforecast.training import detach_state, seed_everything_local  # noqa: E402
@@ -183,7 +184,7 @@ def run_models(parts, settings, seed, folder: Path, model_file: Path) -> dict[st
             "genotype": str(est.genotype_) if name == "autocell" else "lstm",
             "val_perplexity": round(report["val_perplexity"], 2),
             "test_perplexity": round(report["test_perplexity"], 2),
-            "val_ppl_by_epoch": ";".join(f"{math.exp(r['val_loss']):.2f}" for r in history),
+            "val_ppl_by_epoch": ";".join(f"{perplexity(r['val_loss']):.2f}" for r in history),
             "train_seconds_by_epoch": ";".join(
                 f"{sum(r['train_seconds'] for r in history[: i + 1]):.1f}" for i in range(len(history))),
             "search_seconds": round(search_seconds, 1),

@@ -255,6 +255,22 @@ def test_progress_events(fitted):
     assert "val ppl" in next(e for e in events if e.stage == "retrain").message
 
 
+def test_a_diverging_training_epoch_is_reported_as_inf_not_raised(monkeypatch):
+    # seen on PTB: a DARTS cell's first epoch averaged a training loss whose exp overflows
+    # (its validation perplexity was 255); the progress line raised OverflowError and ended
+    # the fit
+    import autoforecast.language_model as lm
+
+    def diverging(*args, on_epoch, **kw):
+        return train_module(*args, on_epoch=lambda r: on_epoch({**r, "train_loss": 1e4}), **kw)
+
+    monkeypatch.setattr(lm, "train_module", diverging)
+    events = []
+    tiny(epochs=1, search__epochs=1, search__max_nodes=1).fit(REPEAT[:30],
+                                                              callback=events.append)
+    assert "train ppl inf" in next(e for e in events if e.stage == "retrain").message
+
+
 def test_interrupted_fit_says_where_and_leaves_no_fitted_state():
     seen = []
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from autoforecast import metrics
 from autoforecast.metrics import (
     HIGHER_IS_BETTER, METRICS, corr, mae, mase, mse, owa, rmse, rse, skill_score, smape,
 )
@@ -179,3 +180,9 @@ def test_undefined_metrics_have_their_own_error_type_and_tables_show_nan():
     assert table.loc["a", "mae"] == 0.5 and np.isnan(table.loc["b", "skill_mae"])  # b is perfect
     with pytest.raises(ValueError, match="must be non-empty|empty"):
         skill_table(np.ones((0, 1, 1)), {"a": np.ones((0, 1, 1))}, "a")  # other errors still raise
+
+
+def test_perplexity_is_the_exp_of_the_mean_nll_and_inf_where_that_overflows():
+    assert metrics.perplexity(math.log(100.0)) == pytest.approx(100.0)
+    assert metrics.perplexity(1e4) == math.inf
+    assert math.isnan(metrics.perplexity(math.nan))
