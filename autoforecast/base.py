@@ -158,22 +158,28 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         columns = self._fitted_columns()
         return [columns[i] for i in getattr(self, "future_idx_", [])]
 
+    def _check_future(self, future) -> None:
+        """Refuse ``future=`` for a model that reads no known-future values a caller gives
+        (none at all, or only calendar features, computed from the forecast's times)."""
+        names = self._future_names()
+        calendar = list(getattr(self, "calendar_", []))
+        if future is not None and all(n in calendar for n in names):
+            reads = (f"only the calendar features {calendar}, computed from the forecast's "
+                     "times" if names else "none (future_covariates=None)")
+            raise ValueError(
+                f"future= gives known-future values, but this {type(self).__name__} reads "
+                f"{reads}; leave it out, or fit with future_covariates=[...] naming its "
+                "columns.")
+
     def _with_future(self, values: np.ndarray, times, future, ids=None) -> np.ndarray:
         """``values`` (n, F), or a long fit's windows (S, L, F), with the horizon's rows of the
         known-future covariates after them; as they are for a model that reads none."""
+        self._check_future(future)
         names = self._future_names()
+        if not names:
+            return values
         calendar = list(getattr(self, "calendar_", []))
         given = [n for n in names if n not in calendar]  # those future= must give
-        if not given:
-            if future is not None:
-                reads = (f"only the calendar features {calendar}, computed from the forecast's "
-                         "times" if names else "none (future_covariates=None)")
-                raise ValueError(
-                    f"future= gives known-future values, but this {type(self).__name__} reads "
-                    f"{reads}; leave it out, or fit with future_covariates=[...] naming its "
-                    "columns.")
-            if not names:
-                return values
         shape = (len(times),) if ids is None else (len(ids), len(times) // len(ids))
         rows = np.empty(shape + (len(names),))
         if given:

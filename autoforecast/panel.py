@@ -199,7 +199,7 @@ class LongFormatMixin:
         """The long forecast frame (with ``coverages``, the bounds as ``<target>_lo_<level>``,
         ``<target>_hi_<level>``); ``future``: the known-future covariates' values."""
         if self._per_series:
-            self._with_future(None, None, future)  # these read none: future= is an error
+            self._check_future(future)  # these read none: future= is an error
             ids, last, forecast, bounds = self._predict_each_series(panel, coverages, symmetric)
         else:
             ids, last, windows, mean, scale = self._global_windows(panel)

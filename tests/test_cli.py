@@ -126,6 +126,21 @@ def test_predict_levels_write_bounds_beside_the_forecast_and_shade_the_picture(t
     assert plain.stdout.splitlines()[0] == "date,a,b"
 
 
+def test_predict_with_levels_forecasts_once(tmp_path, monkeypatch):
+    csv = make_csv(tmp_path, n=300)
+    model = tmp_path / "m.joblib"
+    assert invoke("fit", csv, "--model", "naive", "-H", 3, "-o", model).exit_code == 0
+    calls, predict = [], NaiveForecaster.predict
+
+    def counted(self, *args, **kw):
+        calls.append(1)
+        return predict(self, *args, **kw)
+
+    monkeypatch.setattr(NaiveForecaster, "predict", counted)
+    assert invoke("predict", model, csv, "--level", 80, "--level", 95).exit_code == 0
+    assert len(calls) == 1  # the bands are around that forecast, not a second one
+
+
 @pytest.mark.parametrize("level", ["0", "100", "150"])
 def test_predict_level_outside_percent_range(csv, naive_model, level):
     assert_one_line_error(invoke("predict", naive_model, csv, "--level", level),

@@ -8,6 +8,7 @@ import re
 import sys
 import warnings
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -396,11 +397,12 @@ class DataSpec:
     def _sep(self) -> str:
         return "\t" if self.sep == "\\t" else self.sep
 
-    @property
+    @cached_property
     def long_names(self):
         """The long data's columns (:class:`~autoforecast.data.long.LongColumns`), or None for
         wide data: long when ``long`` says so, else when ``--id-column`` is given or the file
-        has the columns ``unique_id`` and ``ds``."""
+        has the columns ``unique_id`` and ``ds``. Read once (the file's header): change a spec
+        with ``dataclasses.replace``, not by setting its fields."""
         from ..data import is_long_csv
         from ..data.long import ID_COL, TIME_COL, TARGET_COL, LongColumns
 

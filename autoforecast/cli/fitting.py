@@ -229,9 +229,7 @@ def data_spec(data, dataset, time_column, time_format, column, last, sep, id_col
     """The data of `fit` and `evaluate`: wide, or long (recognised, or ``--id-column``), whose
     ``--target`` is one column."""
     spec = DataSpec(data, dataset, time_column, time_format, column, last, sep, id_column)
-    if spec.long_names is not None:
-        spec.target = long_target(target)
-    return spec
+    return spec if spec.long_names is None else replace(spec, target=long_target(target))
 
 
 def held_out_note(estimator) -> str | None:
@@ -388,7 +386,13 @@ def predict(
                 output.note(f"picture written to {plot}")
             return
         forecast = estimator.predict(frame, **keywords)
-        bands = estimator.predict_interval(frame, coverages, **keywords) if coverages else None
+        bands = None
+        if coverages:  # predict_interval's bands, around this forecast (not a second one)
+            from ..intervals import interval_frame
+
+            bounds = estimator.interval_bounds(frame, None, forecast.to_numpy(float)[None],
+                                               coverages)[0]
+            bands = interval_frame(bounds, forecast.index, forecast.columns, coverages)
         label = frame.index.name or ("time" if hasattr(frame.index, "tz") else "step")
         table = with_interval_columns(forecast, bands)
         table.index.name = label
