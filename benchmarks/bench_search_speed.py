@@ -8,7 +8,8 @@ segments), the GRU at hidden 64; ``wide``: the same at hidden 128. A batch of ``
 windows is ``batch x 7`` sequences of 30 segments for the cell, then one decoding step of
 ``batch x 7 x 4`` sequences. Every model is the same network (normalisation, projection,
 embeddings, output map) around its cell, sized to the GRU's total parameter count: a derived
-DARTS cell (8 nodes, DARTS' published genotype) and a derived two-input cell (4 nodes), each
+DARTS cell (8 nodes, DARTS' published genotype) and a derived two-input cell (4 nodes; with the
+carry path, also 3 nodes: the size the default search reaches), each
 run through the whole-sequence kernels of ``cells/fused.py`` (what training uses) and through
 the step-by-step reference path under autograd ("step path"). One training step (forward,
 backward, Adam) on the same batch is timed: the median over ``--steps`` rounds in which every
@@ -38,6 +39,8 @@ DARTS_V2 = Genotype("darts", tuple(DartsNode(op, j) for op, j in [
 TWO_INPUT = Genotype("two_input", (TwoInputNode("gate", "h"), TwoInputNode("hadamard", "skip"),
                                    TwoInputNode("add", "x"), TwoInputNode("hadamard", "h")))
 CARRY = Genotype("two_input", TWO_INPUT.nodes, carry=True)  # with the carry path (0.3's default)
+# the size the default search reaches (3 nodes: search/growth.py scheduled_nodes), with the carry
+CARRY3 = Genotype("two_input", TWO_INPUT.nodes[:3], carry=True)
 
 
 def network(encoder, d: int) -> SegmentNet:
@@ -115,10 +118,12 @@ def run_size(d_gru: int, batch: int, steps: int, compile_: bool = False) -> None
         ("lstm", lambda d: TorchRNN("lstm", d, d)),
         ("darts", lambda d: build_encoder(DARTS_V2, d, d)),
         ("two", lambda d: build_encoder(TWO_INPUT, d, d)),
-        ("carry", lambda d: build_encoder(CARRY, d, d)))}
+        ("carry", lambda d: build_encoder(CARRY, d, d)),
+        ("carry3", lambda d: build_encoder(CARRY3, d, d)))}
     print(f"\n{target:,} parameters (GRU hidden {d_gru}), batch {batch} windows x {N_SERIES} "
           f"series, {LOOKBACK // SEGMENT} segments; hidden LSTM {size['lstm']}, DARTS "
-          f"{size['darts']}, two-input {size['two']}, with the carry {size['carry']}\n")
+          f"{size['darts']}, two-input {size['two']}, with the carry {size['carry']} (3 nodes: "
+          f"{size['carry3']})\n")
     print("| model | parameters | step (ms) | time / GRU | time / LSTM |")
     print("|---|---|---|---|---|")
     rows = []
@@ -128,7 +133,9 @@ def run_size(d_gru: int, batch: int, steps: int, compile_: bool = False) -> None
     for name, genotype, d in (("DARTS derived (8 nodes)", DARTS_V2, size["darts"]),
                               ("two-input derived (4 nodes)", TWO_INPUT, size["two"]),
                               ("two-input derived with the carry (4 nodes)", CARRY,
-                               size["carry"])):
+                               size["carry"]),
+                              ("two-input derived with the carry (3 nodes: the default "
+                               "search's size)", CARRY3, size["carry3"])):
         for fused in (True, False):  # the whole-sequence kernels, then the step-by-step reference
             model = network(build_encoder(genotype, d, d), d)
             model.encoder.fused = fused
@@ -143,6 +150,11 @@ def run_size(d_gru: int, batch: int, steps: int, compile_: bool = False) -> None
     net = SuperNet(d, d, "two_input", init_nodes=4, max_nodes=4, carry=True)
     model = network(net, d)
     rows.append(("two-input supernet search step with the carry (4 nodes)", model,
+                 search_step(model, net, x, y)))
+    d = size["carry3"]
+    net = SuperNet(d, d, "two_input", init_nodes=3, max_nodes=3, carry=True)
+    model = network(net, d)
+    rows.append(("two-input supernet search step with the carry (3 nodes)", model,
                  search_step(model, net, x, y)))
     times = time_interleaved([row[2] for row in rows], steps)
     for (name, model, _), seconds in zip(rows, times):
