@@ -30,7 +30,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from .data.errors import InputWarning, NotEnoughDataError
-from .data.long import LongColumns, Panel, check_long, long_columns, times_after
+from .data.long import LongColumns, Panel, check_long, long_columns, times_after_each
 from .data.splits import PanelSplit, resolve_split
 from .intervals import add_bound_columns, check_coverage, conformal_offsets
 
@@ -140,13 +140,7 @@ class LongFormatMixin:
         """``panel`` with the model's calendar columns (``calendar_``) after its own."""
         if not getattr(self, "calendar_", []):
             return panel
-        lengths = panel.lengths
-        if isinstance(panel.freq, pd.offsets.Tick):
-            steps = np.arange(len(panel.values)) - np.repeat(panel.starts[:-1], lengths)
-            times = (pd.DatetimeIndex(panel.first_times.repeat(lengths))
-                     + pd.to_timedelta(steps * panel.freq.nanos, unit="ns"))
-        else:
-            times = np.concatenate([np.asarray(panel.times(i)) for i in range(len(panel))])
+        times = times_after_each(panel.first_times, panel.freq, panel.lengths, include=True)
         return dataclasses.replace(panel, values=self._with_calendar(panel.values, times),
                                    columns=list(panel.columns) + list(self.calendar_))
 
@@ -203,8 +197,8 @@ class LongFormatMixin:
             ids, last, forecast, bounds = self._predict_each_series(panel, coverages, symmetric)
         else:
             ids, last, windows, mean, scale = self._global_windows(panel)
-            windows = self._with_future(windows, _future_times(last, self.long_freq_,
-                                                               int(self.horizon)), future, ids)
+            windows = self._with_future(windows, times_after_each(last, self.long_freq_,
+                                                                   int(self.horizon)), future, ids)
             forecast = self._forecast_windows(windows, mean, scale)  # (S, H)
             bounds = None
             if coverages is not None:
@@ -279,7 +273,7 @@ class LongFormatMixin:
         names, horizon = self.long_columns_, int(self.horizon)
         frame = pd.DataFrame({
             names.id: np.repeat(np.asarray(ids), horizon),
-            names.time: _future_times(last, self.long_freq_, horizon),
+            names.time: times_after_each(last, self.long_freq_, horizon),
             names.target: forecast.ravel(),
         })
         add_bound_columns(frame, bounds, coverages, f"{names.target}_")
@@ -362,18 +356,6 @@ def _check_lengths(panel: Panel, need: int, method: str) -> None:
             f"{method} needs at least lookback_={need} rows of each series; "
             f"{panel.names.id}={panel.ids[i]!r} has {panel.lengths[i]} ({len(short)} series are "
             "shorter). Pass a longer recent history of those series, or leave them out.")
-
-
-def _future_times(last: pd.Index, freq, horizon: int) -> np.ndarray:
-    """The ``horizon`` times after each of ``last``, one series after another."""
-    if isinstance(freq, int):
-        return (np.asarray(last, dtype=np.int64)[:, None]
-                + freq * np.arange(1, horizon + 1)).ravel()
-    if isinstance(freq, pd.offsets.Tick):
-        step = np.timedelta64(int(freq.nanos), "ns")
-        return (np.asarray(pd.DatetimeIndex(last).values)[:, None]
-                + step * np.arange(1, horizon + 1)).ravel()
-    return np.concatenate([np.asarray(times_after(t, freq, horizon)) for t in last])
 
 
 def start_rows(panel: Panel, start, lookback: int) -> np.ndarray:

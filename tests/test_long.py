@@ -351,3 +351,23 @@ def test_autocell_warns_that_a_long_frames_test_part_is_unused():
     assert sum("test part" in str(w.message) for w in caught) == 1
     assert est.report_ is None and est.baselines_ == {}
     assert "baselines" not in {e.stage for e in events}
+
+
+@pytest.mark.parametrize("freq, starts", [
+    (2, [0, 10, 7]),
+    (pd.tseries.frequencies.to_offset("h"),
+     pd.to_datetime(["2024-01-01 00:00", "2024-03-31 23:00", "2024-06-01 05:00"])),
+    (pd.tseries.frequencies.to_offset("MS"),  # a calendar frequency: months of unequal length
+     pd.to_datetime(["2024-01-01", "2024-11-01", "2023-02-01"])),
+])
+@pytest.mark.parametrize("include", [False, True])
+def test_times_after_each_is_times_after_of_each_start(freq, starts, include):
+    from autoforecast.data.long import times_after, times_after_each
+
+    counts = [3, 1, 4]
+    expected = np.concatenate([np.asarray(times_after(t, freq, n, include))
+                               for t, n in zip(starts, counts)])
+    np.testing.assert_array_equal(times_after_each(starts, freq, counts, include), expected)
+    np.testing.assert_array_equal(  # one count for every start
+        times_after_each(starts, freq, 2, include),
+        np.concatenate([np.asarray(times_after(t, freq, 2, include)) for t in starts]))

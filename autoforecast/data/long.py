@@ -113,6 +113,23 @@ def times_after(time, freq, n: int, include: bool = False) -> pd.Index:
     return pd.date_range(time, periods=n + first, freq=freq)[first:]
 
 
+def times_after_each(times, freq, counts, include: bool = False) -> np.ndarray:
+    """:func:`times_after` of each of ``times``, one series after another, as one array:
+    ``counts`` times each (one count for all, or one per time). Integer and fixed-length
+    (``Tick``) frequencies are one vectorised sum; calendar ones (months, business days) go
+    time by time."""
+    counts = np.broadcast_to(np.asarray(counts, dtype=np.int64), (len(times),))
+    if isinstance(freq, (int, np.integer)) or isinstance(freq, pd.offsets.Tick):
+        steps = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+                 + (0 if include else 1))
+        if isinstance(freq, pd.offsets.Tick):
+            starts = np.asarray(pd.DatetimeIndex(times).values)
+            return np.repeat(starts, counts) + np.timedelta64(int(freq.nanos), "ns") * steps
+        return np.repeat(np.asarray(times, dtype=np.int64), counts) + freq * steps
+    return np.concatenate([np.asarray(times_after(t, freq, int(n), include))
+                           for t, n in zip(times, counts)])
+
+
 def check_long(X: pd.DataFrame, names: LongColumns, missing: str = "raise") -> Panel:
     """Validate a long frame (see the module's docstring) and return its :class:`Panel`."""
     ids, times = X[names.id], X[names.time]
