@@ -70,11 +70,12 @@ def test_search_fields_are_parameters_the_sklearn_way(cls):
         est.set_params(search__nodes=3)
 
 
-@pytest.mark.parametrize("cls, n", [(AutoCellForecaster, 4), (AutoCellLanguageModel, 1)])
+@pytest.mark.parametrize("cls, n", [(AutoCellForecaster, 4), (AutoCellLanguageModel, 4)])
 def test_candidates_per_search_are_a_search_setting(cls, n):
     """docs/method.md, section 8: the forecaster derives several candidates by default (chosen
     on validation), so its defaults retrain them (selection_epochs > 0); the language model
-    keeps one until measured on text; the setting reaches the search's config."""
+    too, since issue 22 measured them on PTB's validation part; the setting reaches the
+    search's config."""
     from autoforecast.search import SearchConfig
 
     defaults = cls._search_defaults
@@ -193,15 +194,15 @@ def test_the_default_budget_is_the_librarys_defaults(kind, cls):
 
 @pytest.mark.parametrize("cls", SEARCHING)
 def test_carry_is_on_by_default_for_two_input_and_off_for_darts(cls):
-    """docs/method.md, section 8: the forecaster searches cells with the carry path (the
-    language model with it when asked, until it is measured on text); the DARTS backbone has
+    """docs/method.md, section 8: both estimators search cells with the carry path (the
+    language model since issue 22 measured it on PTB's validation part); the DARTS backbone has
     none, so an unset ``carry`` resolves to False there, and True is an error."""
     from autoforecast.search import SearchConfig
 
-    assert cls._search_defaults.carry is (cls is AutoCellForecaster)
+    assert cls._search_defaults.carry is True
     assert cls().set_params(search__carry=True).get_params()["search__carry"] is True
     est = cls()
-    assert est.get_params()["search__carry"] is (cls is AutoCellForecaster)
+    assert est.get_params()["search__carry"] is True
     est.set_params(search__backbone="darts")
     assert est.get_params()["search__carry"] is False
     resolved = est._search_settings()
