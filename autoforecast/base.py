@@ -288,7 +288,11 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         is_long, panel = self._long_input(X, id_col, time_col, target_col, "predict_interval")
         if is_long:
             return self._predict_long(panel, coverages, symmetric, future)
-        forecast = self.predict(X, future=future)
+        return self._intervals_around(X, self.predict(X, future=future), coverages, symmetric)
+
+    def _intervals_around(self, X, forecast, coverages, symmetric=True):
+        """``predict_interval``'s output around ``forecast``, ``predict(X)`` already made (the
+        CLI prints both without forecasting twice): a frame for a frame, else an array."""
         bounds = self.interval_bounds(X, None, np.asarray(forecast, dtype=np.float64)[None],
                                       coverages, symmetric)[0]  # (H, T, C, 2)
         if not isinstance(forecast, pd.DataFrame):

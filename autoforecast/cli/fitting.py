@@ -386,13 +386,7 @@ def predict(
                 output.note(f"picture written to {plot}")
             return
         forecast = estimator.predict(frame, **keywords)
-        bands = None
-        if coverages:  # predict_interval's bands, around this forecast (not a second one)
-            from ..intervals import interval_frame
-
-            bounds = estimator.interval_bounds(frame, None, forecast.to_numpy(float)[None],
-                                               coverages)[0]
-            bands = interval_frame(bounds, forecast.index, forecast.columns, coverages)
+        bands = estimator._intervals_around(frame, forecast, coverages) if coverages else None
         label = frame.index.name or ("time" if hasattr(frame.index, "tz") else "step")
         table = with_interval_columns(forecast, bands)
         table.index.name = label
