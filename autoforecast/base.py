@@ -135,7 +135,11 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         else:
             names = getattr(self, "feature_names_in_", None)
             columns = list(names) if names is not None else list(range(self.n_features_in_))
-        return columns + list(getattr(self, "calendar_", []))
+        return columns + self._calendar()
+
+    def _calendar(self) -> list:
+        """``calendar_``; none for a model saved before calendar features existed."""
+        return list(getattr(self, "calendar_", []))
 
     def _resolve_calendar(self, freq, columns, where: str = "the data") -> None:
         """``calendar_``: the calendar columns (:mod:`autoforecast.calendar`) the model adds to
@@ -148,7 +152,7 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
     def _with_calendar(self, values: np.ndarray, times) -> np.ndarray:
         """``values`` (n, F) with the calendar columns at ``times`` after them (unchanged for
         a model without them)."""
-        calendar = getattr(self, "calendar_", [])
+        calendar = self._calendar()
         if not calendar:
             return values
         return np.hstack([values, calendar_values(times, calendar)])
@@ -162,7 +166,7 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         """Refuse ``future=`` for a model that reads no known-future values a caller gives
         (none at all, or only calendar features, computed from the forecast's times)."""
         names = self._future_names()
-        calendar = list(getattr(self, "calendar_", []))
+        calendar = self._calendar()
         if future is not None and all(n in calendar for n in names):
             reads = (f"only the calendar features {calendar}, computed from the forecast's "
                      "times" if names else "none (future_covariates=None)")
@@ -178,7 +182,7 @@ class BaseForecaster(LongFormatMixin, EstimatorShell):
         names = self._future_names()
         if not names:
             return values
-        calendar = list(getattr(self, "calendar_", []))
+        calendar = self._calendar()
         given = [n for n in names if n not in calendar]  # those future= must give
         shape = (len(times),) if ids is None else (len(ids), len(times) // len(ids))
         rows = np.empty(shape + (len(names),))

@@ -219,7 +219,9 @@ def train_module(
     cut epoch is validated and recorded. Each epoch's record (passed to ``on_epoch``) holds
     ``epoch``, ``train_loss``, ``val_loss``, ``lr``, the items trained on under the stream's
     ``unit`` (``"samples"`` unless the stream names one) and ``train_seconds`` (under NT-ASGD also
-    ``averaged``: whether the averaged weights were validated). ``checkpoint``: a file
+    ``averaged``: whether the averaged weights were validated); the record passed to ``on_epoch``
+after which the run stops early also holds ``reason`` (early stopping, ``max_time``,
+``max_items``), which the history does not keep. ``checkpoint``: a file
     path written after every epoch; a call that finds the file resumes from it and computes
     what the uncut run would have (:mod:`autoforecast.checkpoints`).
     """
@@ -256,7 +258,8 @@ def train_module(
         if checkpoint is not None:
             _save(checkpoint, module, opt, run, clock)
         if on_epoch is not None:
-            on_epoch(record)
+            reason = _stop_reason(run, clock, patience, max_items)
+            on_epoch(record if reason is None else {**record, "reason": reason})
     run.result.time_capped = run.result.time_capped or clock.capped
     module.load_state_dict(run.best_state)
     module.eval()
@@ -310,6 +313,18 @@ def _end_epoch(run: _Run, record: dict, unit: str, state: dict, opt, patience,
     if opt.end_epoch(record["val_loss"]):  # NT-ASGD starts averaging: early stopping restarts
         run.stale = 0
     run.finished = patience is not None and run.stale >= patience
+
+
+def _stop_reason(run: _Run, clock: Clock, patience, max_items) -> str | None:
+    """Why the run stops after the epoch just recorded (None: it goes on, or stops because
+    it has run all its epochs)."""
+    if clock.capped:
+        return "`max_time` reached"
+    if run.finished:
+        return f"early stopping ({patience} epochs without a better validation loss)"
+    if max_items is not None and run.result.trained >= max_items:
+        return "`max_items` reached"
+    return None
 
 
 def _save(path, module, opt, run: _Run, clock: Clock) -> None:

@@ -110,6 +110,24 @@ def test_max_time_is_checked_between_batches_and_one_batch_always_runs():
     assert not full.time_capped and [r["samples"] for r in full.history] == [32, 32]
 
 
+def test_the_epoch_a_run_stops_after_says_why_and_the_history_keeps_no_reason():
+    def reasons(**keywords):
+        seen = []
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            model = Flaky(nan_calls=())
+        result = train_module(model, batches(), batches(), nn.MSELoss(), lr=0.05,
+                              on_epoch=seen.append, **keywords)
+        assert all("reason" not in record for record in result.history)
+        return [record.get("reason") for record in seen]
+
+    assert reasons(epochs=3, patience=None) == [None] * 3  # ran all its epochs
+    assert reasons(epochs=5, max_time=1e-9) == ["`max_time` reached"]
+    assert reasons(epochs=5, max_items=40) == [None, "`max_items` reached"]
+    stopped = reasons(epochs=200, patience=2)
+    assert len(stopped) < 200 and stopped[:-1] == [None] * (len(stopped) - 1)
+    assert stopped[-1] == "early stopping (2 epochs without a better validation loss)"
+
 
 def test_max_items_stops_at_the_first_batch_boundary_at_or_past_it():
     model = Flaky(nan_calls=())

@@ -79,7 +79,7 @@ CLI_PHRASES = (
     (r"\bX (contains|must|has)\b", r"the data \1"),
 )
 CLI_OPTIONS = ("missing", "validation_size", "test_size", "lookback", "horizon", "time_format",
-               "target", "sep")
+               "target", "sep", "max_time")
 
 
 def in_cli_terms(text: str) -> str:
@@ -236,11 +236,12 @@ class ProgressView:
     def __call__(self, event: ProgressEvent) -> None:
         message = shown_message(event.message)
         if event.data.get("reason"):
-            self.reasons[event.stage] = str(event.data["reason"])
+            self.reasons[event.stage] = in_cli_terms(str(event.data["reason"]))
         elif "val_loss" in event.data and event.total is not None:  # an epoch of training
-            self.reasons[event.stage] = ("early stopping (no better validation loss)"
-                                         if self.max_time is None else
-                                         "early stopping or --max-time")
+            # training names why it stops on the epoch it stops after; a stage that ends
+            # after an epoch without a reason was stopped by the time cap before its next
+            # epoch's first batch
+            self.reasons[event.stage] = "--max-time reached" if self.max_time is not None else None
         if event.total is not None or self.totals.get(event.stage) is None:
             self.done[event.stage] = event.step  # (growth, a search's end: between the steps)
         if event.total is not None or event.stage not in self.totals:
