@@ -106,6 +106,9 @@ RECIPES = {
     "B": dict(lr=2e-3, batch_size=256, epochs=20, patience=5),
     "C": dict(lr=6e-3, batch_size=256, epochs=20, patience=5),
     "D": dict(lr=3e-3, batch_size=128, epochs=20, patience=5),
+    # the long horizons' overfitting (issue 22, item 3): A with an L2 penalty (Adam's)
+    "E": dict(lr=6e-3, batch_size=256, epochs=10, patience=3, weight_decay=1e-4),
+    "F": dict(lr=6e-3, batch_size=256, epochs=10, patience=3, weight_decay=1e-3),
 }
 
 
