@@ -219,9 +219,9 @@ def train_module(
     cut epoch is validated and recorded. Each epoch's record (passed to ``on_epoch``) holds
     ``epoch``, ``train_loss``, ``val_loss``, ``lr``, the items trained on under the stream's
     ``unit`` (``"samples"`` unless the stream names one) and ``train_seconds`` (under NT-ASGD also
-    ``averaged``: whether the averaged weights were validated); the record passed to ``on_epoch``
-after which the run stops early also holds ``reason`` (early stopping, ``max_time``,
-``max_items``), which the history does not keep. ``checkpoint``: a file
+    ``averaged``: whether the averaged weights were validated); the record of the epoch after
+    which the run stops early also holds ``reason`` for ``on_epoch`` (early stopping,
+    ``max_time``, ``max_items``), which the history does not keep. ``checkpoint``: a file
     path written after every epoch; a call that finds the file resumes from it and computes
     what the uncut run would have (:mod:`autoforecast.checkpoints`).
     """
@@ -321,7 +321,7 @@ def _stop_reason(run: _Run, clock: Clock, patience, max_items) -> str | None:
     if clock.capped:
         return "`max_time` reached"
     if run.finished:
-        return f"early stopping ({patience} epochs without a better validation loss)"
+        return f"early stopping (patience {patience}: no better validation loss)"
     if max_items is not None and run.result.trained >= max_items:
         return "`max_items` reached"
     return None

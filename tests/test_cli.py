@@ -740,8 +740,8 @@ class EarlyStoppingForecaster(NaiveForecaster):
         callback(ProgressEvent("search", 1, None, "selected: selection_val_loss=nan, two_input[x]"))
         callback(ProgressEvent("retrain", 7, 15, "train 0.1, val 0.2", {"val_loss": 0.2}))
         callback(ProgressEvent("retrain", 8, 15, "train 0.1, val 0.2",
-                               {"val_loss": 0.2, "reason": "early stopping (3 epochs without "
-                                                           "a better validation loss)"}))
+                               {"val_loss": 0.2,
+                                "reason": "early stopping (patience 3: no better validation loss)"}))
         callback(ProgressEvent("refit", 2, 4, "train 0.1, val 0.2",
                                {"val_loss": 0.2, "reason": "`max_time` reached"}))
         callback(ProgressEvent("baselines", 0, 1, "fitting the baselines: naive"))
@@ -756,7 +756,7 @@ def test_bars_that_stop_early_finish_and_say_why(series):
     fit_with_progress(EarlyStoppingForecaster(), series, output)
     text = buffer.getvalue()
     assert "6/6" in text and "stopped after 1 of 6: architecture stable" in text
-    assert "15/15" in text and "stopped after 8 of 15: early stopping (3 epochs" in text
+    assert "15/15" in text and "stopped after 8 of 15: early stopping (patience 3" in text
     assert "stopped after 2 of 4: --max-time reached" in text  # the library's reason, CLI terms
     assert "1/1" in text and "stopped after 0" not in text  # the baselines' bar: done
     assert "selection_val_loss" not in text

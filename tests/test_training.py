@@ -126,7 +126,7 @@ def test_the_epoch_a_run_stops_after_says_why_and_the_history_keeps_no_reason():
     assert reasons(epochs=5, max_items=40) == [None, "`max_items` reached"]
     stopped = reasons(epochs=200, patience=2)
     assert len(stopped) < 200 and stopped[:-1] == [None] * (len(stopped) - 1)
-    assert stopped[-1] == "early stopping (2 epochs without a better validation loss)"
+    assert stopped[-1] == "early stopping (patience 2: no better validation loss)"
 
 
 def test_max_items_stops_at_the_first_batch_boundary_at_or_past_it():
