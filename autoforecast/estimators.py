@@ -331,8 +331,7 @@ class AutoCellForecaster(NeuralForecaster):
     def _log_refit_epoch(self, record: dict) -> None:
         done, total = record["epoch"] + 1, self.best_epoch_ + 1
         self._emit("refit", done, total, epoch_losses(record),
-                   reached=f"refitting on all rows, epoch {done} of {total}",
-                   **{key: record[key] for key in ("reason",) if key in record})
+                   reached=f"refitting on all rows, epoch {done} of {total}", **record)
 
     # ----------------------------------------------------------------- progress
     # _emit, the record of how far the fit got: autoforecast.shell.EstimatorShell

@@ -137,14 +137,15 @@ def test_lstm_reports_each_epoch_to_the_callback_and_verbose_prints_it(capsys):
     assert [e.data["val_loss"] for e in train] == [r["val_loss"] for r in est.history_]
     assert {"train_loss", "val_loss", "lr", "samples", "train_seconds"} <= set(train[0].data)
     assert all("reason" not in e.data for e in train)  # it ran all its epochs
-    for keywords, reason in (({"max_time": 1e-9}, "`max_time` reached"),
-                             ({"epochs": 50, "patience": 1}, "early stopping (patience 1")):
-        events = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MaxTimeWarning)
-            est = lstm(**keywords).fit(X, callback=events.append)
-        train = [e for e in events if e.stage == "train"]
-        assert len(est.history_) < 50 and train[-1].data["reason"].startswith(reason)
+    events = {"max_time": [], "patience": []}
+    with pytest.warns(MaxTimeWarning):
+        lstm(max_time=1e-9).fit(X, callback=events["max_time"].append)
+    stopped = lstm(epochs=50, patience=1).fit(X, callback=events["patience"].append)
+    assert len(stopped.history_) < 50
+    for kind, reason in (("max_time", "`max_time` reached"),
+                         ("patience", "early stopping (patience 1: ")):
+        train = [e for e in events[kind] if e.stage == "train"]
+        assert train[-1].data["reason"].startswith(reason)
         assert all("reason" not in e.data for e in train[:-1])
     capsys.readouterr()
     lstm(epochs=2, verbose=1).fit(X)
